@@ -1,0 +1,35 @@
+/** The `graft` command line: commands are registered from src/cli/commands, errors become exit codes. */
+import { Command, CommanderError } from 'commander';
+import { GraftError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { reportError } from './output.js';
+import { registerCommands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('graft')
+    .description('Transfer learning for TypeScript: train image and text classifiers on pre-trained ONNX models.')
+    .version(VERSION, '-V, --version')
+    .option('--verbose', 'print stack traces for errors')
+    .showHelpAfterError()
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        return 0;
+      }
+      return reportError(new GraftError('BAD_OPTION', e.message.replace(/^error: /, '')), false) && 2;
+    }
+    return reportError(e, verbose);
+  }
+}
