@@ -1,0 +1,111 @@
+/** Decoding through sharp: any supported format (plus BMP) to 8-bit pixels at the model's geometry. */
+import { readFile } from 'node:fs/promises';
+import sharp, { type Sharp } from 'sharp';
+import { GraftError, isGraftError } from '../errors.js';
+import type { ImagePreprocess } from '../models/spec.js';
+import { decodeBmp, isBmp } from './image-bmp.js';
+import { planResize, sharpKernel } from './image-geometry.js';
+import {
+  describeInput,
+  isRawImage,
+  type ImageDecodeOptions,
+  type ImageInput,
+  type RawImage,
+} from './image-types.js';
+
+/** 8-bit HWC pixels as they come out of the pipeline. */
+export interface DecodedPixels {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+}
+
+function badInput(name: string, why: string, cause?: unknown): GraftError {
+  return new GraftError('BAD_INPUT', `cannot read image '${name}': ${why}`, { file: name }, { cause });
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(e);
+    throw badInput(path, why, e);
+  }
+}
+
+function checkRaw(raw: RawImage, name: string): void {
+  const { width, height, channels, data } = raw;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
+    throw badInput(name, `bad raw dimensions ${width}x${height}`);
+  }
+  if (![1, 2, 3, 4].includes(channels)) throw badInput(name, `bad raw channel count ${channels}`);
+  if (data.length !== width * height * channels) {
+    throw badInput(name, `raw buffer has ${data.length} bytes, expected ${width * height * channels}`);
+  }
+}
+
+/** Opens a sharp instance for any input; BMP bytes are decoded here, everything else by libvips. */
+async function open(input: ImageInput, name: string): Promise<Sharp> {
+  let raw: RawImage | undefined = isRawImage(input) ? input : undefined;
+  let bytes: Uint8Array | undefined;
+  if (!raw) {
+    bytes = typeof input === 'string' ? await readBytes(input) : (input as Uint8Array);
+    if (bytes.length === 0) throw badInput(name, 'file is empty (0 bytes)');
+    if (isBmp(bytes)) raw = decodeBmp(bytes, name);
+  }
+  if (raw) {
+    checkRaw(raw, name);
+    const data = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+    const channels = raw.channels === 2 ? 4 : raw.channels;
+    if (raw.channels === 2) {
+      // sharp's raw input takes 1, 3 or 4 channels: expand gray+alpha to RGBA.
+      const rgba = Buffer.alloc(raw.width * raw.height * 4);
+      for (let i = 0, j = 0; i < data.length; i += 2, j += 4) {
+        rgba[j] = rgba[j + 1] = rgba[j + 2] = data[i]!;
+        rgba[j + 3] = data[i + 1]!;
+      }
+      return sharp(rgba, { raw: { width: raw.width, height: raw.height, channels: 4 } });
+    }
+    return sharp(data, { raw: { width: raw.width, height: raw.height, channels: channels as 1 | 3 | 4 } });
+  }
+  return sharp(bytes!, { autoOrient: true, failOn: 'warning' });
+}
+
+/**
+ * Decodes `input`, applies EXIF orientation, flattens alpha onto the background, converts to 8-bit sRGB (or
+ * gray when the spec wants one channel), then resizes and crops as `planResize` says. Any failure to read or
+ * decode is a GraftError('BAD_INPUT') whose message and `context.file` name the input.
+ */
+export async function decodeForSpec(
+  input: ImageInput,
+  spec: ImagePreprocess,
+  options: ImageDecodeOptions = {},
+): Promise<DecodedPixels> {
+  const name = describeInput(input, options.name);
+  try {
+    const img = await open(input, name);
+    const meta = await img.metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw badInput(name, 'image has no dimensions');
+    const plan = planResize(width, height, spec);
+    const background = options.background === 'black' ? '#000000' : '#ffffff';
+    let p = img.flatten({ background });
+    p = spec.channels === 1 ? p.greyscale() : p.toColourspace('srgb');
+    if (plan.resizeWidth !== width || plan.resizeHeight !== height) {
+      p = p.resize(plan.resizeWidth, plan.resizeHeight, {
+        fit: 'fill',
+        kernel: sharpKernel(spec.interpolation),
+      });
+    }
+    if (plan.crop) p = p.extract(plan.crop);
+    const { data, info } = await p.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: info.channels };
+  } catch (e) {
+    if (isGraftError(e)) throw e;
+    const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    throw badInput(name, `not a readable image (${msg})`, e);
+  }
+}
