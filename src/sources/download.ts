@@ -3,7 +3,8 @@
  * request when it already exists), verified against the sha256 ETag when there is one, then renamed into place.
  * A blob path therefore only ever holds a whole, verified file.
  */
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { GraftError } from '../errors.js';
 import type { HubConfig } from './config.js';
 import { exists } from './cache.js';
@@ -96,6 +97,7 @@ export async function downloadBlob(
   meta: FileMeta,
   blob: string,
 ) {
+  await mkdir(dirname(blob), { recursive: true });
   const lock = await acquireLock(`${blob}.lock`, {
     staleMs: cfg.staleLockMs,
     timeoutMs: cfg.lockTimeoutMs,
