@@ -1,0 +1,117 @@
+/**
+ * A content-addressed feature cache: one append-only file per (model, preprocessing, feature tensors) key,
+ * holding records [magic | 32-byte example key | value count | crc32 | float32 values]. Records whose checksum
+ * fails, and a half-written tail, are dropped on open (and re-extracted by the caller); appends are fsynced
+ * so a killed run loses at most the batch in flight.
+ */
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+const MAGIC = 0x47524654; // 'GRFT'
+const HEADER = 4 + 32 + 4 + 4;
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export interface CacheOpenReport {
+  /** Records loaded intact. */
+  loaded: number;
+  /** Bytes dropped because a record was corrupt or half-written. */
+  droppedBytes: number;
+}
+
+export class FeatureCache {
+  private readonly entries = new Map<string, Float32Array>();
+  private fd: number | undefined;
+  readonly file: string;
+  readonly report: CacheOpenReport;
+
+  /** `key` identifies model + preprocessing + tensors; it names the cache file under `dir`. */
+  constructor(dir: string, key: string) {
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, `${key}.features`);
+    this.report = this.load();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(exampleKey: string): Float32Array | undefined {
+    return this.entries.get(exampleKey);
+  }
+
+  has(exampleKey: string): boolean {
+    return this.entries.has(exampleKey);
+  }
+
+  /** Appends many records with one write and one fsync. */
+  putMany(records: readonly (readonly [string, Float32Array])[]): void {
+    if (records.length === 0) return;
+    const size = records.reduce((n, [, v]) => n + HEADER + v.byteLength, 0);
+    const buf = Buffer.alloc(size);
+    let off = 0;
+    for (const [k, v] of records) {
+      const payload = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      buf.writeUInt32LE(MAGIC, off);
+      Buffer.from(k, 'hex').copy(buf, off + 4);
+      buf.writeUInt32LE(v.length, off + 36);
+      buf.writeUInt32LE(crc32(payload), off + 40);
+      buf.set(payload, off + HEADER);
+      off += HEADER + v.byteLength;
+      this.entries.set(k, v);
+    }
+    this.fd ??= openSync(this.file, 'a');
+    writeSync(this.fd, buf);
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private load(): CacheOpenReport {
+    if (!existsSync(this.file)) return { loaded: 0, droppedBytes: 0 };
+    const buf = readFileSync(this.file);
+    const good: Buffer[] = [];
+    let off = 0;
+    let dropped = 0;
+    while (off + HEADER <= buf.length && buf.readUInt32LE(off) === MAGIC) {
+      const n = buf.readUInt32LE(off + 36);
+      const end = off + HEADER + n * 4;
+      if (end > buf.length) break;
+      const payload = buf.subarray(off + HEADER, end);
+      if (crc32(payload) === buf.readUInt32LE(off + 40)) {
+        const values = new Float32Array(n);
+        new Uint8Array(values.buffer).set(payload);
+        this.entries.set(buf.subarray(off + 4, off + 36).toString('hex'), values);
+        good.push(buf.subarray(off, end));
+      } else {
+        dropped += end - off;
+      }
+      off = end;
+    }
+    dropped += buf.length - off;
+    if (dropped > 0) {
+      // Keep only intact records: rewrite atomically so a crash here cannot lose them.
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, Buffer.concat(good));
+      renameSync(tmp, this.file);
+    }
+    return { loaded: this.entries.size, droppedBytes: dropped };
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Trainable heads as ONNX graphs: linear (logistic regression) and MLP. One builder serves training (dropout
+ * active, logits out) and export (softmax probabilities out); parameters are plain Float32Arrays.
+ */
+import { GraftError } from '../errors.js';
+import { attr, GraphBuilder } from '../onnx/builder.js';
+import type { Graph } from '../onnx/ir.js';
+import { float32, type Tensor } from '../tensor.js';
+
+export type Activation = 'relu' | 'gelu' | 'tanh' | 'sigmoid';
+
+export type DenseHeadSpec =
+  { kind: 'linear' } | { kind: 'mlp'; hidden: readonly number[]; activation?: Activation; dropout?: number };
+
+/** Feature standardisation folded into the head: (x - mean) / std. */
+export interface Standardizer {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+export interface DenseHeadOptions {
+  inputDim: number;
+  numClasses: number;
+  /** Training graphs keep dropout active and output logits; export graphs output probabilities. */
+  mode: 'train' | 'export';
+  standardize?: Standardizer;
+  /** Seed of the dropout masks in training mode. */
+  dropoutSeed?: number;
+  inputName?: string;
+}
+
+export interface DenseHeadGraph {
+  graph: Graph;
+  input: string;
+  /** 'logits' in training mode, 'probabilities' in export mode. */
+  output: string;
+  /** Parameter names in the order they are created. */
+  paramNames: string[];
+}
+
+const ACTIVATION_OPS: Record<Activation, string> = {
+  relu: 'Relu',
+  gelu: 'Gelu',
+  tanh: 'Tanh',
+  sigmoid: 'Sigmoid',
+};
+
+/** Sizes of the Gemm layers: [[in, out], …]. */
+export function layerSizes(spec: DenseHeadSpec, inputDim: number, numClasses: number): [number, number][] {
+  const widths = [inputDim, ...(spec.kind === 'mlp' ? spec.hidden : []), numClasses];
+  return widths.slice(1).map((w, i) => [widths[i]!, w]);
+}
+
+export function buildDenseHead(spec: DenseHeadSpec, options: DenseHeadOptions): DenseHeadGraph {
+  if (options.numClasses < 2) throw new GraftError('BAD_INPUT', 'a classifier needs at least 2 classes');
+  const b = new GraphBuilder('head');
+  const input = b.input(options.inputName ?? 'features', 'float32', ['batch', options.inputDim]);
+  let x = input;
+  if (options.standardize) {
+    const { mean, std } = options.standardize;
+    const m = b.constant('standardize/mean', float32([options.inputDim], mean));
+    const s = b.constant('standardize/std', float32([options.inputDim], std));
+    x = b.op('Div', [b.op('Sub', [x, m]), s]);
+  }
+  const sizes = layerSizes(spec, options.inputDim, options.numClasses);
+  const paramNames: string[] = [];
+  sizes.forEach(([fanIn, fanOut], i) => {
+    const w = `dense${i}/weight`;
+    const bias = `dense${i}/bias`;
+    b.initializer(w, float32([fanIn, fanOut]));
+    b.initializer(bias, float32([fanOut]));
+    paramNames.push(w, bias);
+    x = b.op('Gemm', [x, w, bias], {}, { name: `dense${i}` });
+    const last = i === sizes.length - 1;
+    if (!last && spec.kind === 'mlp') {
+      x = b.op(ACTIVATION_OPS[spec.activation ?? 'relu'], [x]);
+      const p = spec.dropout ?? 0;
+      if (p > 0 && options.mode === 'train') {
+        const ratio = b.constant('dropout/ratio', float32([], [p]));
+        const on = b.constant('dropout/training', { dtype: 'bool', shape: [], data: new Uint8Array([1]) });
+        x = b.op('Dropout', [x, ratio, on], { seed: attr.int(options.dropoutSeed ?? 0) });
+      }
+    }
+  });
+  const output = options.mode === 'train' ? 'logits' : 'probabilities';
+  if (options.mode === 'train') b.op('Identity', [x], {}, { outputs: [output] });
+  else b.op('Softmax', [x], { axis: attr.int(-1) }, { outputs: [output] });
+  b.output(output, 'float32', ['batch', options.numClasses]);
+  return { graph: b.graph, input, output, paramNames };
+}
+
+/**
+ * PyTorch nn.Linear's default initialisation, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weights and biases,
+ * from a seeded uniform generator.
+ */
+export function initDenseParams(
+  spec: DenseHeadSpec,
+  inputDim: number,
+  numClasses: number,
+  uniform: () => number,
+): Map<string, Float32Array> {
+  const params = new Map<string, Float32Array>();
+  layerSizes(spec, inputDim, numClasses).forEach(([fanIn, fanOut], i) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    const draw = (n: number) => Float32Array.from({ length: n }, () => (uniform() * 2 - 1) * bound);
+    params.set(`dense${i}/weight`, draw(fanIn * fanOut));
+    params.set(`dense${i}/bias`, draw(fanOut));
+  });
+  return params;
+}
+
+/** Writes trained parameter values into a head graph's initializers (for export). */
+export function withParams(graph: Graph, params: ReadonlyMap<string, Float32Array>): Graph {
+  const initializers = new Map(graph.initializers);
+  for (const [name, value] of params) {
+    const old = initializers.get(name);
+    if (!old) throw new GraftError('BAD_INPUT', `head has no parameter '${name}'`);
+    initializers.set(name, { ...old, data: value } as Tensor);
+  }
+  return { ...graph, initializers };
+}
