@@ -1,0 +1,98 @@
+/**
+ * An image folder dataset: one sub-folder per class (nested folders inside a class are walked too).
+ * Hidden entries (starting with '.') are ignored; files without an image extension are counted as ignored;
+ * image files that are empty or not images are bad input (skipped with a warning, or an error under 'fail').
+ * A class folder without usable images is dropped with an EMPTY_CLASS warning (an error under 'fail').
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { GraftError } from '../errors.js';
+import {
+  resolveLoadOptions,
+  sortLabels,
+  type Example,
+  type ImageDataset,
+  type LoadOptions,
+} from './types.js';
+import { checkImageFile, hasImageExtension, mapLimit } from './verify.js';
+import { WarningCollector } from './warnings.js';
+
+interface Entry {
+  readonly path: string;
+  readonly isDir: boolean;
+}
+
+async function listDir(dir: string): Promise<Entry[]> {
+  const dirents = await readdir(dir, { withFileTypes: true });
+  const out: Entry[] = [];
+  for (const d of dirents) {
+    if (d.name.startsWith('.')) continue;
+    const path = join(dir, d.name);
+    let isDir = d.isDirectory();
+    if (d.isSymbolicLink())
+      isDir = await stat(path).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+    out.push({ path, isDir });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function walkFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const e of await listDir(dir)) {
+    if (e.isDir) files.push(...(await walkFiles(e.path)));
+    else files.push(e.path);
+  }
+  return files;
+}
+
+const toId = (root: string, path: string): string => relative(root, path).split(sep).join('/');
+
+export async function loadImageFolder(root: string, options: LoadOptions = {}): Promise<ImageDataset> {
+  const opts = resolveLoadOptions(options);
+  const warn = new WarningCollector(opts.onBadInput, root);
+  let entries: Entry[];
+  try {
+    entries = await listDir(root);
+  } catch (e) {
+    throw new GraftError('BAD_INPUT', `cannot read dataset folder '${root}'`, { file: root }, { cause: e });
+  }
+  for (const e of entries) if (!e.isDir) warn.note('IGNORED_FILE', toId(root, e.path));
+
+  const classDirs = entries.filter((e) => e.isDir);
+  const byClass = new Map<string, string[]>();
+  for (const { path } of classDirs) {
+    const name = toId(root, path);
+    const files = await walkFiles(path);
+    const images = files.filter((f) => {
+      if (hasImageExtension(f)) return true;
+      warn.note('IGNORED_FILE', toId(root, f));
+      return false;
+    });
+    const problems = await mapLimit(images, 8, (f) => checkImageFile(f, opts.verify));
+    const good: string[] = [];
+    images.forEach((f, i) => {
+      const why = problems[i];
+      if (why) warn.bad('BAD_IMAGE', toId(root, f), why);
+      else good.push(f);
+    });
+    if (good.length === 0) warn.bad('EMPTY_CLASS', name, 'class folder has no usable images');
+    else byClass.set(name, good);
+  }
+  if (byClass.size === 0) {
+    throw new GraftError(
+      'BAD_INPUT',
+      `no images found in '${root}': expected one sub-folder per class containing ` +
+        `.jpg/.jpeg/.png/.webp/.gif/.tif/.tiff/.bmp files`,
+      { file: root },
+    );
+  }
+  const labels = sortLabels(byClass.keys());
+  const examples: Example<string>[] = [];
+  labels.forEach((name, label) => {
+    for (const path of byClass.get(name)!) examples.push({ id: toId(root, path), label, source: path });
+  });
+  return { kind: 'image', name: root, labels, examples, warnings: warn.toArray() };
+}

@@ -1,0 +1,123 @@
+/**
+ * CSV and JSONL manifests. The header (CSV) or the keys (JSONL) decide the kind:
+ * `path,label` (also `file`/`filename`/`image`) gives an image dataset, paths resolved against the manifest's
+ * folder; `text,label` gives a text dataset. `class` is accepted for `label`. Labels may be names or numbers.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { GraftError } from '../errors.js';
+import { parseCsv } from './csv.js';
+import { resolveLoadOptions, sortLabels, type Dataset, type Example, type LoadOptions } from './types.js';
+import { checkImageFile, mapLimit } from './verify.js';
+import { WarningCollector } from './warnings.js';
+
+const PATH_COLUMNS = ['path', 'file', 'filename', 'image'];
+const LABEL_COLUMNS = ['label', 'class'];
+
+interface Row {
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly line: number;
+}
+
+function readJsonl(text: string, file: string, warn: WarningCollector): { rows: Row[]; keys: string[] } {
+  const rows: Row[] = [];
+  const keys = new Set<string>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      warn.bad('BAD_ROW', `${basename(file)}:${i + 1}`, 'not valid JSON');
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      warn.bad('BAD_ROW', `${basename(file)}:${i + 1}`, 'not a JSON object');
+      return;
+    }
+    for (const k of Object.keys(value)) keys.add(k.toLowerCase());
+    const lower = Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v]));
+    rows.push({ values: lower, line: i + 1 });
+  });
+  return { rows, keys: [...keys] };
+}
+
+function readCsvRows(text: string): { rows: Row[]; keys: string[] } {
+  const records = parseCsv(text);
+  if (records.length === 0) return { rows: [], keys: [] };
+  const header = records[0]!.fields.map((h) => h.trim().toLowerCase());
+  const rows = records.slice(1).map((r) => ({
+    values: Object.fromEntries(header.map((h, i) => [h, r.fields[i]])),
+    line: r.line,
+  }));
+  return { rows, keys: header };
+}
+
+const asText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+
+export async function loadManifest(file: string, options: LoadOptions = {}): Promise<Dataset> {
+  const opts = resolveLoadOptions(options);
+  const warn = new WarningCollector(opts.onBadInput, file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new GraftError('BAD_INPUT', `cannot read manifest '${file}'`, { file }, { cause: e });
+  }
+  const jsonl = ['.jsonl', '.ndjson'].includes(extname(file).toLowerCase());
+  const { rows, keys } = jsonl ? readJsonl(text, file, warn) : readCsvRows(text);
+  const labelKey = LABEL_COLUMNS.find((k) => keys.includes(k));
+  const pathKey = PATH_COLUMNS.find((k) => keys.includes(k));
+  const textKey = keys.includes('text') ? 'text' : undefined;
+  const sourceKey = pathKey ?? textKey;
+  if (!labelKey || !sourceKey) {
+    throw new GraftError(
+      'BAD_INPUT',
+      `manifest '${file}' needs a 'label' column and a 'path' (images) or 'text' column; found: ` +
+        (keys.length ? keys.join(', ') : 'nothing'),
+      { file, columns: keys },
+    );
+  }
+  const kind = pathKey ? 'image' : 'text';
+  const where = (r: Row): string => `${basename(file)}:${r.line}`;
+  const good: { row: Row; source: string; label: string }[] = [];
+  for (const row of rows) {
+    const source = asText(row.values[sourceKey]);
+    const label = asText(row.values[labelKey])?.trim();
+    if (source === undefined || source.trim() === '' || !label) {
+      warn.bad('BAD_ROW', where(row), `missing ${!label ? labelKey : sourceKey}`);
+      continue;
+    }
+    good.push({ row, source: kind === 'image' ? source.trim() : source, label });
+  }
+
+  const base = dirname(resolve(file));
+  let usable = good;
+  if (kind === 'image') {
+    const paths = good.map((g) => (isAbsolute(g.source) ? g.source : resolve(base, g.source)));
+    const problems = await mapLimit(paths, 8, (p) => checkImageFile(p, opts.verify));
+    usable = [];
+    good.forEach((g, i) => {
+      const why = problems[i];
+      if (why === 'no such file') warn.bad('MISSING_FILE', `${where(g.row)} ${g.source}`, why);
+      else if (why) warn.bad('BAD_IMAGE', `${where(g.row)} ${g.source}`, why);
+      else usable.push({ ...g, source: paths[i]! });
+    });
+  }
+  if (usable.length === 0)
+    throw new GraftError('BAD_INPUT', `manifest '${file}' has no usable rows`, { file });
+
+  const labels = sortLabels(usable.map((u) => u.label));
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const examples: Example<string>[] = usable.map((u) => ({
+    id: kind === 'image' ? (asText(u.row.values[sourceKey]) ?? '').trim() : where(u.row),
+    label: index.get(u.label)!,
+    source: u.source,
+  }));
+  const warnings = warn.toArray();
+  return kind === 'image'
+    ? { kind, name: file, labels, examples, warnings }
+    : { kind, name: file, labels, examples, warnings };
+}
