@@ -75,7 +75,7 @@ test('append: a new head replaces the old classifier after the feature tensor', 
       let want = 0;
       for (let k = 0; k < 8; k++)
         want += feat[n * 8 + k]! * hb.graph.initializers.get('w1')!.data[k * 2 + c]!;
-      assert.ok(Math.abs(scores[n * 2 + c]! - (want as number)) < 1e-5);
+      assert.ok(Math.abs(scores[n * 2 + c]! - want) < 1e-5);
     }
   }
 });

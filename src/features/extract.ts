@@ -1,0 +1,275 @@
+/**
+ * Streaming, batched feature extraction: preprocess batch k+1 while ONNX Runtime runs batch k, look every
+ * example up in the content-addressed cache first, and extract only what is missing.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Example, ImageSource } from '../data/types.js';
+import { GraftError, isGraftError } from '../errors.js';
+import type { ImagePreprocess } from '../models/spec.js';
+import type { Model } from '../onnx/ir.js';
+import { encodeModel } from '../onnx/io.js';
+import { batchShape, imageLength, preprocessInto } from '../preprocess/image.js';
+import { isRawImage } from '../preprocess/image-types.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
+import { FeatureCache, sha256 } from './cache.js';
+import { buildPooledPrefix, type PooledPrefix } from './pooled-prefix.js';
+
+export interface ExtractProgress {
+  done: number;
+  total: number;
+  /** Examples served from the cache so far. */
+  cached: number;
+  /** Examples per second through the backbone. */
+  rate: number;
+}
+
+export interface FeatureExtractorOptions {
+  batchSize?: number;
+  /** Feature cache directory; `false` disables the cache. Default: $GRAFT_CACHE or ~/.cache/graft. */
+  cacheDir?: string | false;
+  session?: SessionOptions;
+}
+
+export interface ExtractOptions {
+  onBadInput?: 'skip' | 'fail';
+  onProgress?: (p: ExtractProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Pooled feature matrices, one per requested tensor, for the examples that could be read. */
+export interface FeatureSet {
+  tensors: string[];
+  dims: number[];
+  /** Row-major [examples × dims[i]] per tensor. */
+  matrices: Float32Array[];
+  labels: Int32Array;
+  ids: string[];
+  /** Examples that could not be read (skipped under onBadInput 'skip'). */
+  skipped: { id: string; reason: string }[];
+  /** How many rows came from the cache, and how many were run through the backbone. */
+  fromCache: number;
+  extracted: number;
+}
+
+export function defaultCacheDir(): string {
+  return process.env['GRAFT_CACHE'] ?? join(homedir(), '.cache', 'graft');
+}
+
+interface Prepared {
+  rows: number[];
+  keys: string[];
+  input: Float32Array;
+}
+
+async function exampleBytes(source: ImageSource): Promise<Uint8Array> {
+  if (typeof source === 'string') {
+    try {
+      return await readFile(source);
+    } catch (e) {
+      throw new GraftError('BAD_INPUT', `cannot read '${source}'`, { file: source }, { cause: e });
+    }
+  }
+  if (isRawImage(source)) {
+    const head = new TextEncoder().encode(`${source.width}x${source.height}x${source.channels}:`);
+    const d = source.data;
+    return Buffer.concat([head, new Uint8Array(d.buffer, d.byteOffset, d.byteLength)]);
+  }
+  return source;
+}
+
+export class FeatureExtractor {
+  private constructor(
+    private readonly session: Session,
+    readonly prefix: PooledPrefix,
+    readonly tensors: readonly string[],
+    private readonly inputName: string,
+    private readonly preprocess: ImagePreprocess,
+    private readonly cache: FeatureCache | undefined,
+    private readonly batchSize: number,
+  ) {}
+
+  static async create(
+    backbone: Model,
+    inputName: string,
+    preprocess: ImagePreprocess,
+    tensors: readonly string[],
+    options: FeatureExtractorOptions = {},
+  ): Promise<FeatureExtractor> {
+    const shape = batchShape(1, preprocess);
+    const prefix = await buildPooledPrefix(backbone, inputName, tensors, shape, options.session);
+    const session = await Session.create(prefix.model, options.session);
+    let cache: FeatureCache | undefined;
+    if (options.cacheDir !== false) {
+      const key = sha256(
+        [sha256(encodeModel(backbone)), JSON.stringify(preprocess), inputName, ...tensors].join('\n'),
+      );
+      cache = new FeatureCache(join(options.cacheDir ?? defaultCacheDir(), 'features'), key);
+    }
+    return new FeatureExtractor(
+      session,
+      prefix,
+      tensors,
+      inputName,
+      preprocess,
+      cache,
+      options.batchSize ?? 32,
+    );
+  }
+
+  /** Example key: the content hash of its bytes (so renamed or moved files still hit the cache). */
+  async extract(
+    examples: readonly Example<ImageSource>[],
+    options: ExtractOptions = {},
+  ): Promise<FeatureSet> {
+    const policy = options.onBadInput ?? 'skip';
+    const n = examples.length;
+    const dims = this.prefix.dims;
+    const perTensor: (Float32Array | undefined)[][] = dims.map(() => new Array(n));
+    const skipped: FeatureSet['skipped'] = [];
+    const todo: { row: number; key: string; bytes: Uint8Array | ImageSource }[] = [];
+    let fromCache = 0;
+
+    for (let row = 0; row < n; row++) {
+      if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
+      const ex = examples[row]!;
+      let bytes: Uint8Array;
+      try {
+        bytes = await exampleBytes(ex.source);
+      } catch (e) {
+        if (policy === 'fail' || !isGraftError(e)) throw e;
+        skipped.push({ id: ex.id, reason: e.message });
+        continue;
+      }
+      const key = sha256(bytes);
+      const hit = this.cache?.get(key);
+      if (hit && this.split(hit, perTensor, row)) {
+        fromCache++;
+        continue;
+      }
+      todo.push({ row, key, bytes: isRawImage(ex.source) ? ex.source : bytes });
+    }
+
+    const start = performance.now();
+    let done = 0;
+    const report = () =>
+      options.onProgress?.({
+        done: fromCache + done,
+        total: n,
+        cached: fromCache,
+        rate: done / Math.max(1e-3, (performance.now() - start) / 1000),
+      });
+    report();
+
+    const per = imageLength(this.preprocess);
+    const prepare = async (from: number): Promise<Prepared | undefined> => {
+      if (from >= todo.length) return undefined;
+      const items = todo.slice(from, from + this.batchSize);
+      const input = new Float32Array(per * items.length);
+      const ok = await Promise.all(
+        items.map(async (it, i) => {
+          try {
+            await preprocessInto(it.bytes, this.preprocess, input, i * per, { name: examples[it.row]!.id });
+            return true;
+          } catch (e) {
+            if (policy === 'fail' || !isGraftError(e)) throw e;
+            skipped.push({ id: examples[it.row]!.id, reason: e.message });
+            return false;
+          }
+        }),
+      );
+      const keep = items.filter((_, i) => ok[i]);
+      const packed = keep.length === items.length ? input : new Float32Array(per * keep.length);
+      if (packed !== input) {
+        let j = 0;
+        ok.forEach((good, i) => good && packed.set(input.subarray(i * per, (i + 1) * per), per * j++));
+      }
+      return { rows: keep.map((it) => it.row), keys: keep.map((it) => it.key), input: packed };
+    };
+
+    let pending = prepare(0);
+    for (let from = 0; from < todo.length; from += this.batchSize) {
+      if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
+      const batch = await pending;
+      pending = prepare(from + this.batchSize);
+      if (!batch || batch.rows.length === 0) {
+        done += Math.min(this.batchSize, todo.length - from);
+        report();
+        continue;
+      }
+      const feeds = {
+        [this.inputName]: {
+          dtype: 'float32' as const,
+          shape: batchShape(batch.rows.length, this.preprocess),
+          data: batch.input,
+        },
+      };
+      const out = await this.session.run(feeds, this.prefix.outputs);
+      const records: [string, Float32Array][] = [];
+      batch.rows.forEach((row, i) => {
+        const parts = this.prefix.outputs.map((name, t) => {
+          const d = dims[t]!;
+          return (out[name]!.data as Float32Array).slice(i * d, (i + 1) * d);
+        });
+        parts.forEach((p, t) => (perTensor[t]![row] = p));
+        records.push([batch.keys[i]!, concat(parts)]);
+      });
+      this.cache?.putMany(records);
+      done += Math.min(this.batchSize, todo.length - from);
+      report();
+    }
+    await pending;
+    return this.assemble(examples, perTensor, skipped, fromCache);
+  }
+
+  async release(): Promise<void> {
+    this.cache?.close();
+    await this.session.release();
+  }
+
+  private split(flat: Float32Array, perTensor: (Float32Array | undefined)[][], row: number): boolean {
+    const total = this.prefix.dims.reduce((a, b) => a + b, 0);
+    if (flat.length !== total) return false;
+    let off = 0;
+    this.prefix.dims.forEach((d, t) => {
+      perTensor[t]![row] = flat.subarray(off, off + d);
+      off += d;
+    });
+    return true;
+  }
+
+  private assemble(
+    examples: readonly Example<ImageSource>[],
+    perTensor: (Float32Array | undefined)[][],
+    skipped: FeatureSet['skipped'],
+    fromCache: number,
+  ): FeatureSet {
+    const rows = examples.map((_, i) => i).filter((i) => perTensor[0]![i] !== undefined);
+    const matrices = this.prefix.dims.map((d, t) => {
+      const m = new Float32Array(rows.length * d);
+      rows.forEach((r, i) => m.set(perTensor[t]![r]!, i * d));
+      return m;
+    });
+    return {
+      tensors: [...this.tensors],
+      dims: [...this.prefix.dims],
+      matrices,
+      labels: Int32Array.from(rows.map((r) => examples[r]!.label)),
+      ids: rows.map((r) => examples[r]!.id),
+      skipped,
+      fromCache,
+      extracted: rows.length - fromCache,
+    };
+  }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
