@@ -73,8 +73,8 @@ test('append: a new head replaces the old classifier after the feature tensor', 
   for (let n = 0; n < 3; n++) {
     for (let c = 0; c < 2; c++) {
       let want = 0;
-      for (let k = 0; k < 8; k++)
-        want += feat[n * 8 + k]! * hb.graph.initializers.get('w1')!.data[k * 2 + c]!;
+      const w = hb.graph.initializers.get('w1')!.data as Float32Array;
+      for (let k = 0; k < 8; k++) want += feat[n * 8 + k]! * w[k * 2 + c]!;
       assert.ok(Math.abs(scores[n * 2 + c]! - want) < 1e-5);
     }
   }
