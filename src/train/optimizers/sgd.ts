@@ -1,0 +1,50 @@
+/** SGD with momentum, dampening, Nesterov and coupled (L2) weight decay — torch.optim.SGD semantics. */
+import { check } from '../../errors.js';
+import { Optimizer, type BaseOptimizerOptions, type ParamHyper } from './optimizer.js';
+
+export interface SgdOptions extends BaseOptimizerOptions {
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  readonly kind = 'sgd' as const;
+  private readonly momentum: number;
+  private readonly dampening: number;
+  private readonly nesterov: boolean;
+
+  constructor(options: SgdOptions) {
+    super(options, 0);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    check(this.momentum >= 0, 'BAD_OPTION', `invalid momentum ${this.momentum}`);
+    check(
+      !this.nesterov || (this.momentum > 0 && this.dampening === 0),
+      'BAD_OPTION',
+      'Nesterov momentum requires a momentum and zero dampening',
+    );
+  }
+
+  protected update(name: string, p: Float32Array, g: Float32Array, _t: number, h: ParamHyper): void {
+    const lr = this.lr * h.lrScale;
+    const wd = h.weightDecay;
+    const mu = this.momentum;
+    if (mu === 0) {
+      for (let i = 0; i < p.length; i++)
+        p[i] = p[i]! - lr * (wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!);
+      return;
+    }
+    let buf = this.slots.get(name)?.get('momentum_buffer');
+    const first = !buf;
+    if (!buf) this.setSlot(name, 'momentum_buffer', (buf = new Float32Array(p.length)));
+    const keep = 1 - this.dampening;
+    for (let i = 0; i < p.length; i++) {
+      const d = wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!;
+      const b = (buf[i] = first ? d : Math.fround(mu * buf[i]!) + keep * d);
+      const step = this.nesterov ? Math.fround(d + mu * b) : b;
+      p[i] = p[i]! - lr * step;
+    }
+  }
+}
