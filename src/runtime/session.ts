@@ -31,8 +31,13 @@ export class Session {
     private readonly validate: boolean,
   ) {}
 
+  /** A session for an in-memory model. */
   static async create(model: Model, options: SessionOptions = {}): Promise<Session> {
-    const bytes = encodeModel(model);
+    return Session.fromBytes(encodeModel(model), model, options);
+  }
+
+  /** A session for already-serialised bytes of `model` (skips re-encoding a model read from disk). */
+  static async fromBytes(bytes: Uint8Array, model: Model, options: SessionOptions = {}): Promise<Session> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {

@@ -1,0 +1,70 @@
+/** graft.json: everything needed to use a trained model besides the ONNX graph itself. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GraftError } from '../errors.js';
+import type { Preprocess } from '../models/spec.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+export const MANIFEST_FILE = 'graft.json';
+export const MODEL_FILE = 'model.onnx';
+
+export interface ModelManifest {
+  format: 'graft-model';
+  version: 1;
+  task: 'image-classification' | 'text-classification';
+  labels: string[];
+  /** The graph's input names (one for images; input_ids/attention_mask/… for text). */
+  inputs: string[];
+  /** The output holding class probabilities, [batch, labels.length]. */
+  output: string;
+  preprocess: Preprocess;
+  /** The pre-trained model this one was made from. */
+  base: { id: string; sha256: string };
+  /** The backbone tensor the head reads (where the backbone was cut). */
+  featureTensor: string;
+  head: Record<string, unknown>;
+  training: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  createdAt: string;
+  graftVersion: string;
+}
+
+export async function writeManifest(dir: string, manifest: ModelManifest): Promise<void> {
+  await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new GraftError(
+      'MODEL_NOT_FOUND',
+      `'${dir}' is not a graft model directory (no ${MANIFEST_FILE})`,
+      { dir },
+      { cause: e },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new GraftError('CORRUPT_MODEL', `${path} is not valid JSON`, { path }, { cause: e });
+  }
+  const m = parsed as Partial<ModelManifest>;
+  if (
+    m.format !== 'graft-model' ||
+    !Array.isArray(m.labels) ||
+    !m.output ||
+    !m.preprocess ||
+    !Array.isArray(m.inputs)
+  ) {
+    throw new GraftError(
+      'CORRUPT_MODEL',
+      `${path} is not a graft model manifest (missing format, labels, inputs, output or preprocess)`,
+      { path },
+    );
+  }
+  return m as ModelManifest;
+}

@@ -1,0 +1,42 @@
+/** Turns user inputs (image paths/bytes/pixels, or texts) into the exported model's input tensors. */
+import { GraftError } from '../errors.js';
+import type { ModelManifest } from '../export/manifest.js';
+import { preprocessBatch } from '../preprocess/image.js';
+import type { ImageInput } from '../preprocess/image-types.js';
+import type { Tensor } from '../tensor.js';
+
+export type TextEncoderHook = (
+  texts: readonly string[],
+  manifest: ModelManifest,
+  dir: string,
+) => Promise<Record<string, Tensor>>;
+
+let textEncoder: TextEncoderHook | undefined;
+
+/** Text models register their tokenizer-based encoder here (keeps the image path free of tokenizer code). */
+export function registerTextEncoder(hook: TextEncoderHook): void {
+  textEncoder = hook;
+}
+
+export async function encodeInputs(
+  inputs: readonly (ImageInput | { text: string })[],
+  manifest: ModelManifest,
+  dir: string,
+): Promise<Record<string, Tensor>> {
+  if (manifest.preprocess.kind === 'image') {
+    const images = inputs.map((x) => {
+      if (typeof x === 'object' && 'text' in x)
+        throw new GraftError('BAD_INPUT', 'this model classifies images, not text');
+      return x;
+    });
+    return { [manifest.inputs[0]!]: await preprocessBatch(images, manifest.preprocess) };
+  }
+  const texts = inputs.map((x) => {
+    if (typeof x === 'object' && 'text' in x) return x.text;
+    if (typeof x === 'string') return x;
+    throw new GraftError('BAD_INPUT', 'this model classifies text; pass strings');
+  });
+  if (!textEncoder)
+    throw new GraftError('UNSUPPORTED_OP', 'text models need the text pipeline (src/text) loaded');
+  return textEncoder(texts, manifest, dir);
+}
