@@ -2,7 +2,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HubOptions } from '../../src/sources/types.js';
+import type { ResolveOptions } from '../../src/sources/types.js';
 import type { TestHub } from './server.js';
 
 export async function tempDir(
@@ -13,7 +13,7 @@ export async function tempDir(
 }
 
 /** Options against the test hub; `env: {}` keeps HF_TOKEN, HF_HUB_OFFLINE etc. of the real environment out. */
-export function hubOptions(hub: TestHub, cacheDir: string, extra: HubOptions = {}): HubOptions {
+export function hubOptions(hub: TestHub, cacheDir: string, extra: ResolveOptions = {}): ResolveOptions {
   return { endpoint: hub.endpoint, cacheDir, env: {}, ...extra };
 }
 

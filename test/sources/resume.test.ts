@@ -104,3 +104,20 @@ test('progress reports resumed bytes and the total', async () => {
   assert.ok(events[0]! > 0, 'first event starts at the resumed offset');
   assert.equal(events.at(-1), model().length);
 });
+
+test('an aborted download → CANCELLED, the partial kept for resume', async () => {
+  hub.faults = { throttleMs: 20 };
+  await using tmp = await tempDir();
+  const ac = new AbortController();
+  const opts = hubOptions(hub, tmp.dir, {
+    signal: ac.signal,
+    onProgress: (e) => {
+      if (e.bytes > 64 * 1024) ac.abort();
+    },
+  });
+  await assert.rejects(hubDownload(hub.fixture.repo, MODEL, opts), (e) => isGraftError(e, 'CANCELLED'));
+  await assertNothingWhole(tmp.dir);
+  hub.faults = {};
+  const path = await hubDownload(hub.fixture.repo, MODEL, hubOptions(hub, tmp.dir));
+  assert.equal(sha256(await readFile(path)), sha256(model()));
+});
