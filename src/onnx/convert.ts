@@ -1,4 +1,5 @@
 /** Decoded ModelProto objects <-> graft's IR. Anything graft does not interpret is carried verbatim. */
+import Long from 'long';
 import { GraftError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Attribute, Dim, Graph, Model, Node, ValueInfo } from './ir.js';
@@ -67,6 +68,12 @@ export interface ModelProtoLike {
   functions?: unknown[];
   trainingInfo?: unknown[];
 }
+
+/**
+ * int64 for protobufjs: a plain JS number at or beyond ±2^63 (how INT64_MAX/MIN decode, e.g. Slice ends) would
+ * wrap around when written; Long.fromNumber saturates, so INT64_MAX round-trips exactly.
+ */
+const int64 = (v: number): Long => Long.fromNumber(Math.trunc(v));
 
 const utf8 = new TextDecoder();
 const enc = new TextEncoder();
@@ -170,7 +177,7 @@ function attributeToProto(name: string, a: Attribute): Record<string, unknown> |
     case 'float':
       return { ...base, f: a.value };
     case 'int':
-      return { ...base, i: a.value };
+      return { ...base, i: int64(a.value) };
     case 'string':
       return { ...base, s: enc.encode(a.value) };
     case 'tensor':
@@ -180,7 +187,7 @@ function attributeToProto(name: string, a: Attribute): Record<string, unknown> |
     case 'floats':
       return { ...base, floats: a.value };
     case 'ints':
-      return { ...base, ints: a.value };
+      return { ...base, ints: a.value.map(int64) };
     case 'strings':
       return { ...base, strings: a.value.map((s) => enc.encode(s)) };
     case 'tensors':

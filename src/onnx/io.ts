@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { SUPPORTED_OPSETS, type Model } from './ir.js';
 import { modelFromProto, modelToProto, type ModelProtoLike } from './convert.js';
 import { ModelProtoType } from './schema.js';
-import { tensorToProto, toBytes } from './tensor-proto.js';
+import { tensorToProto, toBytes, toNumber } from './tensor-proto.js';
 
 export interface LoadModelOptions {
   /** Directory that external-data locations are relative to (defaults to the model file's directory). */
@@ -26,19 +26,32 @@ export function decodeModel(bytes: Uint8Array, options: LoadModelOptions = {}): 
   try {
     proto = ModelProtoType.decode(bytes) as unknown as ModelProtoLike;
   } catch (e) {
-    throw new GraftError(
-      'CORRUPT_MODEL',
-      `${label} is not a valid ONNX model (truncated or not protobuf)`,
-      {},
-      { cause: e },
-    );
+    const kind = sniff(bytes);
+    const what = kind ? `it looks like ${kind}` : 'the protobuf is truncated or corrupt';
+    throw new GraftError('CORRUPT_MODEL', `${label} is not a valid ONNX model: ${what}`, {}, { cause: e });
   }
   if (!proto.graph || (proto.graph.node ?? []).length + (proto.graph.output ?? []).length === 0) {
-    throw new GraftError('CORRUPT_MODEL', `${label} is not an ONNX model: it has no graph`);
+    const kind = sniff(bytes);
+    const what = kind ? `it looks like ${kind}` : 'it has no graph';
+    throw new GraftError('CORRUPT_MODEL', `${label} is not an ONNX model: ${what}`);
+  }
+  // IR version 3 and later require opset_import; writers put it last, so a file cut short can lose exactly it.
+  if (toNumber(proto.irVersion) >= 3 && (proto.opsetImport ?? []).length === 0) {
+    throw new GraftError('CORRUPT_MODEL', `${label} declares no opset imports (is the file truncated?)`);
   }
   const model = modelFromProto(proto, options.baseDir);
   if (!options.anyOpset) checkOpset(model, label);
   return model;
+}
+
+/** A guess at what a non-ONNX file is, for error messages. */
+function sniff(bytes: Uint8Array): string | undefined {
+  const head = new TextDecoder().decode(bytes.subarray(0, 16)).trimStart();
+  if (head.startsWith('{') || head.startsWith('[')) return 'JSON text (a TF.js/Keras model.json?)';
+  if (bytes[0] === 0x89 && head.includes('PNG')) return 'a PNG image';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'a JPEG image';
+  if (head.startsWith('PK')) return 'a ZIP archive';
+  return undefined;
 }
 
 export function checkOpset(model: Model, label = 'model'): void {
