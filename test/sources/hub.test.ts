@@ -126,6 +126,19 @@ describe('hubDownload', () => {
     assert.ok(hub.requests.slice(seen).some((r) => r.method === 'GET' && r.path.startsWith('/cdn/')));
   });
 
+  test('a redirect to another host gets no Authorization header', async () => {
+    const port = new URL(hub.endpoint).port;
+    hub.faults = { redirect: true, redirectOrigin: `http://localhost:${port}`, token: 'hf_secret' };
+    await using tmp = await tempDir();
+    const seen = hub.requests.length;
+    const path = await hubDownload(hub.fixture.repo, MODEL, hubOptions(hub, tmp.dir, { token: 'hf_secret' }));
+    assert.equal(sha256(await readFile(path)), sha256(modelBytes()));
+    const mine = hub.requests.slice(seen);
+    assert.ok(mine.some((r) => r.path.startsWith('/cdn/')));
+    for (const r of mine)
+      assert.equal(r.auth, r.path.startsWith('/cdn/') ? undefined : 'Bearer hf_secret', r.path);
+  });
+
   test('HF_ENDPOINT and HF_HUB_CACHE from env', async () => {
     hub.faults = {};
     await using tmp = await tempDir();

@@ -22,6 +22,8 @@ export interface Faults {
   token?: string;
   /** LFS files answer 302 with a relative Location to `/cdn/<sha256>`. */
   redirect?: boolean;
+  /** With `redirect`: an absolute Location on this origin (e.g. `http://localhost:<port>`), another host name. */
+  redirectOrigin?: string;
   /** The next `cut` GETs of LFS content send half the body, then the socket is destroyed. */
   cut?: number;
   /** LFS content is served with one byte flipped (the ETag stays the true sha256). */
@@ -107,7 +109,8 @@ async function handle(hub: TestHub, req: IncomingMessage, res: ServerResponse): 
     range: req.headers.range,
     auth: req.headers.authorization,
   });
-  if (f.token && req.headers.authorization !== `Bearer ${f.token}`) {
+  // Like a CDN with signed URLs, /cdn/ needs no token.
+  if (f.token && !path.startsWith('/cdn/') && req.headers.authorization !== `Bearer ${f.token}`) {
     return void res.writeHead(401, { 'X-Error-Message': 'Invalid credentials' }).end('unauthorized');
   }
   const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(path);
@@ -139,24 +142,27 @@ async function handle(hub: TestHub, req: IncomingMessage, res: ServerResponse): 
   const sha = sha256(body);
   res.setHeader('X-Linked-Etag', `"${sha}"`);
   res.setHeader('X-Linked-Size', String(body.length));
-  if (f.redirect) return void res.writeHead(302, { Location: `/cdn/${sha}` }).end();
+  if (f.redirect) return void res.writeHead(302, { Location: `${f.redirectOrigin ?? ''}/cdn/${sha}` }).end();
   res.setHeader('ETag', `"${sha}"`);
   return sendBody(req, res, body, hub, true);
 }
 
 export async function startHub(fixture: FixtureRepo = makeFixture(), faults: Faults = {}): Promise<TestHub> {
-  const hub = { fixture, faults, requests: [] as LoggedRequest[] } as unknown as TestHub & {
-    endpoint: string;
-  };
+  let hub: TestHub | undefined;
   const server = createServer((req, res) => {
-    handle(hub, req, res).catch(() => res.destroy());
+    handle(hub!, req, res).catch(() => res.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
-  hub.endpoint = `http://127.0.0.1:${port}`;
-  hub.close = () => {
-    server.closeAllConnections();
-    return new Promise<void>((r) => server.close(() => r()));
+  hub = {
+    endpoint: `http://127.0.0.1:${port}`,
+    fixture,
+    faults,
+    requests: [],
+    close() {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
   return hub;
 }
