@@ -4,7 +4,7 @@
  * image files that are empty or not images are bad input (skipped with a warning, or an error under 'fail').
  * A class folder without usable images is dropped with an EMPTY_CLASS warning (an error under 'fail').
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { GraftError } from '../errors.js';
 import {
@@ -39,10 +39,14 @@ async function listDir(dir: string): Promise<Entry[]> {
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-async function walkFiles(dir: string): Promise<string[]> {
+/** All files under `dir`, sorted; a directory reached twice through symlinks is walked once. */
+async function walkFiles(dir: string, seen = new Set<string>()): Promise<string[]> {
+  const real = await realpath(dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const files: string[] = [];
   for (const e of await listDir(dir)) {
-    if (e.isDir) files.push(...(await walkFiles(e.path)));
+    if (e.isDir) files.push(...(await walkFiles(e.path, seen)));
     else files.push(e.path);
   }
   return files;

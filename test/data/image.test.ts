@@ -190,6 +190,25 @@ describe('formats and colour handling', () => {
   }
 });
 
+it('decodes an 8-bit palette BMP', async () => {
+  // 2x2, palette [black, red, green, blue], rows bottom-up padded to 4 bytes.
+  const bmp = Buffer.alloc(54 + 16 + 8);
+  bmp.write('BM', 0, 'latin1');
+  bmp.writeUInt32LE(bmp.length, 2);
+  bmp.writeUInt32LE(54 + 16, 10);
+  bmp.writeUInt32LE(40, 14);
+  bmp.writeInt32LE(2, 18);
+  bmp.writeInt32LE(2, 22);
+  bmp.writeUInt16LE(1, 26);
+  bmp.writeUInt16LE(8, 28);
+  bmp.writeUInt32LE(4, 46);
+  Buffer.from([0, 0, 0, 0, 0, 0, 255, 0, 0, 255, 0, 0, 255, 0, 0, 0]).copy(bmp, 54); // BGRA entries
+  Buffer.from([3, 0, 0, 0, 1, 2, 0, 0]).copy(bmp, 70); // bottom row: blue, black; top row: red, green
+  const s = spec({ size: [2, 2], crop: 'none', mean: [0], std: [1], scale: 1 });
+  const out = await preprocessImage(bmp, s);
+  assert.deepEqual([...out], [255, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0]);
+});
+
 describe('raw pixels and batches', () => {
   it('preprocesses a raw 28x28 gray digit like a decoded image', async () => {
     const data = Uint8Array.from({ length: 784 }, (_, i) => i % 256);
