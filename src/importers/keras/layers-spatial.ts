@@ -1,7 +1,7 @@
 /** Keras spatial layers (NHWC in Keras, NCHW in the graph): convolutions, padding, pooling. */
 import { attr } from '../../onnx/builder.js';
 import type { Attribute, Dim } from '../../onnx/ir.js';
-import type { Tensor } from '../../tensor.js';
+import { depthwiseToOihw, hwioToOihw, tfWindowing } from '../kernels.js';
 import { activationName, applyActivation } from './activations.js';
 import { unsupported, type KerasContext, type KTensor, type LayerCall } from './context.js';
 
@@ -27,7 +27,7 @@ interface Window {
   dilations: [number, number];
 }
 
-/** Pads (ONNX order [top, left, bottom, right]) or an auto_pad fallback, and the Keras output shape. */
+/** Pads (explicit, TF rule) or an auto_pad fallback, and the Keras output shape. */
 function windowing(
   call: LayerCall,
   x: KTensor,
@@ -36,69 +36,14 @@ function windowing(
 ): { attrs: Record<string, Attribute>; shape: Dim[] } {
   const padding = String(call.config['padding'] ?? 'valid');
   if (padding !== 'same' && padding !== 'valid') throw unsupported(call, `padding '${padding}'`);
-  const begin: number[] = [];
-  const end: number[] = [];
-  const outs: Dim[] = [];
-  let auto = false;
-  for (let i = 0; i < 2; i++) {
-    const size = x.shape[1 + i];
-    const k = w.kernel[i]!;
-    const s = w.strides[i]!;
-    const d = w.dilations[i]!;
-    const eff = (k - 1) * d + 1;
-    if (padding === 'valid') {
-      begin.push(0);
-      end.push(0);
-      outs.push(typeof size === 'number' ? Math.floor((size - eff) / s) + 1 : null);
-      continue;
-    }
-    let total: number;
-    if (typeof size === 'number') {
-      const out = Math.ceil(size / s);
-      total = Math.max((out - 1) * s + eff - size, 0);
-      outs.push(out);
-    } else {
-      outs.push(null);
-      if (s !== 1) auto = true;
-      total = eff - 1;
-    }
-    begin.push(Math.floor(total / 2));
-    end.push(total - Math.floor(total / 2));
-  }
+  const win = tfWindowing([x.shape[1]!, x.shape[2]!], w.kernel, w.strides, w.dilations, padding);
   const attrs: Record<string, Attribute> = {
     kernel_shape: attr.ints(w.kernel),
     strides: attr.ints(w.strides),
   };
-  // TF puts the odd pixel at the end, as SAME_UPPER does; used only when the spatial size is unknown.
-  if (auto) attrs['auto_pad'] = attr.string('SAME_UPPER');
-  else attrs['pads'] = attr.ints([...begin, ...end]);
-  return { attrs, shape: [x.shape[0]!, outs[0]!, outs[1]!, channels] };
-}
-
-/** HWIO → OIHW. */
-function hwioToOihw(k: Tensor): Tensor {
-  const [h, w, ci, co] = k.shape as [number, number, number, number];
-  const src = k.data as Float32Array;
-  const dst = new Float32Array(src.length);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++)
-          dst[((o * ci + i) * h + y) * w + x] = src[((y * w + x) * ci + i) * co + o]!;
-  return { dtype: 'float32', shape: [co, ci, h, w], data: dst };
-}
-
-/** Depthwise [kh, kw, C, M] → grouped conv weight [C*M, 1, kh, kw]. */
-function depthwiseToOihw(k: Tensor): Tensor {
-  const [h, w, c, m] = k.shape as [number, number, number, number];
-  const src = k.data as Float32Array;
-  const dst = new Float32Array(src.length);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      for (let ci = 0; ci < c; ci++)
-        for (let mi = 0; mi < m; mi++)
-          dst[(ci * m + mi) * h * w + y * w + x] = src[((y * w + x) * c + ci) * m + mi]!;
-  return { dtype: 'float32', shape: [c * m, 1, h, w], data: dst };
+  if (win.pads) attrs['pads'] = attr.ints(win.pads);
+  else attrs['auto_pad'] = attr.string('SAME_UPPER');
+  return { attrs, shape: [x.shape[0]!, win.out[0], win.out[1], channels] };
 }
 
 function convWindow(call: LayerCall): Window {
