@@ -1,5 +1,5 @@
 /**
- * Shape inference checked against ONNX Runtime: for every libonnx-testdata `node` case whose ops all have a shape
+ * Shape inference checked against ONNX Runtime: for every libonnx-testdata case (node, pytorch-*, simple) whose ops all have a shape
  * rule, the shapes inferred from the declared inputs must match the output shapes ORT produces and the dims of
  * the reference outputs.
  */
@@ -17,6 +17,7 @@ import {
   listCases,
   modelSignature,
   readDataSets,
+  SUITES,
   TESTDATA_ROOT,
 } from './conformance-data.js';
 
@@ -42,7 +43,7 @@ function judge(inferred: Dim[] | undefined, actual: readonly number[], expected:
   return inferred.every((d) => typeof d === 'number') ? 'exact' : 'partial';
 }
 
-test('inferred shapes match ONNX Runtime on the ONNX node conformance cases', async () => {
+test('inferred shapes match ONNX Runtime on the ONNX conformance cases', async () => {
   assert.ok(
     existsSync(TESTDATA_ROOT),
     `install libonnx-testdata (ONNX conformance data) at ${TESTDATA_ROOT}`,
@@ -52,7 +53,7 @@ test('inferred shapes match ONNX Runtime on the ONNX node conformance cases', as
   const foldedRows: Row[] = [];
   let considered = 0;
   let skipped = 0;
-  for (const c of listCases(TESTDATA_ROOT, ['node'])) {
+  for (const c of listCases(TESTDATA_ROOT, SUITES)) {
     const bytes = readFileSync(join(c.dir, 'model.onnx'));
     const model = decodeModel(bytes, { anyOpset: true, baseDir: c.dir });
     if (!opsOf(model.graph).every((op) => SHAPE_INFERENCE_OPS.has(op))) continue;
@@ -123,7 +124,7 @@ test('inferred shapes match ONNX Runtime on the ONNX node conformance cases', as
   const line = (t: ReturnType<typeof tally>): string =>
     `${t.exact} exact / ${t.partial} partial / ${t.unknown} unknown / ${t.wrong} wrong of ${t.outputs} outputs`;
   console.log(
-    `shape inference on ${considered} node cases (${skipped} not runnable): declared inputs ${line(summary.declaredInputs)}; ` +
+    `shape inference on ${considered} cases (${skipped} not runnable): declared inputs ${line(summary.declaredInputs)}; ` +
       `small inputs as constants ${line(summary.constantInputs)}`,
   );
   const wrong = [...rows, ...foldedRows]
