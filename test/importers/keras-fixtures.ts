@@ -1,5 +1,5 @@
 /** Hand-written Keras 2.x model JSON (TF.js layers format) with seeded float32 weights, for tests. */
-import type { LayersModelJson } from '../../src/importers/keras/index.js';
+import type { KerasModelConfig, LayersModelJson } from '../../src/importers/keras/index.js';
 import type { WeightEntry } from '../../src/importers/tfjs-weights.js';
 import { seeded } from './helpers.js';
 
@@ -60,7 +60,7 @@ export class KerasJsonBuilder {
       o += w.data.byteLength;
     }
     const json: LayersModelJson = {
-      modelTopology: { model_config: config, keras_version: '2.2.4', backend: 'tensorflow' },
+      modelTopology: { model_config: config as unknown as KerasModelConfig, keras_version: '2.2.4', backend: 'tensorflow' },
       weightsManifest: [{ paths: ['shard1'], weights: this.weights.map((w) => w.entry) }],
     };
     return { json, shards: new Map([['shard1', bytes]]) };
