@@ -1,0 +1,3 @@
+export { Checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { ProgressLogger, type ProgressLoggerOptions } from './progress.js';

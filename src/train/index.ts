@@ -1,0 +1,20 @@
+/** Training: optimizers, schedules, the Trainer, callbacks, checkpoints. */
+export * from './optimizers/index.js';
+export * from './schedules.js';
+export * from './callbacks/index.js';
+export { arrayDataSource, type ArrayDataSourceOptions } from './data-source.js';
+export {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  listStepCheckpoints,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+} from './checkpoint-io.js';
+export type * from './events.js';
+export { emptyHistory, metricSeries, type EpochRecord, type History } from './history.js';
+export { FIT_DEFAULTS, resolveFitOptions, type FitOptions, type ResolvedFit } from './options.js';
+export { deriveSeed, permutation, Rng } from './random.js';
+export { fit, Trainer } from './trainer.js';
+export type { Batch, DataSource, TrainableModel } from './types.js';
+export { predictAll, validate } from './validation.js';
