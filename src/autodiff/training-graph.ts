@@ -50,7 +50,7 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
       throw new GraftError('BAD_OPTION', `param '${p}' must be float32 or float64, got ${dt}`, { param: p });
     }
   }
-  const shapes = new ShapeEnv(g);
+  const shapes = new ShapeEnv(g, opsetOf(m));
   const forwardInitializers = new Set(g.initializers.keys());
   const produced = new Set(g.nodes.flatMap((n) => n.outputs));
   for (const name of [options.loss, ...(options.extraOutputs ?? [])]) {

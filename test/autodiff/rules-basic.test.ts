@@ -168,3 +168,17 @@ test('MatMul: 2-D, batched, broadcast batch, N-D x 2-D, and 1-D operands', async
     });
   }
 });
+
+test('broadcasting against values of unknown shape (dynamic reduction path)', async () => {
+  for (const op of ['Add', 'Mul', 'Div']) {
+    const r = await checkGradients({
+      inputs: { x: { shape: [2, 3, 4] }, shp: { shape: [3], dtype: 'int64', values: [2, 3, 4] } },
+      params: { w: { shape: [3, 1], kind: 'positive' }, v: { shape: [4], kind: 'positive' } },
+      build: (b) => {
+        const unknown = b.op('Reshape', ['x', 'shp']); // rank and dims unknown statically
+        return b.op(op, [b.op(op, [unknown, 'w']), 'v']);
+      },
+    });
+    assert.ok(r.model.graph.nodes.some((n) => n.opType === 'NonZero'));
+  }
+});
