@@ -2,6 +2,7 @@
 import type { GradientRule } from '../types.js';
 import { activationRules } from './activations.js';
 import { arithmeticRules } from './arithmetic.js';
+import { convRules } from './conv.js';
 import { dropoutRules } from './dropout.js';
 import { linalgRules } from './linalg.js';
 import { reduceRules } from './reduce.js';
@@ -16,4 +17,5 @@ export const gradientRules: Record<string, GradientRule> = {
   ...softmaxRules,
   ...reduceRules,
   ...dropoutRules,
+  ...convRules,
 };

@@ -1,0 +1,138 @@
+/**
+ * Conv (1-D/2-D/3-D, groups incl. depthwise, strides, pads, dilations, auto_pad):
+ *   dX = ConvTranspose(g, W) with output_padding (static sizes) or a dynamic crop/pad to Shape(X);
+ *   dW = Conv with batch and channel roles swapped (stride and dilation exchange roles), per group;
+ *   dB = ReduceSum(g) over batch and spatial axes.
+ */
+import { GraftError } from '../../errors.js';
+import { attr } from '../../onnx/builder.js';
+import { getAttr, type Node } from '../../onnx/ir.js';
+import type { Emitter } from '../emitter.js';
+import type { GradientRule } from '../types.js';
+import { grad0 } from '../types.js';
+
+export interface ConvGeometry {
+  /** Spatial rank. */
+  s: number;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** [begin..., end...] */
+  pads: number[];
+  group: number;
+}
+
+const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => i + from);
+
+/** Resolves kernel, strides, dilations and explicit pads (auto_pad needs static input sizes). */
+export function convGeometry(e: Emitter, node: Node, x: string, kernel: number[] | undefined): ConvGeometry {
+  const k = getAttr(node, 'kernel_shape', 'ints') ?? kernel;
+  if (!k) throw new GraftError('SHAPE_MISMATCH', `${node.opType} '${node.name}': kernel shape unknown`);
+  const s = k.length;
+  const strides = getAttr(node, 'strides', 'ints') ?? range(s).map(() => 1);
+  const dilations = getAttr(node, 'dilations', 'ints') ?? range(s).map(() => 1);
+  const autoPad = getAttr(node, 'auto_pad', 'string') ?? 'NOTSET';
+  let pads = getAttr(node, 'pads', 'ints') ?? range(2 * s).map(() => 0);
+  if (autoPad === 'VALID') pads = range(2 * s).map(() => 0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const dims = e.shapes.shape(x)?.slice(2);
+    if (!dims || dims.some((d) => typeof d !== 'number')) {
+      throw new GraftError(
+        'SHAPE_MISMATCH',
+        `${node.opType} '${node.name}': auto_pad ${autoPad} needs static sizes`,
+      );
+    }
+    const begin: number[] = [];
+    const end: number[] = [];
+    (dims as number[]).forEach((h, i) => {
+      const dk = dilations[i]! * (k[i]! - 1) + 1;
+      const total = Math.max(0, (Math.ceil(h / strides[i]!) - 1) * strides[i]! + dk - h);
+      const small = Math.floor(total / 2);
+      begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
+      end.push(autoPad === 'SAME_UPPER' ? total - small : small);
+    });
+    pads = [...begin, ...end];
+  }
+  return { s, kernel: k, strides, dilations, pads, group: getAttr(node, 'group', 'int') ?? 1 };
+}
+
+/**
+ * The adjoint of a strided window op: ConvTranspose(g, w) sized back to x's spatial dims — exactly via
+ * output_padding when they are static, otherwise by a dynamic pad-then-crop to Shape(x).
+ */
+export function transposedConv(e: Emitter, g: string, w: string, x: string, geo: ConvGeometry): string {
+  const attrs = {
+    strides: attr.ints(geo.strides),
+    dilations: attr.ints(geo.dilations),
+    pads: attr.ints(geo.pads),
+    group: attr.int(geo.group),
+  };
+  const dims = e.shapes.shape(x)?.slice(2);
+  if (dims && dims.every((d) => typeof d === 'number')) {
+    const outPad = (dims as number[]).map((h, i) => {
+      const dk = geo.dilations[i]! * (geo.kernel[i]! - 1) + 1;
+      return (h + geo.pads[i]! + geo.pads[i + geo.s]! - dk) % geo.strides[i]!;
+    });
+    const extra = outPad.some((p) => p > 0) ? { output_padding: attr.ints(outPad) } : {};
+    return e.op('ConvTranspose', [g, w], { ...attrs, ...extra });
+  }
+  // Keep the end padding region (pads end = 0): it is cropped below, after padding up any rows never reached.
+  const beginOnly = attr.ints([...geo.pads.slice(0, geo.s), ...range(geo.s).map(() => 0)]);
+  const full = e.op('ConvTranspose', [g, w], { ...attrs, pads: beginOnly });
+  const axes = e.ints(range(geo.s, 2));
+  const target = e.op('Slice', [e.shapeOf(x), e.ints([2]), e.ints([2 + geo.s])]);
+  const current = e.op('Slice', [e.op('Shape', [full]), e.ints([2]), e.ints([2 + geo.s])]);
+  const short = e.op('Max', [e.op('Sub', [target, current]), e.ints([0])]);
+  const pads = e.op('Concat', [e.ints(range(4 + geo.s).map(() => 0)), short], { axis: attr.int(0) });
+  const padded = e.op('Pad', [full, pads]);
+  return e.op('Slice', [padded, e.ints(range(geo.s).map(() => 0)), target, axes]);
+}
+
+/** dW for Conv: batch and channels swap roles; stride and dilation swap roles; groups stay groups. */
+function convWeightGrad(e: Emitter, x: string, g: string, w: string, geo: ConvGeometry): string {
+  const r = geo.s + 2;
+  const swap01 = attr.ints([1, 0, ...range(geo.s, 2)]);
+  let xt: string;
+  if (geo.group === 1) xt = e.op('Transpose', [x], { perm: swap01 });
+  else {
+    // [N, C, *S] -> [N, G, Cg, prod S] -> [Cg, G, N, prod S] -> [Cg, G*N, *S]
+    const cg = e.shapes.shape(w)?.[1];
+    if (typeof cg !== 'number')
+      throw new GraftError('SHAPE_MISMATCH', `grouped Conv weight '${w}' needs a static shape`);
+    const split = e.op('Reshape', [x, e.ints([0, geo.group, cg, -1])]);
+    const moved = e.op('Transpose', [split], { perm: attr.ints([2, 1, 0, 3]) });
+    const spatial = e.op('Slice', [e.shapeOf(x), e.ints([2]), e.ints([r])]);
+    const shape = e.op('Concat', [e.ints([cg, -1]), spatial], { axis: attr.int(0) });
+    xt = e.op('Reshape', [moved, shape]);
+  }
+  const gt = e.op('Transpose', [g], { perm: swap01 });
+  const dwt = e.op('Conv', [xt, gt], {
+    strides: attr.ints(geo.dilations),
+    dilations: attr.ints(geo.strides),
+    pads: attr.ints(geo.pads),
+    group: attr.int(geo.group),
+  });
+  const cropped = e.op('Slice', [
+    dwt,
+    e.ints(range(geo.s).map(() => 0)),
+    e.ints(geo.kernel),
+    e.ints(range(geo.s, 2)),
+  ]);
+  return e.op('Transpose', [cropped], { perm: swap01 });
+}
+
+const conv: GradientRule = (ctx) => {
+  const e = ctx.e;
+  const n = ctx.node;
+  const [x, w, bias] = n.inputs as [string, string, string | undefined];
+  const g = grad0(ctx);
+  const ws = e.shapes.staticShape(w);
+  const geo = convGeometry(e, n, x, ws?.slice(2));
+  return [
+    ctx.needs(0) ? transposedConv(e, g, w, x, geo) : undefined,
+    ctx.needs(1) ? convWeightGrad(e, x, g, w, geo) : undefined,
+    bias && ctx.needs(2) ? e.reduceSum(g, [0, ...range(geo.s, 2)], false) : undefined,
+  ];
+};
+
+export const convRules: Record<string, GradientRule> = { Conv: conv };

@@ -1,0 +1,111 @@
+/** Finite-difference checks for Conv (float32: ONNX Runtime's Conv/ConvTranspose kernels are float-only). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { attr } from '../../src/onnx/builder.js';
+import type { Attribute, Dim } from '../../src/onnx/ir.js';
+import { checkGradients } from './fd.js';
+
+interface ConvCase {
+  name: string;
+  x: number[];
+  w: number[];
+  bias?: boolean;
+  attrs: Record<string, Attribute>;
+  declared?: Dim[];
+}
+
+const cases: ConvCase[] = [
+  {
+    name: '3x3 pad 1',
+    x: [2, 3, 5, 5],
+    w: [4, 3, 3, 3],
+    bias: true,
+    attrs: { pads: attr.ints([1, 1, 1, 1]) },
+  },
+  {
+    name: 'stride 2, asymmetric pads, dilation 2 (output_padding needed)',
+    x: [2, 2, 8, 7],
+    w: [3, 2, 3, 2],
+    bias: true,
+    attrs: { strides: attr.ints([2, 2]), pads: attr.ints([0, 1, 1, 0]), dilations: attr.ints([2, 1]) },
+  },
+  {
+    name: 'groups=2',
+    x: [2, 4, 5, 5],
+    w: [6, 2, 3, 3],
+    bias: true,
+    attrs: { group: attr.int(2), pads: attr.ints([1, 1, 1, 1]) },
+  },
+  {
+    name: 'depthwise stride 2',
+    x: [2, 4, 7, 7],
+    w: [4, 1, 3, 3],
+    attrs: { group: attr.int(4), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) },
+  },
+  { name: 'depthwise multiplier 2', x: [1, 3, 5, 5], w: [6, 1, 3, 3], attrs: { group: attr.int(3) } },
+  {
+    name: 'SAME_UPPER stride 2',
+    x: [1, 2, 6, 5],
+    w: [3, 2, 3, 3],
+    attrs: { auto_pad: attr.string('SAME_UPPER'), strides: attr.ints([2, 2]) },
+  },
+  { name: 'SAME_LOWER', x: [1, 2, 5, 5], w: [2, 2, 2, 2], attrs: { auto_pad: attr.string('SAME_LOWER') } },
+  {
+    name: 'VALID 1x1 stride 2',
+    x: [2, 3, 5, 5],
+    w: [4, 3, 1, 1],
+    attrs: { auto_pad: attr.string('VALID'), strides: attr.ints([2, 2]) },
+  },
+  {
+    name: '1-D',
+    x: [2, 3, 9],
+    w: [2, 3, 3],
+    bias: true,
+    attrs: { strides: attr.ints([2]), pads: attr.ints([1, 0]) },
+  },
+  {
+    name: 'symbolic batch and spatial dims (dynamic crop)',
+    x: [2, 2, 8, 7],
+    w: [3, 2, 3, 3],
+    bias: true,
+    attrs: { strides: attr.ints([2, 2]), pads: attr.ints([1, 0, 0, 1]) },
+    declared: ['N', 2, 'H', 'W'],
+  },
+  {
+    name: 'grouped with symbolic dims',
+    x: [2, 4, 6, 5],
+    w: [4, 2, 3, 3],
+    attrs: { group: attr.int(2), strides: attr.ints([2, 1]), pads: attr.ints([1, 1, 1, 1]) },
+    declared: ['N', 4, 'H', 'W'],
+  },
+];
+
+for (const c of cases) {
+  test(`Conv ${c.name}: dX, dW, dB match finite differences`, async () => {
+    // With symbolic dims x is a data input scaled by a param, so dX still flows (through the dynamic crop).
+    const scale = c.declared ? { p: { shape: [1, c.x[1]!, ...c.x.slice(2).map(() => 1)] } } : {};
+    const params = { w: { shape: c.w }, ...(c.bias ? { bias: { shape: [c.w[0]!] } } : {}), ...scale };
+    const r = await checkGradients({
+      dtype: 'float32',
+      inputs: c.declared ? { x: { shape: c.x, declared: c.declared } } : undefined,
+      params: c.declared ? params : { x: { shape: c.x }, ...params },
+      build: (b) => {
+        const x = c.declared ? b.op('Mul', ['x', 'p']) : 'x';
+        const out = b.op('Conv', [x, 'w', ...(c.bias ? ['bias'] : [])], c.attrs);
+        return c.declared ? b.op('Mul', [out, out]) : out;
+      },
+    });
+    assert.ok(r.maxError < 1e-2);
+    console.log(`# Conv ${c.name}: max rel error ${r.maxError.toExponential(1)} (float32)`);
+  });
+}
+
+test('Conv with a data input as x emits no dX', async () => {
+  const r = await checkGradients({
+    dtype: 'float32',
+    inputs: { x: { shape: [1, 2, 4, 4] } },
+    params: { w: { shape: [2, 2, 3, 3] } },
+    build: (b) => b.op('Conv', ['x', 'w']),
+  });
+  assert.ok(!r.model.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
+});
