@@ -66,3 +66,29 @@ test('loadBackbone caches the import and hands out independent copies', async ()
   a.model.graph.nodes.pop();
   assert.equal(b.model.graph.nodes.length, a.model.graph.nodes.length + 1);
 });
+
+test('loadBackbone reads file: directories holding a TF.js model.json or a model.onnx', async () => {
+  const { mkdtemp, writeFile, rm, mkdir } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { sequentialModel } = await import('../importers/keras-fixtures.js');
+  const { saveModel } = await import('../../src/onnx/io.js');
+  const dir = await mkdtemp(join(tmpdir(), 'graft-backbone-'));
+  try {
+    const { json, shards } = sequentialModel();
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+    await writeFile(join(dir, 'shard1'), shards.get('shard1')!);
+    const keras = await loadBackbone(`file:${dir}`);
+    assert.equal(keras.spec.format, 'keras-layers');
+    assert.equal(keras.spec.inputName, 'sc1_input');
+    assert.deepEqual(keras.spec.preprocess.kind === 'image' && keras.spec.preprocess.size, [8, 8]);
+    const onnxDir = join(dir, 'onnx');
+    await mkdir(onnxDir);
+    await saveModel(keras.model, join(onnxDir, 'model.onnx'));
+    const onnx = await loadBackbone(`file:${onnxDir}`);
+    assert.equal(onnx.spec.format, 'onnx');
+    assert.equal(onnx.model.graph.nodes.length, keras.model.graph.nodes.length);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
