@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attr } from '../../src/onnx/builder.js';
 import type { Attribute, Dim } from '../../src/onnx/ir.js';
-import { checkGradients } from './fd.js';
+import { checkGradients, type ParamSpec } from './fd.js';
 
 interface ConvCase {
   name: string;
@@ -83,12 +83,14 @@ const cases: ConvCase[] = [
 for (const c of cases) {
   test(`Conv ${c.name}: dX, dW, dB match finite differences`, async () => {
     // With symbolic dims x is a data input scaled by a param, so dX still flows (through the dynamic crop).
-    const scale = c.declared ? { p: { shape: [1, c.x[1]!, ...c.x.slice(2).map(() => 1)] } } : {};
-    const params = { w: { shape: c.w }, ...(c.bias ? { bias: { shape: [c.w[0]!] } } : {}), ...scale };
+    const params: Record<string, ParamSpec> = { w: { shape: c.w } };
+    if (c.bias) params.bias = { shape: [c.w[0]!] };
+    if (c.declared) params.p = { shape: [1, c.x[1]!, ...c.x.slice(2).map(() => 1)] };
+    else params.x = { shape: c.x };
     const r = await checkGradients({
       dtype: 'float32',
       inputs: c.declared ? { x: { shape: c.x, declared: c.declared } } : undefined,
-      params: c.declared ? params : { x: { shape: c.x }, ...params },
+      params,
       build: (b) => {
         const x = c.declared ? b.op('Mul', ['x', 'p']) : 'x';
         const out = b.op('Conv', [x, 'w', ...(c.bias ? ['bias'] : [])], c.attrs);

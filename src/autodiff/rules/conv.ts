@@ -6,7 +6,7 @@
  */
 import { GraftError } from '../../errors.js';
 import { attr } from '../../onnx/builder.js';
-import { getAttr, type Node } from '../../onnx/ir.js';
+import { getAttr, type Attribute, type Node } from '../../onnx/ir.js';
 import type { Emitter } from '../emitter.js';
 import type { GradientRule } from '../types.js';
 import { grad0 } from '../types.js';
@@ -73,7 +73,9 @@ export function transposedConv(e: Emitter, g: string, w: string, x: string, geo:
       const dk = geo.dilations[i]! * (geo.kernel[i]! - 1) + 1;
       return (h + geo.pads[i]! + geo.pads[i + geo.s]! - dk) % geo.strides[i]!;
     });
-    const extra = outPad.some((p) => p > 0) ? { output_padding: attr.ints(outPad) } : {};
+    const extra: Record<string, Attribute> = outPad.some((p) => p > 0)
+      ? { output_padding: attr.ints(outPad) }
+      : {};
     return e.op('ConvTranspose', [g, w], { ...attrs, ...extra });
   }
   // Keep the end padding region (pads end = 0): it is cropped below, after padding up any rows never reached.
