@@ -60,7 +60,11 @@ export class KerasJsonBuilder {
       o += w.data.byteLength;
     }
     const json: LayersModelJson = {
-      modelTopology: { model_config: config as unknown as KerasModelConfig, keras_version: '2.2.4', backend: 'tensorflow' },
+      modelTopology: {
+        model_config: config as unknown as KerasModelConfig,
+        keras_version: '2.2.4',
+        backend: 'tensorflow',
+      },
       weightsManifest: [{ paths: ['shard1'], weights: this.weights.map((w) => w.entry) }],
     };
     return { json, shards: new Map([['shard1', bytes]]) };
