@@ -26,6 +26,7 @@ export {
   type TextFeatureSet,
 } from './extract.js';
 export { copyTokenizerFiles, encodeForManifest, registerTextPipeline } from './predict.js';
+export { readJson, textPreprocessFrom } from './hub-config.js';
 export { decodeUtf8, TextWarnings, type TextWarning, type TextWarningCode } from './warnings.js';
 
 registerTextPipeline();
