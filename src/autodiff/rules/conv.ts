@@ -60,7 +60,14 @@ export function convGeometry(e: Emitter, node: Node, x: string, kernel: number[]
  * The adjoint of a strided window op: ConvTranspose(g, w) sized back to x's spatial dims — exactly via
  * output_padding when they are static, otherwise by a dynamic pad-then-crop to Shape(x).
  */
-export function transposedConv(e: Emitter, g: string, w: string, x: string, geo: ConvGeometry): string {
+export function transposedConv(
+  e: Emitter,
+  g: string,
+  w: string,
+  x: string,
+  geo: ConvGeometry,
+  dynamic = false,
+): string {
   const attrs = {
     strides: attr.ints(geo.strides),
     dilations: attr.ints(geo.dilations),
@@ -68,7 +75,7 @@ export function transposedConv(e: Emitter, g: string, w: string, x: string, geo:
     group: attr.int(geo.group),
   };
   const dims = e.shapes.shape(x)?.slice(2);
-  if (dims && dims.every((d) => typeof d === 'number')) {
+  if (!dynamic && dims && dims.every((d) => typeof d === 'number')) {
     const outPad = (dims as number[]).map((h, i) => {
       const dk = geo.dilations[i]! * (geo.kernel[i]! - 1) + 1;
       return (h + geo.pads[i]! + geo.pads[i + geo.s]! - dk) % geo.strides[i]!;

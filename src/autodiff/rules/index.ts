@@ -5,6 +5,8 @@ import { arithmeticRules } from './arithmetic.js';
 import { convRules } from './conv.js';
 import { dropoutRules } from './dropout.js';
 import { linalgRules } from './linalg.js';
+import { normRules } from './norm.js';
+import { poolRules } from './pool.js';
 import { reduceRules } from './reduce.js';
 import { shapeRules } from './shape-ops.js';
 import { softmaxRules } from './softmax.js';
@@ -18,4 +20,6 @@ export const gradientRules: Record<string, GradientRule> = {
   ...reduceRules,
   ...dropoutRules,
   ...convRules,
+  ...normRules,
+  ...poolRules,
 };
