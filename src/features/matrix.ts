@@ -1,0 +1,67 @@
+/** In-memory feature matrices: row selection, standardisation statistics, and a shuffling batch source. */
+import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
+import type { Standardizer } from '../heads/dense.js';
+import type { Batch, DataSource } from '../train/types.js';
+
+export interface FeatureMatrix {
+  /** Row-major [rows × dim]. */
+  data: Float32Array;
+  dim: number;
+  labels: Int32Array;
+}
+
+export function rowsOf(m: FeatureMatrix): number {
+  return m.labels.length;
+}
+
+export function selectRows(m: FeatureMatrix, rows: readonly number[]): FeatureMatrix {
+  const data = new Float32Array(rows.length * m.dim);
+  rows.forEach((r, i) => data.set(m.data.subarray(r * m.dim, (r + 1) * m.dim), i * m.dim));
+  return { data, dim: m.dim, labels: Int32Array.from(rows, (r) => m.labels[r]!) };
+}
+
+/** Per-column mean and standard deviation (std floored at 1e-6 so constant columns stay finite). */
+export function fitStandardizer(m: FeatureMatrix): Standardizer {
+  const n = rowsOf(m);
+  const mean = new Float64Array(m.dim);
+  const sq = new Float64Array(m.dim);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < m.dim; c++) mean[c]! += m.data[r * m.dim + c]!;
+  }
+  for (let c = 0; c < m.dim; c++) mean[c]! /= Math.max(1, n);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < m.dim; c++) {
+      const d = m.data[r * m.dim + c]! - mean[c]!;
+      sq[c]! += d * d;
+    }
+  }
+  const std = Float32Array.from(sq, (s) => Math.max(1e-6, Math.sqrt(s / Math.max(1, n))));
+  return { mean: Float32Array.from(mean), std };
+}
+
+/** Mini-batches of a feature matrix, reshuffled each epoch from (seed, epoch) so a resumed run sees the same order. */
+export class MatrixSource implements DataSource {
+  constructor(
+    private readonly m: FeatureMatrix,
+    private readonly seed: number,
+    private readonly inputName = 'features',
+  ) {}
+
+  get size(): number {
+    return rowsOf(this.m);
+  }
+
+  async *batches(batchSize: number, epoch: number, shuffle: boolean): AsyncIterable<Batch> {
+    const order = Array.from({ length: this.size }, (_, i) => i);
+    if (shuffle) shuffleInPlace(order, mulberry32(deriveSeed(this.seed, 'epoch', epoch)));
+    for (let start = 0; start < order.length; start += batchSize) {
+      const part = selectRows(this.m, order.slice(start, start + batchSize));
+      yield {
+        inputs: {
+          [this.inputName]: { dtype: 'float32', shape: [part.labels.length, this.m.dim], data: part.data },
+        },
+        labels: part.labels,
+      };
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/** Options of `train` (library) and `graft train` (CLI), with every default in one place. */
+import type { Dataset } from '../data/types.js';
+import type { HeadKind } from '../strategies/heads.js';
+import type { TrainEvent } from './events.js';
+
+export interface TrainClassifierOptions {
+  /** A dataset spec (folder, .csv, .jsonl, `mnist`, `spam-assassin`) or a loaded dataset. */
+  data: string | Dataset;
+  /** Registry id or source of the pre-trained backbone. */
+  model: string;
+  /** Where to write the trained model directory; omit to keep it in memory only. */
+  out?: string;
+  head: HeadKind;
+  hidden: number[];
+  dropout: number;
+  k: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  weightDecay: number;
+  labelSmoothing: number;
+  patience: number;
+  /** Examples per class sampled from the training split (k-shot); omit for all. */
+  shots?: number;
+  valSplit: number;
+  testSplit: number;
+  seed: number;
+  /** `auto` (cross-validate the registry's candidates), `final`, or any tensor name. */
+  features: string;
+  /** Also train the same head on raw pixels and report it beside the transfer result. */
+  baseline: boolean;
+  onBadInput: 'skip' | 'fail';
+  cacheDir?: string | false;
+  threads?: number;
+  onEvent?: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+}
+
+export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
+  model: 'npm:nsfwjs/mobilenet_v2',
+  head: 'linear',
+  hidden: [1024],
+  dropout: 0.2,
+  k: 5,
+  epochs: 60,
+  batchSize: 32,
+  lr: 1e-3,
+  optimizer: 'adam',
+  weightDecay: 0,
+  labelSmoothing: 0,
+  patience: 10,
+  valSplit: 0.1,
+  testSplit: 0.1,
+  seed: 0,
+  features: 'auto',
+  baseline: true,
+  onBadInput: 'skip',
+};
+
+export function resolveTrainOptions(
+  options: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
+): TrainClassifierOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...TRAIN_DEFAULTS, ...defined } as TrainClassifierOptions;
+}

@@ -1,0 +1,90 @@
+/**
+ * Choosing where to cut the backbone: the further the target domain is from the source, the more general
+ * (earlier) features win. Each candidate tensor is scored by stratified k-fold cross-validation of the head on
+ * the training examples only; the best mean accuracy wins (ties go to the later tensor).
+ */
+import { deriveSeed, mulberry32, shuffled } from '../data/random.js';
+import { GraftError } from '../errors.js';
+import { accuracy } from '../eval/metrics.js';
+import { selectRows, type FeatureMatrix } from '../features/matrix.js';
+import { fitHead, type HeadOptions } from './heads.js';
+
+export interface CandidateScore {
+  tensor: string;
+  dim: number;
+  /** Mean held-out accuracy over the folds. */
+  cvAccuracy: number;
+  folds: number;
+}
+
+/** Stratified fold assignment: each class's examples are dealt round-robin over the folds after a shuffle. */
+export function stratifiedFolds(labels: Int32Array, k: number, seed: number): number[] {
+  const fold = new Array<number>(labels.length).fill(0);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
+  for (const [y, rows] of byClass) {
+    shuffled(rows, mulberry32(deriveSeed(seed, 'fold', y))).forEach((r, j) => (fold[r] = j % k));
+  }
+  return fold;
+}
+
+/** The number of folds the smallest class allows (at most `max`, at least 2). */
+export function foldCount(labels: Int32Array, max = 5): number {
+  const counts = new Map<number, number>();
+  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+  const smallest = Math.min(...counts.values());
+  if (smallest < 2) {
+    throw new GraftError(
+      'BAD_INPUT',
+      'choosing features by cross-validation needs at least 2 examples per class',
+    );
+  }
+  return Math.min(max, smallest);
+}
+
+export async function crossValidate(
+  data: FeatureMatrix,
+  numClasses: number,
+  options: HeadOptions,
+  k: number,
+): Promise<number> {
+  const fold = stratifiedFolds(data.labels, k, options.seed);
+  const rows = (f: number, inFold: boolean) => [...fold.keys()].filter((i) => (fold[i] === f) === inFold);
+  let total = 0;
+  for (let f = 0; f < k; f++) {
+    const held = selectRows(data, rows(f, true));
+    // A fresh head per fold: standardisation statistics must come from the fold's own training rows.
+    const head = await fitHead(selectRows(data, rows(f, false)), numClasses, {
+      ...options,
+      seed: deriveSeed(options.seed, 'cv', f),
+    });
+    total += accuracy(await head.predictProbs(held), held.labels);
+    await head.release();
+  }
+  return total / k;
+}
+
+export async function scoreCandidates(
+  candidates: readonly { tensor: string; data: FeatureMatrix }[],
+  numClasses: number,
+  options: HeadOptions,
+  onScore?: (s: CandidateScore) => void,
+): Promise<CandidateScore[]> {
+  const scores: CandidateScore[] = [];
+  for (const c of candidates) {
+    const k = foldCount(c.data.labels);
+    const s = {
+      tensor: c.tensor,
+      dim: c.data.dim,
+      cvAccuracy: await crossValidate(c.data, numClasses, options, k),
+      folds: k,
+    };
+    onScore?.(s);
+    scores.push(s);
+  }
+  return scores;
+}
+
+export function bestCandidate(scores: readonly CandidateScore[]): CandidateScore {
+  return scores.reduce((best, s) => (s.cvAccuracy >= best.cvAccuracy ? s : best));
+}
