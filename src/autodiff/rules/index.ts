@@ -4,6 +4,7 @@ import { activationRules } from './activations.js';
 import { arithmeticRules } from './arithmetic.js';
 import { convRules } from './conv.js';
 import { dropoutRules } from './dropout.js';
+import { indexingRules } from './indexing.js';
 import { linalgRules } from './linalg.js';
 import { normRules } from './norm.js';
 import { poolRules } from './pool.js';
@@ -22,4 +23,5 @@ export const gradientRules: Record<string, GradientRule> = {
   ...convRules,
   ...normRules,
   ...poolRules,
+  ...indexingRules,
 };
