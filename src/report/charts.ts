@@ -157,7 +157,11 @@ export function comparisonChart(data: ReportData): ChartSpec | undefined {
     title: 'Transfer learning vs baselines',
     option: {
       ...base(),
-      xAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { interval: 0, ...LONG_LABEL } },
+      xAxis: {
+        type: 'category',
+        data: rows.map((r) => r.name),
+        axisLabel: { interval: 0, ...LONG_LABEL, width: 200 },
+      },
       yAxis: { type: 'value', min: 0, max: 1 },
       series: [
         { name: 'accuracy', type: 'bar', data: rows.map((r) => round(r.accuracy)) },

@@ -81,7 +81,7 @@ before(async () => {
   page = await browser.newPage();
   errors = collectErrors(page);
   await page.goto(`${server.url}/?model=/model/`);
-  await page.waitForSelector('body[data-ready]', { timeout: 20_000 });
+  await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
   assert.equal(
     await page.getAttribute('body', 'data-ready'),
     'true',
@@ -138,7 +138,7 @@ test('picking a PNG file shows the same top 3 as Classifier.predict', async () =
   const [expected] = await classifier.predict([images[2]!.path], { topK: 3 });
   const before = Number((await page.getAttribute('body', 'data-classified')) ?? 0);
   await page.setInputFiles('#file', images[2]!.path);
-  await page.waitForSelector(`body[data-classified="${before + 1}"]`, { timeout: 10_000 });
+  await page.waitForSelector(`body[data-classified="${before + 1}"]`, { timeout: 30_000 });
   const shown = await page.$$eval('#results li', (lis) =>
     lis.map((li) => ({
       label: li.getAttribute('data-label')!,

@@ -72,7 +72,7 @@ test('report renders in Chromium: charts, n×n confusion cells, thumbnails, esca
     return route.abort();
   });
   await page.goto(pathToFileURL(path).href);
-  await page.waitForSelector('body[data-charts="ready"]', { timeout: 10_000 });
+  await page.waitForSelector('body[data-charts="ready"]', { timeout: 30_000 });
 
   const charts = await page.$$eval('.chart', (els) =>
     els.map((el) => {
