@@ -80,6 +80,10 @@ export async function createServer(modelDir: string, serveOptions: ServeOptions 
     forceCloseConnections: 'idle',
   });
   instrument(app, metrics);
+  let closing: Promise<void> | undefined;
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   for (const type of [/^image\/[\w.+-]+$/i, 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
@@ -110,10 +114,16 @@ export async function createServer(modelDir: string, serveOptions: ServeOptions 
   const port = typeof address === 'object' && address ? address.port : options.port;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await app.close();
+      // keep-alive connections that are busy now would hold server.close() open after their reply: sweep
+      // them once they go idle (replies sent while closing also say `Connection: close`)
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await batcher.drain();
       await model.session.release();
     })());

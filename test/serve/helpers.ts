@@ -19,7 +19,7 @@ export async function testImage(
   format: 'png' | 'jpeg' = 'png',
   w = 16,
   h = 12,
-): Promise<Buffer> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const data = Buffer.alloc(w * h * 3);
   let s = (seed * 2654435761) >>> 0 || 7;
   for (let i = 0; i < data.length; i++) {
@@ -27,7 +27,7 @@ export async function testImage(
     data[i] = s >>> 24;
   }
   const img = sharp(data, { raw: { width: w, height: h, channels: 3 } });
-  return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 90 }).toBuffer();
+  return new Uint8Array(await (format === 'png' ? img.png() : img.jpeg({ quality: 90 })).toBuffer());
 }
 
 export async function startServer(dir: string, options: ServeOptions = {}): Promise<GraftServer> {
@@ -50,7 +50,7 @@ export async function call<T = unknown>(url: string, init?: RequestInit): Promis
 
 export const postImage = (
   url: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array<ArrayBuffer>,
   type = 'image/png',
 ): Promise<JsonResponse<PredictBody>> =>
   call<PredictBody>(`${url}/predict`, { method: 'POST', headers: { 'content-type': type }, body: bytes });

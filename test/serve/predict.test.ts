@@ -8,7 +8,7 @@ import { call, postImage, startServer, tempModel, testImage, type PredictBody } 
 let server: GraftServer;
 let clf: Classifier;
 let cleanup: () => Promise<void>;
-const images: Buffer[] = [];
+const images: Uint8Array<ArrayBuffer>[] = [];
 
 before(async () => {
   const m = await tempModel();
@@ -26,7 +26,7 @@ after(async () => {
 });
 
 /** Every probability in the response equals Classifier.predict's within 1e-6, labels and order included. */
-async function assertMatchesClassifier(body: PredictBody, inputs: Buffer[], k: number): Promise<void> {
+async function assertMatchesClassifier(body: PredictBody, inputs: Uint8Array[], k: number): Promise<void> {
   const want = await clf.predict(inputs, { topK: k });
   assert.equal(body.predictions.length, want.length);
   body.predictions.forEach((p, i) => {
@@ -86,7 +86,7 @@ test('multipart/form-data with 3 files answers 3 predictions in order', async ()
 });
 
 test('JSON {"images": [base64, …]} (and a data: URL) match Classifier.predict', async () => {
-  const b64 = images.map((img) => img.toString('base64'));
+  const b64 = images.map((img) => Buffer.from(img).toString('base64'));
   b64[1] = `data:image/jpeg;base64,${b64[1]}`;
   const r = await call<PredictBody>(`${server.url}/predict`, {
     method: 'POST',
