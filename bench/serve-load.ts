@@ -1,0 +1,221 @@
+/**
+ * Loopback load test for `graft serve`: N requests (default 1000) from C concurrent clients (default 32), one
+ * encoded image per request, against a server in a child process (or in-process with --in-process). Reports
+ * requests/s, p50/p99 latency, errors, the server's mean batch size, and the ratio of served images/s to the raw
+ * batch-32 forward throughput of the same model.onnx run with onnxruntime-node on preprocessed tensors.
+ *
+ *   node --import tsx bench/serve-load.ts [model-dir] [--requests 1000] [--concurrency 32] [--max-wait-ms 5]
+ *        [--threads n] [--in-process] [--fixture-size 8] [--fixture-convs 0] [--json out.json]
+ *
+ * Without a model directory it builds the test fixture (test/serve/fixture-model.ts); --fixture-size 224
+ * --fixture-convs 2 makes a compute-bound stand-in. A real MobileNetV2 artifact comes from `graft train`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { MODEL_FILE, readManifest } from '../src/export/manifest.js';
+import { preprocessBatch } from '../src/preprocess/image.js';
+import { createServer } from '../src/serve/app.js';
+import { buildFixtureModel } from '../test/serve/fixture-model.js';
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    requests: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '32' },
+    'max-wait-ms': { type: 'string', default: '5' },
+    'max-batch': { type: 'string', default: '32' },
+    threads: { type: 'string' },
+    'in-process': { type: 'boolean', default: false },
+    'fixture-size': { type: 'string', default: '8' },
+    'fixture-convs': { type: 'string', default: '0' },
+    json: { type: 'string' },
+  },
+});
+const REQUESTS = Number(args.requests);
+const CONCURRENCY = Number(args.concurrency);
+const THREADS = args.threads ? Number(args.threads) : cpus().length;
+const root = await mkdtemp(join(tmpdir(), 'graft-serve-bench-'));
+
+/** A smooth, photo-like test image (gradients + a little noise), PNG or JPEG. */
+async function photo(seed: number, w: number, h: number, format: 'png' | 'jpeg'): Promise<Uint8Array> {
+  const data = Buffer.alloc(w * h * 3);
+  let s = seed * 7919 + 1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const n = (s >>> 30) - 2;
+      const i = (y * w + x) * 3;
+      data[i] = 128 + 100 * Math.sin((x + seed * 13) / (9 + (seed % 7))) + n;
+      data[i + 1] = 128 + 100 * Math.cos((y + seed * 5) / (11 + (seed % 5))) + n;
+      data[i + 2] = ((x + y + seed * 3) * 255) / (w + h) + n;
+    }
+  }
+  const img = sharp(data, { raw: { width: w, height: h, channels: 3 } });
+  return new Uint8Array(await (format === 'png' ? img.png() : img.jpeg({ quality: 85 })).toBuffer());
+}
+
+/** Raw forward throughput: batch-32 ORT runs on an already-preprocessed tensor, images/s. */
+async function rawThroughput(dir: string, images: readonly Uint8Array[]): Promise<number> {
+  const manifest = await readManifest(dir);
+  if (manifest.preprocess.kind !== 'image')
+    throw new Error('the load test sends images; this is a text model');
+  const session = await ort.InferenceSession.create(join(dir, MODEL_FILE), {
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const batch = Array.from({ length: 32 }, (_, i) => images[i % images.length]!);
+  const t = await preprocessBatch(batch, manifest.preprocess);
+  const feeds = { [manifest.inputs[0]!]: new ort.Tensor('float32', t.data, [...t.shape]) };
+  for (let i = 0; i < 3; i++) await session.run(feeds, [manifest.output]);
+  let runs = 0;
+  const start = performance.now();
+  while (runs < 5 || performance.now() - start < 2000) {
+    await session.run(feeds, [manifest.output]);
+    runs++;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await session.release();
+  return (runs * 32) / seconds;
+}
+
+/** Decode + resize + normalise throughput (preprocessBatch, as the server runs it), images/s. */
+async function preprocessThroughput(dir: string, images: readonly Uint8Array[]): Promise<number> {
+  const manifest = await readManifest(dir);
+  if (manifest.preprocess.kind !== 'image') throw new Error('not an image model');
+  let n = 0;
+  const start = performance.now();
+  while (n < 2 * images.length || performance.now() - start < 1000) {
+    await preprocessBatch(images, manifest.preprocess);
+    n += images.length;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+interface Target {
+  url: string;
+  stop: () => Promise<number | null>;
+}
+
+async function startTarget(dir: string): Promise<Target> {
+  const options = { port: 0, maxBatch: Number(args['max-batch']), maxWaitMs: Number(args['max-wait-ms']) };
+  if (args['in-process']) {
+    const s = await createServer(dir, { ...options, threads: THREADS });
+    return { url: s.url, stop: async () => (await s.close(), 0) };
+  }
+  const cli = fileURLToPath(new URL('../src/cli/commands/serve.ts', import.meta.url));
+  const script = `const { runServe } = await import(${JSON.stringify(cli)});
+process.exitCode = await runServe(${JSON.stringify(dir)}, ${JSON.stringify({ ...options, threads: THREADS })});`;
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  return { url, stop: async () => (proc.kill('SIGTERM'), exited) };
+}
+
+const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+async function load(url: string, images: readonly Uint8Array[], total: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const types = images.map((b) => (b[0] === 0x89 ? 'image/png' : 'image/jpeg'));
+  const client = async (): Promise<void> => {
+    while (next < total) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': types[i % images.length]! },
+          body: images[i % images.length]! as Uint8Array<ArrayBuffer>,
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { seconds, errors, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+}
+
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+try {
+  const dir =
+    positionals[0] ??
+    (await buildFixtureModel(join(root, 'model'), {
+      size: Number(args['fixture-size']),
+      convLayers: Number(args['fixture-convs']),
+    }));
+  const manifest = await readManifest(dir);
+  if (manifest.preprocess.kind !== 'image') throw new Error('serve-load sends images; pass an image model');
+  const [h, w] = manifest.preprocess.size;
+  const images = await Promise.all(
+    Array.from({ length: 64 }, (_, i) =>
+      photo(i + 1, Math.round(w * 1.25), Math.round(h * 1.25), i % 2 ? 'jpeg' : 'png'),
+    ),
+  );
+  const raw = await rawThroughput(dir, images);
+  const pre = await preprocessThroughput(dir, images);
+  const target = await startTarget(dir);
+  await load(target.url, images, Math.min(REQUESTS, 2 * CONCURRENCY)); // warm-up, not counted
+  const before = await (await fetch(`${target.url}/metrics`)).text();
+  const r = await load(target.url, images, REQUESTS);
+  const after = await (await fetch(`${target.url}/metrics`)).text();
+  const runs = metric(after, 'graft_batch_size_count') - metric(before, 'graft_batch_size_count');
+  const rows = metric(after, 'graft_batch_size_sum') - metric(before, 'graft_batch_size_sum');
+  const exit = await target.stop();
+  const rps = REQUESTS / r.seconds;
+  const report = {
+    model: dir,
+    input: `${h}x${w}`,
+    bytesPerImage: Math.round(images.reduce((n, b) => n + b.length, 0) / images.length),
+    mode: args['in-process'] ? 'in-process' : 'child process',
+    requests: REQUESTS,
+    concurrency: CONCURRENCY,
+    threads: THREADS,
+    requestsPerSecond: Number(rps.toFixed(1)),
+    p50Ms: Number(r.p50.toFixed(2)),
+    p99Ms: Number(r.p99.toFixed(2)),
+    errors: r.errors,
+    meanBatch: Number((rows / runs).toFixed(2)),
+    rawForwardImagesPerSecond: Number(raw.toFixed(1)),
+    preprocessImagesPerSecond: Number(pre.toFixed(1)),
+    servedToRawRatio: Number((rps / raw).toPrecision(3)),
+    serverExit: exit,
+  };
+  console.log(JSON.stringify(report, null, 2));
+  if (args.json) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
