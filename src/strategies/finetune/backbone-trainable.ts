@@ -1,0 +1,251 @@
+/**
+ * BackboneTrainable: a pre-trained backbone's suffix (from a cut tensor, or from the input) + pooling + dense head
+ * as a TrainableModel. One ONNX Runtime session runs forward + loss + gradients (graft's autodiff); frozen weights
+ * stay initializers. `params` holds the trainable weights, the head and, in 'train' BN mode, the BN running
+ * statistics as buffers (updated from the training graph's extra outputs, never by the optimizer, and saved in
+ * checkpoints with everything else). Changing what is trainable (`setUnfreeze`) rebuilds both sessions.
+ */
+import type { CrossEntropyOptions } from '../../autodiff/index.js';
+import { check } from '../../errors.js';
+import { buildDenseHead, initDenseParams, withParams, type DenseHeadSpec } from '../../heads/dense.js';
+import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
+import { extract } from '../../onnx/surgery.js';
+import { Session, type SessionOptions } from '../../runtime/session.js';
+import type { Tensor } from '../../tensor.js';
+import type { Batch, TrainableModel } from '../../train/types.js';
+import { mulberry32 } from '../../data/random.js';
+import { resolveCut, trainableInitializers, type ResolvedCut, type UnfreezeSpec } from './cut.js';
+import { heInit, probeShapes, withWeights } from './model-util.js';
+import { buildSuffixGraphs, PROBABILITIES, type BnMode, type TrainingGraphs } from './suffix-graph.js';
+
+export interface BackboneTrainableOptions {
+  backbone: Model;
+  /** The backbone's image (or token) input. */
+  inputName: string;
+  /** Per-example shape of that input (no batch axis), e.g. [224, 224, 3]. */
+  inputShape: readonly number[];
+  /** Tensor the head reads (pooled when [N,C,H,W]). */
+  featureTensor: string;
+  numClasses: number;
+  head?: DenseHeadSpec;
+  unfreeze: UnfreezeSpec;
+  bnMode?: BnMode;
+  bnMomentum?: number;
+  loss?: CrossEntropyOptions;
+  /** Seeds the head's initialisation (and dropout, and the backbone's in 'scratch' init). */
+  seed: number;
+  /** 'pretrained' (default) or 'scratch': same architecture, random init (see heInit). */
+  init?: 'pretrained' | 'scratch';
+  session?: SessionOptions;
+}
+
+interface Built {
+  cut: ResolvedCut;
+  graphs: TrainingGraphs;
+  train: Session;
+  infer: Session;
+  trainable: string[];
+}
+
+export class BackboneTrainable implements TrainableModel {
+  /** Trainable weights + head (+ BN buffers in 'train' mode); the optimizer updates entries with gradients. */
+  readonly params = new Map<string, Float32Array>();
+  /** Current value of every backbone weight or buffer that ever changed, and the head. */
+  private readonly values = new Map<string, Float32Array>();
+  private readonly shapes = new Map<string, number[]>();
+  private built!: Built;
+  private rebuilds = 0;
+
+  private constructor(
+    readonly options: Required<Omit<BackboneTrainableOptions, 'loss' | 'session'>> &
+      Pick<BackboneTrainableOptions, 'loss' | 'session'>,
+  ) {}
+
+  static async create(options: BackboneTrainableOptions): Promise<BackboneTrainable> {
+    const m = new BackboneTrainable({
+      head: { kind: 'linear' },
+      bnMode: 'frozen',
+      bnMomentum: 0.9,
+      init: 'pretrained',
+      ...options,
+    });
+    if (m.options.init === 'scratch')
+      for (const [k, v] of heInit(options.backbone, options.seed)) m.values.set(k, v);
+    const head = initDenseParams(
+      m.options.head,
+      await m.featureDim(),
+      options.numClasses,
+      mulberry32(options.seed),
+    );
+    for (const [k, v] of head) m.values.set(`head/${k}`, v);
+    await m.setUnfreeze(options.unfreeze);
+    return m;
+  }
+
+  private featureShapeCache: number[] | undefined;
+  private async featureDim(): Promise<number> {
+    const o = this.options;
+    this.featureShapeCache ??= (
+      await probeShapes(o.backbone, o.inputName, o.inputShape, [o.featureTensor])
+    )[0]!;
+    return this.featureShapeCache[0]!;
+  }
+
+  /** The tensor the trainable part starts from; feed it (per example: `cutShape`) as the batch input. */
+  get inputName(): string {
+    return this.built.graphs.input;
+  }
+  get cut(): ResolvedCut {
+    return this.built.cut;
+  }
+  get trainableNames(): readonly string[] {
+    return this.built.trainable;
+  }
+  /** How many times the training graph was built (1 after create). */
+  get buildCount(): number {
+    return this.rebuilds;
+  }
+  get training(): Model {
+    return this.built.graphs.training;
+  }
+
+  /** The backbone with every changed weight written into its initializers. */
+  currentBackbone(): Model {
+    return withWeights(this.options.backbone, this.values);
+  }
+
+  /** The frozen prefix (input → cut), current weights, or undefined when training from the input. */
+  prefixModel(): Model | undefined {
+    if (this.built.cut.fromInput) return undefined;
+    const bb = this.currentBackbone();
+    return { ...bb, graph: extractPrefix(bb.graph, this.options.inputName, this.built.cut.cut) };
+  }
+
+  /**
+   * Changes what is trainable: resolves the cut, rebuilds the training and inference graphs and sessions, and
+   * refills `params` (values carry over by name). Optional `filter` narrows the suffix's weights.
+   */
+  async setUnfreeze(spec: UnfreezeSpec, filter?: (name: string) => boolean): Promise<void> {
+    const o = this.options;
+    const cut = resolveCut(o.backbone.graph, o.inputName, o.featureTensor, spec);
+    const backbone = this.currentBackbone();
+    const [cutShape, featureShape] = cut.fromInput
+      ? [[...o.inputShape], await this.featureShapeOnce()]
+      : await probeShapes(backbone, o.inputName, o.inputShape, [cut.cut, o.featureTensor]);
+    const spec0 = {
+      backbone,
+      cut: cut.cut,
+      cutShape: cutShape!,
+      featureTensor: o.featureTensor,
+      featureShape: featureShape!,
+      numClasses: o.numClasses,
+      head: o.head,
+      bnMode: o.bnMode,
+      bnMomentum: o.bnMomentum,
+      loss: o.loss,
+      dropoutSeed: o.seed,
+    };
+    const suffixWeights =
+      cut.cut === o.featureTensor ? [] : suffixInitializers(backbone, cut.cut, o.featureTensor);
+    const trainable = suffixWeights.filter((n) => !filter || filter(n));
+    const graphs = buildSuffixGraphs(spec0, trainable);
+    const [train, infer] = await Promise.all([
+      Session.create(graphs.training, o.session),
+      Session.create(graphs.inferenceWithInputs, o.session),
+    ]);
+    const old = this.built;
+    this.built = { cut, graphs, train, infer, trainable };
+    this.rebuilds++;
+    if (old) await Promise.all([old.train.release(), old.infer.release()]);
+    this.params.clear();
+    const buffers = o.bnMode === 'train' ? graphs.bnStats.flatMap((s) => [s.mean, s.variance]) : [];
+    for (const name of [...trainable, ...graphs.headParams, ...buffers]) {
+      let v = this.values.get(name);
+      if (!v) {
+        const t = backbone.graph.initializers.get(name)!;
+        v = Float32Array.from(t.data as Float32Array);
+        this.values.set(name, v);
+      }
+      this.params.set(name, v);
+    }
+    for (const v of graphs.inferenceWithInputs.graph.inputs) {
+      if (v.shape) this.shapes.set(v.name, v.shape as number[]);
+    }
+  }
+
+  private async featureShapeOnce(): Promise<number[]> {
+    await this.featureDim();
+    return this.featureShapeCache!;
+  }
+
+  private feeds(batchInputs: Record<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
+    const input = batchInputs[this.inputName] ?? Object.values(batchInputs)[0];
+    check(input, 'BAD_INPUT', `the batch has no input '${this.inputName}'`);
+    const feeds: Record<string, Tensor> = { [this.inputName]: input };
+    for (const name of names) {
+      feeds[name] = { dtype: 'float32', shape: this.shapes.get(name)!, data: this.params.get(name)! };
+    }
+    return feeds;
+  }
+
+  async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+    const g = this.built.graphs;
+    const labels: Tensor = {
+      dtype: 'int64',
+      shape: [batch.labels.length],
+      data: BigInt64Array.from(batch.labels, (l) => BigInt(l)),
+    };
+    const updates = g.bnStats.flatMap((s) =>
+      s.meanOut
+        ? [
+            [s.mean, s.meanOut],
+            [s.variance, s.varianceOut!],
+          ]
+        : [],
+    );
+    const out = await this.built.train.run({ ...this.feeds(batch.inputs, [...this.params.keys()]), labels }, [
+      g.loss,
+      ...Object.values(g.gradients),
+      ...updates.map((u) => u[1]!),
+    ]);
+    const gradients = new Map<string, Float32Array>();
+    for (const [param, grad] of Object.entries(g.gradients))
+      gradients.set(param, out[grad]!.data as Float32Array);
+    for (const [buffer, output] of updates) this.params.get(buffer!)!.set(out[output!]!.data as Float32Array);
+    return { loss: (out[g.loss]!.data as Float32Array)[0]!, gradients };
+  }
+
+  async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
+    const names = this.built.graphs.inferenceWithInputs.graph.inputs
+      .map((v) => v.name)
+      .filter((n) => this.params.has(n));
+    const out = await this.built.infer.run(this.feeds(inputs, names), [PROBABILITIES]);
+    return out[PROBABILITIES]!.data as Float32Array;
+  }
+
+  /** The head (features → probabilities) with trained parameters, for export. */
+  exportHead(): Graph {
+    const o = this.options;
+    const head = buildDenseHead(o.head, {
+      inputDim: this.featureShapeCache![0]!,
+      numClasses: o.numClasses,
+      mode: 'export',
+    });
+    const params = new Map(head.paramNames.map((p) => [p, this.values.get(`head/${p}`)!]));
+    return withParams(head.graph, params);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.built.train.release(), this.built.infer.release()]);
+  }
+}
+
+function suffixInitializers(backbone: Model, cut: string, feature: string): string[] {
+  const g = cloneModel(backbone).graph;
+  const sub = extractPrefix(g, cut, feature);
+  return trainableInitializers(sub);
+}
+
+function extractPrefix(g: Graph, from: string, to: string): Graph {
+  return extract(g, [from], [to]);
+}
