@@ -20,7 +20,7 @@ export function selectRows(m: FeatureMatrix, rows: readonly number[]): FeatureMa
   return { data, dim: m.dim, labels: Int32Array.from(rows, (r) => m.labels[r]!) };
 }
 
-/** Per-column mean and standard deviation (std floored at 1e-6 so constant columns stay finite). */
+/** Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). */
 export function fitStandardizer(m: FeatureMatrix): Standardizer {
   const n = rowsOf(m);
   const mean = new Float64Array(m.dim);
@@ -35,7 +35,10 @@ export function fitStandardizer(m: FeatureMatrix): Standardizer {
       sq[c]! += d * d;
     }
   }
-  const std = Float32Array.from(sq, (s) => Math.max(1e-6, Math.sqrt(s / Math.max(1, n))));
+  const std = Float32Array.from(sq, (s) => {
+    const sd = Math.sqrt(s / Math.max(1, n));
+    return sd < 1e-7 ? 1 : sd;
+  });
   return { mean: Float32Array.from(mean), std };
 }
 

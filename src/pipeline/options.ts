@@ -17,7 +17,8 @@ export interface TrainClassifierOptions {
   epochs: number;
   batchSize: number;
   lr: number;
-  optimizer: 'adam' | 'adamw' | 'sgd';
+  /** 'auto': L-BFGS for linear heads (full batch, like scikit-learn), Adam otherwise. */
+  optimizer: 'auto' | 'lbfgs' | 'adam' | 'adamw' | 'sgd';
   weightDecay: number;
   labelSmoothing: number;
   patience: number;
@@ -46,7 +47,7 @@ export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   epochs: 60,
   batchSize: 32,
   lr: 1e-3,
-  optimizer: 'adam',
+  optimizer: 'auto',
   weightDecay: 0,
   labelSmoothing: 0,
   patience: 10,

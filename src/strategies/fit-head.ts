@@ -5,6 +5,7 @@ import { fitStandardizer, MatrixSource, type FeatureMatrix } from '../features/m
 import type { DenseHeadSpec } from '../heads/dense.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { EarlyStopping, fit, type Callback, type History, type OptimizerSpec } from '../train/index.js';
+import { minimizeLbfgs } from '../train/lbfgs.js';
 import { HeadModel } from './head-model.js';
 
 export interface HeadTrainingOptions {
@@ -12,7 +13,8 @@ export interface HeadTrainingOptions {
   epochs: number;
   batchSize: number;
   lr: number;
-  optimizer: 'adam' | 'adamw' | 'sgd';
+  /** 'auto': L-BFGS for linear heads (full batch, like scikit-learn), Adam otherwise. */
+  optimizer: 'auto' | 'lbfgs' | 'adam' | 'adamw' | 'sgd';
   weightDecay: number;
   labelSmoothing: number;
   /** Standardise features with the training set's mean/std (folded into the exported head). */
@@ -30,7 +32,7 @@ export const HEAD_TRAINING_DEFAULTS: HeadTrainingOptions = {
   epochs: 60,
   batchSize: 32,
   lr: 1e-3,
-  optimizer: 'adam',
+  optimizer: 'auto',
   weightDecay: 0,
   labelSmoothing: 0,
   standardize: true,
@@ -42,15 +44,22 @@ export function optimizerSpec(
   o: Pick<HeadTrainingOptions, 'optimizer' | 'lr' | 'weightDecay'>,
 ): OptimizerSpec {
   if (o.optimizer === 'sgd') return { kind: 'sgd', lr: o.lr, momentum: 0.9, weightDecay: o.weightDecay };
-  return { kind: o.optimizer, lr: o.lr, weightDecay: o.weightDecay };
+  const kind = o.optimizer === 'adamw' ? 'adamw' : 'adam';
+  return { kind, lr: o.lr, weightDecay: o.weightDecay };
+}
+
+export function usesLbfgs(o: Pick<HeadTrainingOptions, 'optimizer' | 'head'>): boolean {
+  return o.optimizer === 'lbfgs' || (o.optimizer === 'auto' && o.head.kind === 'linear');
 }
 
 export async function createHeadModel(
   train: FeatureMatrix,
   numClasses: number,
   o: HeadTrainingOptions,
+  fullBatch = false,
 ): Promise<HeadModel> {
   return HeadModel.create({
+    fixedBatch: fullBatch ? { features: train.data, labels: train.labels } : undefined,
     spec: o.head,
     inputDim: train.dim,
     numClasses,
@@ -75,6 +84,7 @@ export async function trainHead(
   validation?: FeatureMatrix,
   model?: HeadModel,
 ): Promise<TrainedHead> {
+  if (usesLbfgs(o)) return trainHeadLbfgs(train, numClasses, o);
   const head = model ?? (await createHeadModel(train, numClasses, o));
   const callbacks = [...(o.callbacks ?? [])];
   const useVal = validation && validation.labels.length > 0;
@@ -90,6 +100,36 @@ export async function trainHead(
     signal: o.signal,
   });
   return { model: head, history };
+}
+
+/**
+ * Full-batch L-BFGS on mean cross-entropy + ½·l2·‖W‖² with l2 = weightDecay, or 1/n by default — the objective
+ * of scikit-learn's LogisticRegression(C=1). The training set lives in the graph; steps feed only parameters.
+ */
+async function trainHeadLbfgs(
+  train: FeatureMatrix,
+  numClasses: number,
+  o: HeadTrainingOptions,
+): Promise<TrainedHead> {
+  const head = await createHeadModel(train, numClasses, o, true);
+  const n = train.labels.length;
+  const weights = new Set([...head.params.keys()].filter((k) => k.endsWith('/weight')));
+  const r = await minimizeLbfgs(head.params, () => head.fullBatchGradients(), {
+    maxIter: Math.max(100, o.epochs),
+    l2: o.weightDecay > 0 ? o.weightDecay : 1 / n,
+    penalized: weights,
+    signal: o.signal,
+  });
+  const record = {
+    epoch: 0,
+    step: r.iterations,
+    trainLoss: r.loss,
+    metrics: { train_loss: r.loss, iterations: r.iterations },
+  };
+  return {
+    model: head,
+    history: { epochs: [record], stopReason: 'completed' },
+  };
 }
 
 export async function evaluateHead(model: HeadModel, data: FeatureMatrix): Promise<EvaluationReport> {

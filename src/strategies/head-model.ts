@@ -27,6 +27,11 @@ export interface HeadModelOptions {
   seed: number;
   uniform: () => number;
   session?: SessionOptions;
+  /**
+   * Bake one fixed batch (e.g. the whole training set) into the training graph as initializers: each step then
+   * feeds only the parameters (what full-batch solvers such as L-BFGS want).
+   */
+  fixedBatch?: { features: Float32Array; labels: Int32Array };
 }
 
 /** Turns the named initializers of a graph into graph inputs (parameters fed at run time). */
@@ -66,6 +71,7 @@ export class HeadModel implements TrainableModel {
     const labels = b.input('labels', 'int64', ['batch']);
     const loss = addSoftmaxCrossEntropy(b, trainHead.output, labels, numClasses, options.loss);
     b.output(loss, 'float32', []);
+    if (options.fixedBatch) bakeBatch(b.graph, options.fixedBatch, inputDim);
     const training = buildTrainingGraph(createModel(b.graph), { params: trainHead.paramNames, loss });
 
     const exportHead = buildDenseHead(spec, { ...common, mode: 'export' });
@@ -92,6 +98,11 @@ export class HeadModel implements TrainableModel {
     return feeds;
   }
 
+  /** Loss and gradients on the baked-in batch (requires `fixedBatch`). */
+  async fullBatchGradients(): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+    return this.runTraining(this.paramFeeds());
+  }
+
   async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
     const features = batch.inputs['features']!;
     const labels: Tensor = {
@@ -99,10 +110,13 @@ export class HeadModel implements TrainableModel {
       shape: [batch.labels.length],
       data: toInt64(batch.labels),
     };
-    const out = await this.train.run({ features, labels, ...this.paramFeeds() }, [
-      this.lossName,
-      ...Object.values(this.gradientNames),
-    ]);
+    return this.runTraining({ features, labels, ...this.paramFeeds() });
+  }
+
+  private async runTraining(
+    feeds: Record<string, Tensor>,
+  ): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+    const out = await this.train.run(feeds, [this.lossName, ...Object.values(this.gradientNames)]);
     const gradients = new Map<string, Float32Array>();
     for (const [param, grad] of Object.entries(this.gradientNames))
       gradients.set(param, out[grad]!.data as Float32Array);
@@ -130,4 +144,11 @@ function toInt64(labels: Int32Array): BigInt64Array {
   const out = new BigInt64Array(labels.length);
   for (let i = 0; i < labels.length; i++) out[i] = BigInt(labels[i]!);
   return out;
+}
+
+function bakeBatch(graph: Graph, batch: { features: Float32Array; labels: Int32Array }, dim: number): void {
+  const n = batch.labels.length;
+  graph.inputs = graph.inputs.filter((v) => v.name !== 'features' && v.name !== 'labels');
+  graph.initializers.set('features', { dtype: 'float32', shape: [n, dim], data: batch.features });
+  graph.initializers.set('labels', { dtype: 'int64', shape: [n], data: toInt64(batch.labels) });
 }

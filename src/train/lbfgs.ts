@@ -1,0 +1,140 @@
+/**
+ * L-BFGS (two-loop recursion, backtracking line search with the Armijo condition and a curvature check on
+ * the update) over parameters held as Float32Arrays; the objective is any async loss+gradient function, e.g. a
+ * full-batch ONNX Runtime training graph. An L2 penalty ½·l2·‖w‖² is added here for the named parameters,
+ * which is how scikit-learn's LogisticRegression(lbfgs) regularises (l2 = 1 / (C · n) on a mean loss).
+ */
+export interface LbfgsOptions {
+  maxIter: number;
+  /** Remembered curvature pairs. */
+  history: number;
+  /** Stop when max |gradient| falls below this. */
+  gradTol: number;
+  l2: number;
+  /** Parameters the L2 penalty applies to (default: all). */
+  penalized?: ReadonlySet<string>;
+  signal?: AbortSignal;
+}
+
+export const LBFGS_DEFAULTS: LbfgsOptions = { maxIter: 100, history: 10, gradTol: 1e-4, l2: 0 };
+
+export type Objective = () => Promise<{ loss: number; gradients: Map<string, Float32Array> }>;
+
+export interface LbfgsResult {
+  iterations: number;
+  evaluations: number;
+  loss: number;
+  converged: boolean;
+}
+
+const dot = (a: Float64Array, b: Float64Array): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+};
+
+export async function minimizeLbfgs(
+  params: Map<string, Float32Array>,
+  objective: Objective,
+  options: Partial<LbfgsOptions> = {},
+): Promise<LbfgsResult> {
+  const o = { ...LBFGS_DEFAULTS, ...options };
+  const names = [...params.keys()];
+  const sizes = names.map((n) => params.get(n)!.length);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const penal = new Float64Array(total);
+  let off = 0;
+  names.forEach((n, i) => {
+    if (!o.penalized || o.penalized.has(n)) penal.fill(o.l2, off, off + sizes[i]!);
+    off += sizes[i]!;
+  });
+  const x = new Float64Array(total);
+  const read = (): void => {
+    let p = 0;
+    for (const n of names) for (const v of params.get(n)!) x[p++] = v;
+  };
+  const write = (v: Float64Array): void => {
+    let p = 0;
+    for (const n of names) {
+      const t = params.get(n)!;
+      for (let i = 0; i < t.length; i++) t[i] = v[p++]!;
+    }
+  };
+  let evaluations = 0;
+  const evaluate = async (at: Float64Array): Promise<{ f: number; g: Float64Array }> => {
+    write(at);
+    evaluations++;
+    const { loss, gradients } = await objective();
+    const g = new Float64Array(total);
+    let p = 0;
+    let f = loss;
+    for (const n of names) for (const v of gradients.get(n)!) g[p++] = v;
+    for (let i = 0; i < total; i++) {
+      if (penal[i]) {
+        f += 0.5 * penal[i]! * at[i]! * at[i]!;
+        g[i]! += penal[i]! * at[i]!;
+      }
+    }
+    return { f, g };
+  };
+
+  read();
+  let { f, g } = await evaluate(x);
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const maxAbs = (v: Float64Array) => v.reduce((m, e) => Math.max(m, Math.abs(e)), 0);
+  let iter = 0;
+  for (; iter < o.maxIter && maxAbs(g) > o.gradTol; iter++) {
+    if (o.signal?.aborted) break;
+    // Two-loop recursion: d = -H·g.
+    const q = Float64Array.from(g);
+    const alpha: number[] = [];
+    for (let i = S.length - 1; i >= 0; i--) {
+      const a = dot(S[i]!, q) / dot(Y[i]!, S[i]!);
+      alpha[i] = a;
+      for (let j = 0; j < total; j++) q[j]! -= a * Y[i]![j]!;
+    }
+    const gamma = S.length
+      ? dot(S.at(-1)!, Y.at(-1)!) / dot(Y.at(-1)!, Y.at(-1)!)
+      : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    for (let j = 0; j < total; j++) q[j]! *= gamma;
+    for (let i = 0; i < S.length; i++) {
+      const b = dot(Y[i]!, q) / dot(Y[i]!, S[i]!);
+      for (let j = 0; j < total; j++) q[j]! += S[i]![j]! * (alpha[i]! - b);
+    }
+    const d = q.map((v) => -v);
+    let slope = dot(g, d);
+    if (slope >= 0) {
+      // Not a descent direction (numerical trouble): restart from steepest descent.
+      S.length = 0;
+      Y.length = 0;
+      for (let j = 0; j < total; j++) d[j] = -g[j]! * gamma;
+      slope = dot(g, d);
+    }
+    let step = 1;
+    let next = x.map((v, j) => v + step * d[j]!);
+    let trial = await evaluate(next);
+    while (trial.f > f + 1e-4 * step * slope && step > 1e-10) {
+      step *= 0.5;
+      next = x.map((v, j) => v + step * d[j]!);
+      trial = await evaluate(next);
+    }
+    const s = next.map((v, j) => v - x[j]!);
+    const y = trial.g.map((v, j) => v - g[j]!);
+    if (dot(s, y) > 1e-10 * dot(y, y)) {
+      S.push(s);
+      Y.push(y);
+      if (S.length > o.history) {
+        S.shift();
+        Y.shift();
+      }
+    }
+    const improvement = f - trial.f;
+    x.set(next);
+    f = trial.f;
+    g = trial.g;
+    if (improvement >= 0 && improvement <= 1e-12 * Math.max(1, Math.abs(f))) break;
+  }
+  write(x);
+  return { iterations: iter, evaluations, loss: f, converged: maxAbs(g) <= o.gradTol };
+}
