@@ -1,0 +1,54 @@
+/** Options of `fineTuneClassifier` (library) and `graft train --strategy …` (CLI), defaults in one place. */
+import type { AugmentOptions } from '../augment/image.js';
+import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
+import type { Strategy } from '../strategies/finetune/recipes.js';
+import type { BnMode } from '../strategies/finetune/suffix-graph.js';
+import { TRAIN_DEFAULTS, type TrainClassifierOptions } from './options.js';
+
+export interface FineTuneClassifierOptions extends TrainClassifierOptions {
+  strategy: Strategy;
+  /** 'all', 'last:N' (blocks), or a tensor name where the trainable suffix starts. */
+  unfreeze: UnfreezeSpec;
+  /** 'frozen': BN uses its running statistics (not updated); 'train': batch statistics, running stats updated. */
+  bnMode: BnMode;
+  /** Layer-wise learning-rate decay per block (e.g. 0.7); undefined: one rate for everything. */
+  layerwiseLrDecay?: number;
+  /** Augment training images (raw pixels, seeded); `true` uses the defaults. Bypasses the activation cache. */
+  augment: AugmentOptions | boolean;
+  /** LP-FT: head-only epochs before unfreezing. */
+  freezeEpochs: number;
+  clipGradNorm?: number;
+  accumulateSteps: number;
+  /** Save a checkpoint every N optimizer steps (and at every epoch end). */
+  saveSteps?: number;
+  /** Step checkpoints kept per phase (the oldest are deleted); best-by-val_accuracy is kept besides. */
+  saveTotalLimit: number;
+  /** Where checkpoints go (default `<out>/checkpoints`). */
+  checkpointDir?: string;
+  /** Resume from the newest intact checkpoint: `true` (checkpointDir) or a directory. */
+  resume?: boolean | string;
+}
+
+export const FINETUNE_DEFAULTS: Omit<FineTuneClassifierOptions, 'data'> = {
+  ...TRAIN_DEFAULTS,
+  features: 'final',
+  baseline: false,
+  epochs: 5,
+  lr: 1e-3,
+  strategy: 'lp-ft',
+  unfreeze: 'last:3',
+  bnMode: 'frozen',
+  augment: false,
+  freezeEpochs: 1,
+  accumulateSteps: 1,
+  saveTotalLimit: 3,
+};
+
+export function resolveFineTuneOptions(
+  options: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
+): FineTuneClassifierOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...FINETUNE_DEFAULTS, ...defined } as FineTuneClassifierOptions;
+  if (o.strategy === 'scratch' && options.bnMode === undefined) o.bnMode = 'train';
+  return o;
+}

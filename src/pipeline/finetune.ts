@@ -1,0 +1,223 @@
+/**
+ * Fine-tuning end to end: data → splits → backbone → recipe phases on a BackboneTrainable (frozen prefix run
+ * once, activations cached; augmented items bypass the cache) → held-out evaluation → one model.onnx (fine-tuned
+ * backbone + head, any ONNX Runtime) + graft.json, checkpoints under <out>/checkpoints with exact resume.
+ */
+import { join } from 'node:path';
+import { loadDataset } from '../data/load.js';
+import { sampleShots, stratifiedSplit } from '../data/split.js';
+import type { Dataset, ImageDataset } from '../data/types.js';
+import { GraftError } from '../errors.js';
+import { evaluate } from '../eval/report.js';
+import type { ImagePreprocess } from '../models/spec.js';
+import { loadBackbone } from '../models/registry.js';
+import { ActivationCache } from '../strategies/finetune/activations.js';
+import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
+import { recipePhases } from '../strategies/finetune/recipes.js';
+import { activationsFor, runPhases, type PhaseResult } from '../strategies/finetune/run-phases.js';
+import { denseSpec } from '../strategies/heads.js';
+import { predictAll } from '../train/validation.js';
+import { arrayDataSource } from '../train/data-source.js';
+import { exportFineTuned } from './finetune-export.js';
+import { resolveFineTuneOptions, type FineTuneClassifierOptions } from './finetune-options.js';
+import type { EvaluationReport } from '../eval/report.js';
+import type { ModelManifest } from '../export/manifest.js';
+import type { History } from '../train/history.js';
+
+export interface FineTuneResult {
+  labels: string[];
+  featureTensor: string;
+  evaluation: EvaluationReport;
+  evaluatedOn: 'test' | 'validation';
+  /** History of the last phase. */
+  history?: History;
+  counts: { train: number; validation: number; test: number };
+  seconds: { train: number; total: number };
+  dir?: string;
+  manifest?: ModelManifest;
+  strategy: FineTuneClassifierOptions['strategy'];
+  phases: { name: string; unfreeze: string; epochs: number; lr: number; skipped: boolean }[];
+  /** Number of trainable backbone tensors in the last phase (head excluded). */
+  trainableTensors: number;
+  /** False when augmentation bypassed the activation cache for training items. */
+  activationsCached: boolean;
+}
+
+/** The fine-tuning head: an MLP when asked for, else linear. */
+function headKind(o: FineTuneClassifierOptions): {
+  kind: 'linear' | 'mlp';
+  hidden: number[];
+  dropout: number;
+} {
+  return { kind: o.head === 'mlp' ? 'mlp' : 'linear', hidden: o.hidden, dropout: o.dropout };
+}
+
+/** Gradient-based optimizers only (L-BFGS/auto fall back to Adam). */
+function optimizerOf(o: FineTuneClassifierOptions): 'adam' | 'adamw' | 'sgd' {
+  return o.optimizer === 'adamw' || o.optimizer === 'sgd' ? o.optimizer : 'adam';
+}
+
+function inputShape(p: ImagePreprocess): number[] {
+  const [h, w] = p.size;
+  return p.layout === 'NCHW' ? [p.channels, h, w] : [h, w, p.channels];
+}
+
+export async function fineTuneClassifier(
+  input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
+): Promise<FineTuneResult> {
+  const o = resolveFineTuneOptions(input);
+  const t0 = performance.now();
+  const emit = o.onEvent ?? (() => {});
+  const dataset: Dataset =
+    typeof o.data === 'string' ? await loadDataset(o.data, { onBadInput: o.onBadInput }) : o.data;
+  if (dataset.kind !== 'image') throw new GraftError('BAD_INPUT', 'fine-tuning needs an image data set');
+  const split = stratifiedSplit(dataset, { validation: o.valSplit, test: o.testSplit, seed: o.seed });
+  const train: ImageDataset = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
+  const counts = {
+    train: train.examples.length,
+    validation: split.validation.examples.length,
+    test: split.test.examples.length,
+  };
+  emit({ type: 'data', labels: [...dataset.labels], counts });
+
+  emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
+  const backbone = await loadBackbone(o.model);
+  const pre = backbone.spec.preprocess;
+  if (pre.kind !== 'image') throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
+  const featureTensor =
+    o.features === 'final' || o.features === 'auto' ? backbone.spec.featureTensor : o.features;
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const model = await BackboneTrainable.create({
+    backbone: backbone.model,
+    inputName: backbone.spec.inputName,
+    inputShape: inputShape(pre),
+    featureTensor,
+    numClasses: dataset.labels.length,
+    head: denseSpec(headKind(o)),
+    unfreeze: 'none',
+    bnMode: o.bnMode,
+    loss: { labelSmoothing: o.labelSmoothing },
+    seed: o.seed,
+    init: o.strategy === 'scratch' ? 'scratch' : 'pretrained',
+    ...(session ? { session } : {}),
+  });
+  const phases = recipePhases({ ...o, freezeEpochs: o.freezeEpochs });
+  const checkpointDir =
+    o.checkpointDir ?? (typeof o.resume === 'string' ? o.resume : o.out && join(o.out, 'checkpoints'));
+  const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
+  const cache = new ActivationCache();
+  let cached = true;
+
+  emit({
+    type: 'stage',
+    stage: 'train',
+    message: `${o.strategy}: ${phases.map((p) => `${p.name} (${p.unfreeze})`).join(' → ')}`,
+  });
+  const tt = performance.now();
+  const results: PhaseResult[] = await runPhases(
+    model,
+    phases,
+    {
+      train: train.examples,
+      validation: split.validation.examples,
+      preprocess: pre,
+      batchSize: o.batchSize,
+      optimizer: optimizerOf(o),
+      weightDecay: o.weightDecay,
+      layerwiseLrDecay: o.layerwiseLrDecay,
+      clipGradNorm: o.clipGradNorm,
+      accumulateSteps: o.accumulateSteps,
+      augment,
+      seed: o.seed,
+      checkpointDir,
+      saveSteps: o.saveSteps,
+      saveTotalLimit: o.saveTotalLimit,
+      resume: Boolean(o.resume),
+      signal: o.signal,
+      session,
+      onPhase: (info) => {
+        cached &&= info.cached;
+        const note = info.cached
+          ? ''
+          : ' (augmentation: the activation cache is bypassed for training items)';
+        emit({
+          type: 'stage',
+          stage: 'train',
+          message: `phase ${info.index + 1}/${phases.length} ${info.phase.name}: ${model.cut.description}${note}${info.resumed ? ', resumed' : ''}`,
+        });
+      },
+    },
+    cache,
+  );
+  const trainSeconds = (performance.now() - tt) / 1000;
+  const history = results[results.length - 1]?.history;
+  for (const e of history?.epochs ?? []) {
+    emit({
+      type: 'epoch',
+      epoch: e.epoch,
+      trainLoss: e.trainLoss,
+      valLoss: e.valLoss,
+      valAccuracy: e.metrics['val_accuracy'],
+    });
+  }
+
+  const heldName = counts.test > 0 ? 'test' : 'validation';
+  const held = counts.test > 0 ? split.test.examples : split.validation.examples;
+  emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
+  const acts = await activationsFor(model, cache, held, pre, session);
+  const heldLabels = Int32Array.from(held, (e) => e.label);
+  const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
+  const report = evaluate(probs.probs, heldLabels);
+  const name = `graft: ${o.strategy} (${model.cut.description})`;
+  const result: FineTuneResult = {
+    labels: [...dataset.labels],
+    featureTensor,
+    evaluation: report,
+    evaluatedOn: heldName,
+    history,
+    counts,
+    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000 },
+    strategy: o.strategy,
+    phases: results.map((r) => ({ ...r.phase, skipped: r.skipped })),
+    trainableTensors: model.trainableNames.length,
+    activationsCached: cached,
+  };
+  if (o.out) {
+    emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
+    result.manifest = await exportFineTuned({
+      backbone,
+      tuned: model.currentBackbone(),
+      featureTensor,
+      head: model.exportHead(),
+      headInfo: { ...denseSpec(headKind(o)), standardized: false },
+      labels: result.labels,
+      out: o.out,
+      training: {
+        data: typeof o.data === 'string' ? o.data : o.data.name,
+        model: o.model,
+        strategy: o.strategy,
+        unfreeze: o.unfreeze,
+        bnMode: o.bnMode,
+        epochs: o.epochs,
+        lr: o.lr,
+        optimizer: optimizerOf(o),
+        weightDecay: o.weightDecay,
+        layerwiseLrDecay: o.layerwiseLrDecay ?? null,
+        augment: augment ?? false,
+        shots: o.shots ?? null,
+        seed: o.seed,
+        phases: result.phases,
+      },
+      metrics: {
+        evaluatedOn: heldName,
+        accuracy: report.accuracy,
+        macroF1: report.macroF1,
+        logLoss: report.logLoss,
+        counts,
+      },
+    });
+    result.dir = o.out;
+  }
+  await model.release();
+  return result;
+}

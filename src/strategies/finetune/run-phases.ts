@@ -1,0 +1,167 @@
+/**
+ * Runs a recipe's phases on a BackboneTrainable: per phase, change what is trainable (rebuilding the graphs),
+ * rebuild the frozen prefix and its cached activations when the cut moved, build the optimizer (layer-wise
+ * param groups), fit with checkpoints in `<checkpointDir>/phase-<i>`, and resume from the newest intact one.
+ */
+import { join } from 'node:path';
+import type { AugmentOptions } from '../../augment/image.js';
+import type { Example, ImageSource } from '../../data/types.js';
+import type { ImagePreprocess } from '../../models/spec.js';
+import type { SessionOptions } from '../../runtime/session.js';
+import type { Tensor } from '../../tensor.js';
+import { Checkpoint } from '../../train/callbacks/checkpoint.js';
+import { loadLatestCheckpoint } from '../../train/checkpoint-io.js';
+import type { Callback, TrainingState } from '../../train/events.js';
+import type { History } from '../../train/history.js';
+import { createOptimizer, type OptimizerSpec } from '../../train/optimizers/index.js';
+import { arrayDataSource } from '../../train/data-source.js';
+import { Trainer } from '../../train/trainer.js';
+import { ActivationCache, activationSource, PrefixRunner } from './activations.js';
+import type { BackboneTrainable } from './backbone-trainable.js';
+import { layerwiseGroups, type Phase } from './recipes.js';
+
+export interface PhaseRunOptions {
+  train: readonly Example<ImageSource>[];
+  validation?: readonly Example<ImageSource>[];
+  preprocess: ImagePreprocess;
+  batchSize: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  weightDecay: number;
+  layerwiseLrDecay?: number;
+  clipGradNorm?: number;
+  accumulateSteps: number;
+  augment?: AugmentOptions;
+  seed: number;
+  checkpointDir?: string;
+  saveSteps?: number;
+  saveTotalLimit: number;
+  resume: boolean;
+  callbacks?: Callback[];
+  signal?: AbortSignal;
+  session?: SessionOptions;
+  /** Told once per phase, e.g. whether augmentation bypasses the cache. */
+  onPhase?: (info: {
+    index: number;
+    phase: Phase;
+    cut: string;
+    trainable: number;
+    cached: boolean;
+    resumed: boolean;
+  }) => void;
+}
+
+export interface PhaseResult {
+  phase: Phase;
+  history?: History;
+  skipped: boolean;
+}
+
+/** Activations of `examples` at the model's current cut (cached per cut). */
+export async function activationsFor(
+  model: BackboneTrainable,
+  cache: ActivationCache,
+  examples: readonly Example<ImageSource>[],
+  preprocess: ImagePreprocess,
+  session?: SessionOptions,
+): Promise<Tensor> {
+  const runner = await PrefixRunner.create(
+    model.prefixModel(),
+    model.options.inputName,
+    model.inputName,
+    preprocess,
+    session,
+  );
+  try {
+    return await cache.get(runner, examples);
+  } finally {
+    await runner.release();
+  }
+}
+
+function optimizerSpec(o: PhaseRunOptions, lr: number, model: BackboneTrainable): OptimizerSpec {
+  const groups =
+    o.layerwiseLrDecay !== undefined
+      ? layerwiseGroups(
+          model.training.graph,
+          model.trainableNames,
+          [...model.params.keys()].filter((p) => p.startsWith('head/')),
+          o.layerwiseLrDecay,
+        )
+      : undefined;
+  const base = { lr, weightDecay: o.weightDecay, ...(groups ? { groups } : {}) };
+  return { kind: o.optimizer, ...base };
+}
+
+export async function runPhases(
+  model: BackboneTrainable,
+  phases: readonly Phase[],
+  o: PhaseRunOptions,
+  cache = new ActivationCache(),
+): Promise<PhaseResult[]> {
+  const dirOf = (i: number) => o.checkpointDir && join(o.checkpointDir, `phase-${i}`);
+  let start = 0;
+  let resumeState: TrainingState | undefined;
+  if (o.resume && o.checkpointDir) {
+    for (let i = phases.length - 1; i >= 0 && !resumeState; i--) {
+      resumeState = await loadLatestCheckpoint(dirOf(i)!);
+      if (resumeState) start = i;
+    }
+  }
+  const results: PhaseResult[] = phases.slice(0, start).map((phase) => ({ phase, skipped: true }));
+  for (let i = start; i < phases.length; i++) {
+    const phase = phases[i]!;
+    await model.setUnfreeze(phase.unfreeze);
+    const runner = await PrefixRunner.create(
+      model.prefixModel(),
+      model.options.inputName,
+      model.inputName,
+      o.preprocess,
+      o.session,
+    );
+    const train = await activationSource(runner, cache, o.train, o.seed + i, o.augment);
+    const validation =
+      o.validation && o.validation.length
+        ? arrayDataSource(
+            { [model.inputName]: await cache.get(runner, o.validation) },
+            Int32Array.from(o.validation, (e) => e.label),
+          )
+        : undefined;
+    const resumed = i === start && resumeState !== undefined;
+    o.onPhase?.({
+      index: i,
+      phase,
+      cut: model.inputName,
+      trainable: model.trainableNames.length,
+      cached: train.cached,
+      resumed,
+    });
+    const callbacks: Callback[] = [...(o.callbacks ?? [])];
+    const dir = dirOf(i);
+    if (dir) {
+      callbacks.push(
+        new Checkpoint({
+          dir,
+          everySteps: o.saveSteps,
+          everyEpoch: true,
+          keepLast: o.saveTotalLimit,
+          ...(validation ? { best: { monitor: 'val_accuracy', mode: 'max' as const } } : {}),
+        }),
+      );
+    }
+    const history = await new Trainer().fit(model, train, {
+      epochs: phase.epochs,
+      batchSize: o.batchSize,
+      optimizer: createOptimizer(optimizerSpec(o, phase.lr, model)),
+      seed: o.seed + i,
+      accumulateSteps: o.accumulateSteps,
+      ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
+      ...(validation ? { validation } : {}),
+      callbacks,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(resumed ? { resume: resumeState } : {}),
+    });
+    await runner.release();
+    results.push({ phase, history, skipped: false });
+  }
+  return results;
+}
