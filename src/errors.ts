@@ -39,7 +39,12 @@ export class GraftError extends Error {
   readonly code: GraftErrorCode;
   readonly context: ErrorContext;
 
-  constructor(code: GraftErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: GraftErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'GraftError';
     this.code = code;
@@ -56,6 +61,11 @@ export function isGraftError(e: unknown, code?: GraftErrorCode): e is GraftError
 }
 
 /** Throws BAD_INPUT/BAD_OPTION style errors in one line at call sites: `check(ok, 'BAD_INPUT', msg)`. */
-export function check(condition: unknown, code: GraftErrorCode, message: string, context?: ErrorContext): asserts condition {
+export function check(
+  condition: unknown,
+  code: GraftErrorCode,
+  message: string,
+  context?: ErrorContext,
+): asserts condition {
   if (!condition) throw new GraftError(code, message, context);
 }

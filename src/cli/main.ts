@@ -7,7 +7,9 @@ import { registerCommands } from './commands/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('graft')
-    .description('Transfer learning for TypeScript: train image and text classifiers on pre-trained ONNX models.')
+    .description(
+      'Transfer learning for TypeScript: train image and text classifiers on pre-trained ONNX models.',
+    )
     .version(VERSION, '-V, --version')
     .option('--verbose', 'print stack traces for errors')
     .showHelpAfterError()
@@ -25,7 +27,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      ) {
         return 0;
       }
       return reportError(new GraftError('BAD_OPTION', e.message.replace(/^error: /, '')), false) && 2;

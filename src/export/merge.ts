@@ -7,7 +7,7 @@ import { append } from '../onnx/surgery.js';
  * returns a model with the prefix's opsets, ready for any ONNX Runtime.
  */
 export function mergeBackboneAndHead(prefix: Model, featureOutput: string, head: Graph): Model {
-  const graph = append(prefix.graph, head, featureOutput);
+  const graph = append(prefix.graph, head, featureOutput, { keepOutputNames: true });
   graph.name = 'graft_classifier';
   return { ...prefix, graph, producerName: 'graft', metadata: { ...prefix.metadata } };
 }

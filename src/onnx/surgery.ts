@@ -108,6 +108,8 @@ export function renameValue(graph: Graph, from: string, to: string): Graph {
 export interface AppendOptions {
   /** Prefix for the head's node, value and initializer names (default 'head/'), avoiding collisions. */
   namePrefix?: string;
+  /** Keep the head's output names unprefixed (when the base graph does not use them). */
+  keepOutputNames?: boolean;
 }
 
 /**
@@ -123,8 +125,12 @@ export function append(base: Graph, head: Graph, at: string, options: AppendOpti
   const h = cloneGraph(head);
   const taken = new Set<string>([...base.initializers.keys(), ...base.inputs.map((v) => v.name)]);
   for (const n of base.nodes) for (const o of n.outputs) taken.add(o);
+  const kept = new Set(
+    options.keepOutputNames ? h.outputs.map((o) => o.name).filter((n) => !taken.has(n)) : [],
+  );
   const rename = (n: string): string => {
     if (!n || n === joinName) return n === joinName ? at : n;
+    if (kept.has(n)) return n;
     return taken.has(n) || !n.startsWith(prefix) ? `${prefix}${n}` : n;
   };
   const out = cloneGraph(base);

@@ -23,7 +23,10 @@ export interface ExportRequest {
   result: TrainResult;
 }
 
-const trainingSettings = (o: TrainClassifierOptions): Record<string, unknown> => ({
+export const trainingSettings = (
+  o: TrainClassifierOptions,
+): Record<string, string | number | boolean | null> => ({
+  model: o.model,
   data: typeof o.data === 'string' ? o.data : o.data.name,
   head: o.head,
   epochs: o.epochs,
@@ -59,7 +62,7 @@ export async function exportClassifier(r: ExportRequest): Promise<ModelManifest>
     base: { id: spec.id, sha256: sha256(encodeModel(model)) },
     featureTensor: r.tensor,
     head: r.head.describe(),
-    training: trainingSettings(r.options),
+    training: r.result.settings,
     metrics: {
       evaluatedOn: r.result.evaluatedOn,
       accuracy: e.accuracy,

@@ -15,9 +15,11 @@ import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.
 import { pixelFeatures } from '../strategies/pixels.js';
 import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/select-features.js';
 import type { History } from '../train/index.js';
-import { exportClassifier } from './export.js';
+import { exportClassifier, trainingSettings } from './export.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
+import { writeReport } from '../report/render.js';
+import { reportDataFor } from './report-data.js';
 
 export interface Comparison {
   name: string;
@@ -35,6 +37,10 @@ export interface TrainResult {
   comparisons: Comparison[];
   history?: History;
   counts: { train: number; validation: number; test: number; skipped: number };
+  /** Examples per class and split. */
+  perClass: Record<string, Record<string, number>>;
+  datasetName: string;
+  settings: Record<string, string | number | boolean | null>;
   /** Wrongly classified held-out examples, most confident first. */
   mistakes: {
     id: string;
@@ -112,6 +118,17 @@ export async function trainClassifier(
     ...(o.shots ? train.warnings.slice(split.train.warnings.length) : []),
   ]) {
     emit({ type: 'warning', warning: w });
+  }
+  const perClass: Record<string, Record<string, number>> = {};
+  for (const [part, ds] of [
+    ['train', train],
+    ['validation', split.validation],
+    ['test', split.test],
+  ] as const) {
+    for (const e of ds.examples) {
+      const row = (perClass[dataset.labels[e.label]!] ??= { train: 0, validation: 0, test: 0 });
+      row[part] = (row[part] ?? 0) + 1;
+    }
   }
   const counts = {
     train: train.examples.length,
@@ -248,6 +265,9 @@ export async function trainClassifier(
     comparisons,
     history: head.history,
     counts: { ...counts, skipped: features.skipped.length },
+    perClass,
+    datasetName: dataset.name,
+    settings: trainingSettings(o),
     mistakes,
     seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
     extractRate,
@@ -265,6 +285,7 @@ export async function trainClassifier(
     });
     result.dir = o.out;
     result.manifest = exported;
+    await writeReport(o.out, await reportDataFor(result, o.model));
   }
   await head.release();
   return result;

@@ -75,7 +75,8 @@ async function fetchInto(
   try {
     cfg.onProgress?.({ file: t.file, bytes, total });
     if (res.body) {
-      for await (const chunk of res.body) {
+      // Node's web streams are async-iterable (the DOM typings do not say so).
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         await fh.write(chunk);
         bytes += chunk.byteLength;
         cfg.onProgress?.({ file: t.file, bytes, total });

@@ -20,7 +20,7 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/browser/', import.meta.url
 const TOL = 1e-4;
 
 /** What examples/browser/src/main.ts puts on `window`. */
-type PageWindow = Window & {
+type PageWindow = typeof globalThis & {
   graftClassify(pixels: { width: number; height: number; data: Uint8ClampedArray }): Promise<number[]>;
   graftLabels(): Promise<string[]>;
 };

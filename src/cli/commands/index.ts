@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
 import { registerModels } from './models.js';
+import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
+import { registerTrain } from './train.js';
 
 export function registerCommands(program: Command): void {
   registerModels(program);
   registerInspect(program);
+  registerTrain(program);
+  registerEval(program);
+  registerPredict(program);
+  registerDemo(program);
   registerServe(program);
 }

@@ -10,7 +10,13 @@ export function registerModels(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const specs = listModels();
       if (opts.json) return printJson(specs);
-      const rows = specs.map((s) => [s.id, s.task, s.format, s.preprocess.kind === 'image' ? `${s.preprocess.size.join('x')}` : `${s.preprocess.maxLength} tokens`, s.description]);
+      const rows = specs.map((s) => [
+        s.id,
+        s.task,
+        s.format,
+        s.preprocess.kind === 'image' ? `${s.preprocess.size.join('x')}` : `${s.preprocess.maxLength} tokens`,
+        s.description,
+      ]);
       process.stdout.write(`${table(['id', 'task', 'format', 'input', 'description'], rows)}\n`);
     });
 }

@@ -1,0 +1,39 @@
+/** `graft predict <model-dir> <inputs…>`: labels with probabilities for image files or texts. */
+import type { Command } from 'commander';
+import { GraftError } from '../../errors.js';
+import { load, type PredictInput } from '../../predict/classifier.js';
+import { number } from '../parse.js';
+import { printJson, table } from '../output.js';
+
+interface PredictFlags {
+  top?: string;
+  json?: boolean;
+  text?: boolean;
+}
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict <model-dir> <inputs...>')
+    .description('predict labels for image files (or, with --text, for texts)')
+    .option('--top <k>', 'show the k most probable labels', '1')
+    .option('--text', 'treat the inputs as texts (for text models)')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, inputs: string[], f: PredictFlags) => {
+      const clf = await load(dir);
+      try {
+        const isText = f.text || clf.manifest.preprocess.kind === 'text';
+        if (inputs.length === 0) throw new GraftError('BAD_INPUT', 'nothing to predict');
+        const items: PredictInput[] = isText ? inputs.map((text) => ({ text })) : inputs;
+        const topK = number('top', f.top, { integer: true, min: 1 })!;
+        const preds = await clf.predict(items, { topK });
+        if (f.json) return printJson(inputs.map((input, i) => ({ input, ...preds[i]! })));
+        const rows = preds.map((p, i) => [
+          inputs[i]!,
+          p.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', '),
+        ]);
+        process.stdout.write(`${table(['input', 'prediction'], rows)}\n`);
+      } finally {
+        await clf.release();
+      }
+    });
+}

@@ -1,0 +1,125 @@
+/** `graft train <data>`: feature extraction (or fine-tuning) on a pre-trained backbone, then export. */
+import type { Command } from 'commander';
+import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
+import { choice, list, number } from '../parse.js';
+import { eventRenderer } from '../progress.js';
+import { bold, green, printJson, table } from '../output.js';
+
+interface TrainFlags {
+  model?: string;
+  head?: string;
+  hidden?: string;
+  dropout?: string;
+  k?: string;
+  epochs?: string;
+  batchSize?: string;
+  lr?: string;
+  optimizer?: string;
+  weightDecay?: string;
+  labelSmoothing?: string;
+  patience?: string;
+  shots?: string;
+  valSplit?: string;
+  testSplit?: string;
+  seed?: string;
+  features?: string;
+  out: string;
+  onBadInput?: string;
+  baseline: boolean;
+  cacheDir?: string;
+  cache: boolean;
+  threads?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+export function printTrainSummary(r: TrainResult): void {
+  const rows = r.comparisons.map((c) => [c.name, pct(c.report.accuracy), pct(c.report.macroF1)]);
+  process.stdout.write(`\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} (${r.evaluation.n} examples)\n`);
+  process.stdout.write(`${table(['features', 'accuracy', 'macro-F1'], rows)}\n`);
+  if (r.dir) process.stdout.write(`\n${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train <data>')
+    .description(
+      'train a classifier on a folder of images (one sub-folder per class), a .csv/.jsonl manifest, or mnist',
+    )
+    .option('--model <id>', 'pre-trained backbone (see `graft models`; default npm:nsfwjs/mobilenet_v2)')
+    .option('--head <kind>', 'linear (default) | mlp | knn | ncm')
+    .option('--hidden <sizes>', 'MLP hidden sizes, comma separated (default 1024)')
+    .option('--dropout <p>', 'MLP dropout')
+    .option('--k <n>', 'neighbours for --head knn')
+    .option('--epochs <n>', 'training epochs (max iterations for L-BFGS)')
+    .option('--batch-size <n>', 'mini-batch size')
+    .option('--lr <rate>', 'learning rate')
+    .option('--optimizer <name>', 'auto | lbfgs | adam | adamw | sgd (auto: L-BFGS for linear heads)')
+    .option('--weight-decay <w>', 'weight decay (L2 strength for L-BFGS; default 1/n)')
+    .option('--label-smoothing <e>', 'label smoothing for the cross-entropy')
+    .option('--patience <n>', 'early-stopping patience in epochs (0: off)')
+    .option('--shots <k>', 'use k training examples per class (k-shot)')
+    .option('--val-split <f>', 'fraction of each class held out for validation')
+    .option('--test-split <f>', 'fraction of each class held out for the final test')
+    .option('--seed <n>', 'random seed (splits, sampling, initialisation)')
+    .option('--features <tensor>', "'auto' (cross-validate candidate cuts), 'final', or a tensor name")
+    .option('--out <dir>', 'where to write the model directory', './graft-model')
+    .option('--on-bad-input <policy>', 'skip (count and report) | fail')
+    .option('--no-baseline', 'skip the raw-pixel baseline')
+    .option('--cache-dir <dir>', 'feature cache directory (default ~/.cache/graft)')
+    .option('--no-cache', 'do not read or write the feature cache')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
+    .option('--quiet', 'no progress output')
+    .action(async (data: string, f: TrainFlags) => {
+      const result = await trainClassifier({
+        data,
+        model: f.model,
+        head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+        hidden: list('hidden', f.hidden),
+        dropout: number('dropout', f.dropout, { min: 0 }),
+        k: number('k', f.k, { integer: true, min: 1 }),
+        epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
+        batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
+        lr: number('lr', f.lr, { min: 0 }),
+        optimizer: choice('optimizer', f.optimizer, ['auto', 'lbfgs', 'adam', 'adamw', 'sgd'] as const),
+        weightDecay: number('weight-decay', f.weightDecay, { min: 0 }),
+        labelSmoothing: number('label-smoothing', f.labelSmoothing, { min: 0 }),
+        patience: number('patience', f.patience, { integer: true, min: 0 }),
+        shots: number('shots', f.shots, { integer: true, min: 1 }),
+        valSplit: number('val-split', f.valSplit, { min: 0 }),
+        testSplit: number('test-split', f.testSplit, { min: 0 }),
+        seed: number('seed', f.seed, { integer: true }),
+        features: f.features,
+        out: f.out,
+        onBadInput: choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const),
+        baseline: f.baseline,
+        cacheDir: f.cache ? f.cacheDir : false,
+        threads: number('threads', f.threads, { integer: true, min: 1 }),
+        onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
+      });
+      if (f.json) printJson(summarize(result));
+      else printTrainSummary(result);
+    });
+}
+
+export function summarize(r: TrainResult): Record<string, unknown> {
+  return {
+    dir: r.dir ?? null,
+    labels: r.labels,
+    featureTensor: r.featureTensor,
+    evaluatedOn: r.evaluatedOn,
+    accuracy: r.evaluation.accuracy,
+    macroF1: r.evaluation.macroF1,
+    comparisons: r.comparisons.map((c) => ({
+      name: c.name,
+      accuracy: c.report.accuracy,
+      macroF1: c.report.macroF1,
+    })),
+    candidates: r.candidates,
+    counts: r.counts,
+    seconds: r.seconds,
+  };
+}

@@ -1,0 +1,71 @@
+/** Renders a training run's events: progress bars and tables on a TTY, JSON lines otherwise, nothing if quiet. */
+import cliProgress from 'cli-progress';
+import type { TrainEvent } from '../pipeline/events.js';
+import { bold, dim } from './output.js';
+
+export interface RenderOptions {
+  quiet?: boolean;
+  /** Force JSON lines even on a TTY (with --json, events go to stderr and the result to stdout). */
+  jsonLines?: boolean;
+}
+
+export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => void {
+  if (options.quiet) return () => {};
+  const tty = Boolean(process.stderr.isTTY) && !options.jsonLines;
+  if (!tty) {
+    let lastExtract = 0;
+    return (e) => {
+      if (e.type === 'extract') {
+        const now = Date.now();
+        if (now - lastExtract < 1000 && e.progress.done < e.progress.total) return;
+        lastExtract = now;
+      }
+      process.stderr.write(`${JSON.stringify(e)}\n`);
+    };
+  }
+  let bar: cliProgress.SingleBar | undefined;
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'stage':
+        stopBar();
+        process.stderr.write(`${bold('›')} ${e.message}\n`);
+        break;
+      case 'data':
+        process.stderr.write(
+          `  ${e.labels.length} classes; train ${e.counts.train}, validation ${e.counts.validation}, test ${e.counts.test}\n`,
+        );
+        break;
+      case 'warning':
+        process.stderr.write(`  ${dim('warning:')} ${e.warning.message} (${e.warning.count})\n`);
+        break;
+      case 'extract': {
+        const p = e.progress;
+        if (!bar) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: '  {bar} {value}/{total} | {rate} items/s | ETA {eta_formatted} | {cached} cached',
+              hideCursor: true,
+              stream: process.stderr,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(p.total, p.done, { rate: '0', cached: p.cached });
+        }
+        bar.update(p.done, { rate: p.rate.toFixed(1), cached: p.cached });
+        if (p.done >= p.total) stopBar();
+        break;
+      }
+      case 'candidate':
+        process.stderr.write(
+          `  ${e.score.tensor.padEnd(28)} ${String(e.score.dim).padStart(5)}-d  cv accuracy ${(e.score.cvAccuracy * 100).toFixed(1)}%\n`,
+        );
+        break;
+      case 'epoch':
+        break;
+    }
+  };
+}

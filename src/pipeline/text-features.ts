@@ -1,0 +1,115 @@
+/** The 'features' path of trainTextClassifier: frozen encoder → pooled features (cached) → fitHead → export. */
+import type { TextDataset } from '../data/types.js';
+import { evaluate } from '../eval/report.js';
+import { mergeBackboneAndHead } from '../export/merge.js';
+import type { FeatureMatrix } from '../features/matrix.js';
+import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
+import { fitHead, type HeadOptions } from '../strategies/heads.js';
+import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
+import { TextFeatureExtractor, type TextFeatureSet } from '../text/extract.js';
+import { loadTextEncoder } from '../text/encoder.js';
+import { TEXT_FEATURES } from '../text/pooling.js';
+import { writeTextModel } from './text-export.js';
+import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+
+function matrixOf(set: TextFeatureSet, ids: ReadonlySet<string>): FeatureMatrix {
+  const dim = set.dims[0]!;
+  const rows = set.ids.flatMap((id, i) => (ids.has(id) ? [i] : []));
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => data.set(set.matrices[0]!.subarray(r * dim, (r + 1) * dim), i * dim));
+  return { data, dim, labels: Int32Array.from(rows, (r) => set.labels[r]!) };
+}
+
+export async function runTextFeatures(
+  o: TrainTextClassifierOptions,
+  s: TextSplits,
+): Promise<TextTrainResult> {
+  const t0 = performance.now();
+  const args = resolveTextTrainingArguments(o.args);
+  const encoder = await loadTextEncoder(o.model, { hub: o.hub });
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const fx = await TextFeatureExtractor.fromEncoder(encoder, {
+    pooling: o.pooling ?? 'cls',
+    normalize: o.normalize ?? false,
+    maxLength: args.maxSeqLength,
+    batchSize: args.perDeviceEvalBatchSize,
+    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    ...(session ? { session } : {}),
+  });
+  try {
+    const idsOf = (ds: TextDataset) => new Set(ds.examples.map((e) => e.id));
+    const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
+    const set = await fx.extract(all, { signal: o.signal });
+    const kind = o.head ?? 'linear';
+    const ho: HeadOptions = {
+      ...HEAD_TRAINING_DEFAULTS,
+      kind,
+      hidden: [256],
+      dropout: o.dropout ?? 0.2,
+      k: 5,
+      epochs: args.numTrainEpochs,
+      batchSize: args.perDeviceTrainBatchSize,
+      lr: args.learningRate,
+      weightDecay: args.weightDecay,
+      seed: args.seed,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(session ? { session } : {}),
+    };
+    const tt = performance.now();
+    const train = matrixOf(set, idsOf(s.train));
+    const evaluation = matrixOf(set, idsOf(s.evaluation));
+    const head = await fitHead(train, s.labels.length, ho, evaluation);
+    const trainSeconds = (performance.now() - tt) / 1000;
+    const hasTest = s.test.examples.length > 0;
+    const held = hasTest ? matrixOf(set, idsOf(s.test)) : evaluation;
+    const probs = await head.predictProbs(held);
+    const result: TextTrainResult = {
+      method: 'features',
+      labels: s.labels,
+      evaluation: evaluate(probs, held.labels),
+      evaluatedOn: hasTest ? 'test' : 'evaluation',
+      counts: {
+        train: train.labels.length,
+        evaluation: evaluation.labels.length,
+        test: hasTest ? held.labels.length : 0,
+      },
+      ...(head.history ? { history: head.history } : {}),
+      logHistory: [],
+      checkpoints: [],
+      dataWarnings: s.warnings,
+      textWarnings: set.warnings,
+      seconds: { train: trainSeconds, total: 0 },
+    };
+    if (o.export !== false) {
+      const model = mergeBackboneAndHead(fx.pooledModel, TEXT_FEATURES, head.exportGraph());
+      const inputs = fx.pooledModel.graph.inputs.filter(
+        (v) => !fx.pooledModel.graph.initializers.has(v.name),
+      );
+      const lowercase = encoder.tokenizer.lowercase;
+      result.manifest = await writeTextModel({
+        model,
+        encoder,
+        source: o.model,
+        out: args.outputDir,
+        inputs: inputs.map((v) => v.name),
+        preprocess: {
+          kind: 'text',
+          maxLength: args.maxSeqLength,
+          pooling: fx.pooling,
+          normalize: fx.normalize,
+          ...(lowercase === undefined ? {} : { lowercase }),
+        },
+        featureTensor: TEXT_FEATURES,
+        head: head.describe(),
+        training: { method: 'features', head: kind, data: typeof o.data === 'string' ? o.data : o.data.name },
+        result,
+      });
+      result.dir = args.outputDir;
+    }
+    await head.release();
+    result.seconds.total = (performance.now() - t0) / 1000;
+    return result;
+  } finally {
+    await fx.release();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Text classification end to end, two ways: 'finetune' (BERT sequence classification: encoder + CLS/pooler →
+ * dropout → linear head, all or the top N layers trained with graft's autodiff, driven by Hugging Face-style
+ * TextTrainingArguments) and 'features' (frozen encoder → pooled features → linear/mlp/knn/ncm head). Both
+ * write one model.onnx (encoder + head) with the tokenizer files and graft.json to args.outputDir.
+ */
+import { loadDataset } from '../data/load.js';
+import { stratifiedSplit } from '../data/split.js';
+import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
+import { GraftError } from '../errors.js';
+import type { EvaluationReport } from '../eval/report.js';
+import type { ModelManifest } from '../export/manifest.js';
+import type { ResolveOptions } from '../sources/types.js';
+import type { HeadKind } from '../strategies/heads.js';
+import type { History } from '../train/index.js';
+import type { TextTrainingArguments } from '../text/finetune/arguments.js';
+import type { LogEntry } from '../text/finetune/hf-callbacks.js';
+import type { PoolerKind } from '../text/finetune/graph.js';
+import type { Unfreeze } from '../text/finetune/params.js';
+import type { TextPooling } from '../text/pooling.js';
+import type { TextWarning } from '../text/warnings.js';
+import { runTextFeatures } from './text-features.js';
+import { runTextFinetune } from './text-finetune.js';
+
+export interface TrainTextClassifierOptions {
+  /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
+  data: string | TextDataset;
+  /** A separate evaluation set (HF's eval_dataset); otherwise valSplit of `data` is held out. */
+  evalData?: string | TextDataset;
+  /** The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout. */
+  model: string;
+  /** Default 'finetune'. */
+  method?: 'finetune' | 'features';
+  args: Partial<TextTrainingArguments> & Pick<TextTrainingArguments, 'outputDir'>;
+  /** finetune: which encoder weights train. Default 'all'. */
+  unfreeze?: Unfreeze;
+  /** finetune: default 'auto' (the encoder's pooler_output when it has one, else the first token). */
+  pooler?: PoolerKind;
+  /** finetune: dropout before the head (HF's hidden_dropout_prob). Default 0.1. */
+  dropout?: number;
+  /** features: the head. Default 'linear'. */
+  head?: HeadKind;
+  /** features: default 'cls'. */
+  pooling?: TextPooling;
+  /** features: L2-normalise pooled features. Default false. */
+  normalize?: boolean;
+  /** Fraction held out for evaluation when evalData is not given. Default 0.2. */
+  valSplit?: number;
+  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0. */
+  testSplit?: number;
+  /** Write model.onnx + tokenizer + graft.json to outputDir. Default true. */
+  export?: boolean;
+  hub?: ResolveOptions;
+  threads?: number;
+  cacheDir?: string | false;
+  onLog?: (entry: LogEntry) => void;
+  signal?: AbortSignal;
+}
+
+export interface TextTrainResult {
+  method: 'finetune' | 'features';
+  labels: string[];
+  evaluation: EvaluationReport;
+  evaluatedOn: 'test' | 'evaluation';
+  counts: { train: number; evaluation: number; test: number };
+  history?: History;
+  /** HF-style log_history: {step, epoch, loss, learning_rate} and {step, epoch, eval_*} entries. */
+  logHistory: LogEntry[];
+  /** Checkpoint directories left on disk, oldest first. */
+  checkpoints: string[];
+  bestModelCheckpoint?: string;
+  bestMetric?: number;
+  dataWarnings: DataWarning[];
+  textWarnings: TextWarning[];
+  seconds: { train: number; total: number };
+  dir?: string;
+  manifest?: ModelManifest;
+}
+
+export interface TextSplits {
+  labels: string[];
+  train: TextDataset;
+  evaluation: TextDataset;
+  test: TextDataset;
+  warnings: DataWarning[];
+}
+
+async function loadText(spec: string | Dataset, what: string): Promise<TextDataset> {
+  const ds = typeof spec === 'string' ? await loadDataset(spec) : spec;
+  if (ds.kind !== 'text')
+    throw new GraftError(
+      'BAD_INPUT',
+      `${what} '${ds.name}' is an image dataset; text training needs text,label rows`,
+    );
+  return ds;
+}
+
+/** Re-indexes `ds` onto `labels`; a label the training data does not have is a clear error. */
+export function alignLabels(ds: TextDataset, labels: readonly string[], what: string): TextDataset {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const examples = ds.examples.map((e) => {
+    const name = ds.labels[e.label]!;
+    const i = index.get(name);
+    if (i === undefined)
+      throw new GraftError(
+        'BAD_INPUT',
+        `${what}: label '${name}' (${e.id}) is not one of the known labels: ${labels.join(', ')}`,
+        {
+          label: name,
+          id: e.id,
+        },
+      );
+    return { ...e, label: i };
+  });
+  return { ...ds, labels: [...labels], examples };
+}
+
+export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<TextSplits> {
+  const data = await loadText(o.data, 'dataset');
+  if (data.labels.length < 2)
+    throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${data.labels.length}`);
+  const seed = o.args.seed ?? 42;
+  const testSplit = o.testSplit ?? 0;
+  if (o.evalData !== undefined) {
+    const evaluation = alignLabels(await loadText(o.evalData, 'evalData'), data.labels, 'evalData');
+    const s = stratifiedSplit(data, { validation: 0, test: testSplit, seed });
+    return {
+      labels: [...data.labels],
+      train: s.train,
+      evaluation,
+      test: s.test,
+      warnings: [...data.warnings, ...s.warnings],
+    };
+  }
+  const s = stratifiedSplit(data, { validation: o.valSplit ?? 0.2, test: testSplit, seed });
+  if (s.validation.examples.length === 0)
+    throw new GraftError('BAD_INPUT', 'the evaluation split is empty: give evalData or a larger valSplit');
+  return {
+    labels: [...data.labels],
+    train: s.train,
+    evaluation: s.validation,
+    test: s.test,
+    warnings: [...data.warnings, ...s.warnings],
+  };
+}
+
+export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
+  const method = options.method ?? 'finetune';
+  if (method !== 'finetune' && method !== 'features')
+    throw new GraftError('BAD_OPTION', `method must be 'finetune' or 'features', got '${String(method)}'`);
+  const splits = await prepareTextSplits(options);
+  return method === 'finetune' ? runTextFinetune(options, splits) : runTextFeatures(options, splits);
+}
