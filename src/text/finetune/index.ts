@@ -23,3 +23,22 @@ export {
   type Unfreeze,
 } from './params.js';
 export { SequenceClassifier, type SequenceClassifierOptions } from './model.js';
+export { TextDataSource } from './data.js';
+export {
+  fitOptionsFor,
+  resolveTextTrainingArguments,
+  TEXT_TRAINING_DEFAULTS,
+  warmupStepsFor,
+  type IntervalStrategy,
+  type ResolvedTextTrainingArguments,
+  type TextTrainingArguments,
+} from './arguments.js';
+export {
+  HfTrainerCallback,
+  listCheckpointDirs,
+  readCheckpointDir,
+  STATE_FILE,
+  TRAINER_STATE,
+  type LogEntry,
+  type TrainerStateJson,
+} from './hf-callbacks.js';
