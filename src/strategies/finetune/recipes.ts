@@ -57,7 +57,7 @@ export function gradualUnfreezePhases(blocks: number, epochsPerPhase: number, lr
 /**
  * Layer-wise learning rates: the head gets lrScale 1, the deepest trainable unit (a block, or a top layer such as
  * the final conv) `decay`, the one before it decay², and so on. Units follow graph order; weights outside any
- * block are their own unit. Returns one ParamGroup per unit (head included).
+ * block form a 'stem' unit (before the first block) or a 'top' unit (after one). Returns one ParamGroup per unit (head included).
  */
 export function layerwiseGroups(
   graph: Graph,
@@ -71,7 +71,7 @@ export function layerwiseGroups(
   for (const node of graph.nodes) {
     for (const input of node.inputs) {
       if (!wanted.has(input) || unitOf.has(input)) continue;
-      const unit = blockKeyOf(node.name) ?? `layer:${node.name}`;
+      const unit = blockKeyOf(node.name) ?? (order.some((u) => u !== 'stem') ? 'top' : 'stem');
       unitOf.set(input, unit);
       if (!order.includes(unit)) order.push(unit);
     }
