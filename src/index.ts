@@ -1,0 +1,52 @@
+/**
+ * graftjs — transfer learning for TypeScript. Models are ONNX graphs; ONNX Runtime runs them; graft builds the
+ * backward graphs. Grouped re-exports: most users need only `train`/`trainClassifier`, `load` and `Classifier`.
+ */
+
+// Using trained models.
+export {
+  Classifier,
+  load,
+  type ClassScore,
+  type Prediction,
+  type PredictInput,
+  type PredictOptions,
+} from './predict/classifier.js';
+export { readManifest, type ModelManifest } from './export/manifest.js';
+
+// Training pipelines.
+export {
+  trainClassifier,
+  trainClassifier as train,
+  type TrainResult,
+  type Comparison,
+} from './pipeline/train.js';
+export { TRAIN_DEFAULTS, type TrainClassifierOptions } from './pipeline/options.js';
+export type { TrainEvent, Stage } from './pipeline/events.js';
+
+// Errors and tensors.
+export { GraftError, isGraftError, EXIT_CODES, type GraftErrorCode } from './errors.js';
+export { float32, int64, tensor, sizeOf, type DType, type Tensor } from './tensor.js';
+
+// Models, sources and importers.
+export { listModels, getModelSpec, loadBackbone, type Backbone } from './models/registry.js';
+export type { ModelSpec, ImagePreprocess, TextPreprocess, Preprocess } from './models/spec.js';
+export * as sources from './sources/index.js';
+export * as importers from './importers/index.js';
+
+// The ONNX core.
+export * as onnx from './onnx/index.js';
+export { Session, type SessionOptions } from './runtime/session.js';
+export { runBatched } from './runtime/batching.js';
+export * as autodiff from './autodiff/index.js';
+
+// Building blocks.
+export * as data from './data/index.js';
+export * as training from './train/index.js';
+export * as text from './text/index.js';
+export * as report from './report/index.js';
+export { createServer } from './serve/app.js';
+export { FeatureExtractor, type FeatureSet } from './features/extract.js';
+export { FeatureCache } from './features/cache.js';
+export { preprocessImage, preprocessBatch } from './preprocess/image.js';
+export { evaluate, formatReport, type EvaluationReport } from './eval/report.js';
