@@ -36,7 +36,15 @@ export interface TrainResult {
   /** The same head on raw pixels and on the backbone's final features, on the same held-out examples. */
   comparisons: Comparison[];
   history?: History;
-  counts: { train: number; validation: number; test: number; skipped: number };
+  /** Split sizes; `skipped` unreadable examples; `extracted` ran through the backbone, `fromCache` did not. */
+  counts: {
+    train: number;
+    validation: number;
+    test: number;
+    skipped: number;
+    extracted: number;
+    fromCache: number;
+  };
   /** Examples per class and split. */
   perClass: Record<string, Record<string, number>>;
   datasetName: string;
@@ -264,7 +272,12 @@ export async function trainClassifier(
     evaluatedOn: heldName,
     comparisons,
     history: head.history,
-    counts: { ...counts, skipped: features.skipped.length },
+    counts: {
+      ...counts,
+      skipped: features.skipped.length,
+      extracted: features.extracted,
+      fromCache: features.fromCache,
+    },
     perClass,
     datasetName: dataset.name,
     settings: trainingSettings(o),
