@@ -3,11 +3,12 @@
  * save_total_limit 2; exported model.onnx vs a plain InferenceSession; Classifier.predict on texts.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../../src/data/random.js';
+import { loadCheckpoint } from '../../src/train/index.js';
 import { isGraftError } from '../../src/errors.js';
 import { evaluateTextModel } from '../../src/pipeline/text-export.js';
 import { trainTextClassifier } from '../../src/pipeline/train-text.js';
@@ -130,5 +131,38 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
       evaluateTextModel(out, bad),
       (e) => isGraftError(e, 'BAD_INPUT') && /vehicle/.test(e.message),
     );
+  });
+
+  test('resumeFromCheckpoint continues exactly where an uninterrupted run would be', async () => {
+    await using tmp = await tempDir();
+    const train = await csv(tmp.dir, rows(16, 3), 'train.csv'); // 48 rows: 3 steps per epoch at batch 16
+    const args = {
+      numTrainEpochs: 3,
+      perDeviceTrainBatchSize: 16,
+      learningRate: 5e-3,
+      warmupSteps: 2,
+      saveSteps: 3,
+      seed: 5,
+      maxSeqLength: 12,
+    };
+    const common = { data: train, model: BERT_SOURCE, dropout: 0, threads: 2, export: false, valSplit: 0.25 };
+    const full = join(tmp.dir, 'full');
+    await trainTextClassifier({ ...common, args: { ...args, outputDir: full } });
+    const resumed = join(tmp.dir, 'resumed');
+    await cp(join(full, 'checkpoint-3'), join(resumed, 'checkpoint-3'), { recursive: true });
+    const r = await trainTextClassifier({
+      ...common,
+      args: { ...args, outputDir: resumed, resumeFromCheckpoint: true },
+    });
+    assert.deepEqual(
+      r.checkpoints.map((p) => basename(p)),
+      ['checkpoint-3', 'checkpoint-6', 'checkpoint-9'],
+    );
+    const a = (await loadCheckpoint(join(full, 'checkpoint-9', 'training_state.ckpt')))!;
+    const b = (await loadCheckpoint(join(resumed, 'checkpoint-9', 'training_state.ckpt')))!;
+    assert.equal(b.step, 9);
+    let diff = 0;
+    for (const [k, v] of a.params) diff = Math.max(diff, maxAbsDiff(v, b.params.get(k)!));
+    assert.ok(diff < 1e-5, `max parameter difference ${diff}`);
   });
 });
