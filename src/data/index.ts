@@ -1,7 +1,16 @@
 /** The data layer: datasets, splits, sampling and seeded randomness. */
 export * from './types.js';
 export { WarningCollector, mergeWarnings, WARNING_ITEMS_SHOWN } from './warnings.js';
-export { mulberry32, deriveSeed, randomInt, shuffleInPlace, shuffled, type Rng } from './random.js';
+export {
+  mulberry32,
+  deriveSeed,
+  permutation,
+  randomInt,
+  Mulberry32,
+  shuffleInPlace,
+  shuffled,
+  type Rng,
+} from './random.js';
 export { parseCsv, type CsvRecord } from './csv.js';
 export { checkImageFile, hasImageExtension, sniffImageFormat } from './verify.js';
 export { loadImageFolder } from './image-folder.js';
