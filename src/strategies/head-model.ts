@@ -28,8 +28,9 @@ export interface HeadModelOptions {
   uniform: () => number;
   session?: SessionOptions;
   /**
-   * Bake one fixed batch (e.g. the whole training set) into the training graph as initializers: each step then
-   * feeds only the parameters (what full-batch solvers such as L-BFGS want).
+   * One fixed batch (e.g. the whole training set) that every training step uses: callers then pass only the
+   * parameters (what full-batch solvers such as L-BFGS want). It is standardised once, here, and fed to ONNX
+   * Runtime without copying; serialising it into the graph as initializers cost seconds at session creation.
    */
   fixedBatch?: { features: Float32Array; labels: Int32Array };
 }
@@ -58,6 +59,7 @@ export class HeadModel implements TrainableModel {
     private readonly lossName: string,
     params: Map<string, Float32Array>,
     private readonly exportGraph: Graph,
+    private readonly fixedFeeds: Record<string, Tensor> = {},
   ) {
     this.params = params;
     for (const [name, t] of exportGraph.initializers) this.shapes.set(name, [...t.shape]);
@@ -66,12 +68,17 @@ export class HeadModel implements TrainableModel {
   static async create(options: HeadModelOptions): Promise<HeadModel> {
     const { spec, inputDim, numClasses } = options;
     const common = { inputDim, numClasses, standardize: options.standardize, dropoutSeed: options.seed };
-    const trainHead = buildDenseHead(spec, { ...common, mode: 'train' });
+    const fixed = options.fixedBatch;
+    // A fixed batch is standardised up front, so its training graph starts at the standardised features.
+    const trainHead = buildDenseHead(spec, {
+      ...common,
+      standardize: fixed ? undefined : options.standardize,
+      mode: 'train',
+    });
     const b = new GraphBuilder(trainHead.graph);
     const labels = b.input('labels', 'int64', ['batch']);
     const loss = addSoftmaxCrossEntropy(b, trainHead.output, labels, numClasses, options.loss);
     b.output(loss, 'float32', []);
-    if (options.fixedBatch) bakeBatch(b.graph, options.fixedBatch, inputDim);
     const training = buildTrainingGraph(createModel(b.graph), { params: trainHead.paramNames, loss });
 
     const exportHead = buildDenseHead(spec, { ...common, mode: 'export' });
@@ -81,7 +88,17 @@ export class HeadModel implements TrainableModel {
       Session.create(inferModel, options.session),
     ]);
     const params = initDenseParams(spec, inputDim, numClasses, options.uniform);
-    return new HeadModel(options, train, infer, training.gradients, training.loss, params, exportHead.graph);
+    const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize) : undefined;
+    return new HeadModel(
+      options,
+      train,
+      infer,
+      training.gradients,
+      training.loss,
+      params,
+      exportHead.graph,
+      fixedFeeds,
+    );
   }
 
   /** Fresh random parameters (same shapes), e.g. between cross-validation folds. */
@@ -98,9 +115,9 @@ export class HeadModel implements TrainableModel {
     return feeds;
   }
 
-  /** Loss and gradients on the baked-in batch (requires `fixedBatch`). */
+  /** Loss and gradients on the fixed batch (requires `fixedBatch`). */
   async fullBatchGradients(): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    return this.runTraining(this.paramFeeds());
+    return this.runTraining({ ...this.fixedFeeds, ...this.paramFeeds() });
   }
 
   async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
@@ -146,9 +163,27 @@ function toInt64(labels: Int32Array): BigInt64Array {
   return out;
 }
 
-function bakeBatch(graph: Graph, batch: { features: Float32Array; labels: Int32Array }, dim: number): void {
+/**
+ * The fixed batch as feeds: features standardised in float32 exactly as the graph's Sub → Div would do it
+ * (each step rounded to float32), labels as int64.
+ */
+function batchFeeds(
+  batch: { features: Float32Array; labels: Int32Array },
+  dim: number,
+  standardize: Standardizer | undefined,
+): Record<string, Tensor> {
   const n = batch.labels.length;
-  graph.inputs = graph.inputs.filter((v) => v.name !== 'features' && v.name !== 'labels');
-  graph.initializers.set('features', { dtype: 'float32', shape: [n, dim], data: batch.features });
-  graph.initializers.set('labels', { dtype: 'int64', shape: [n], data: toInt64(batch.labels) });
+  let x = batch.features;
+  if (standardize) {
+    const { mean, std } = standardize;
+    x = new Float32Array(n * dim);
+    const src = batch.features;
+    for (let r = 0, o = 0; r < n; r++) {
+      for (let c = 0; c < dim; c++, o++) x[o] = Math.fround(src[o]! - mean[c]!) / std[c]!;
+    }
+  }
+  return {
+    features: { dtype: 'float32', shape: [n, dim], data: x },
+    labels: { dtype: 'int64', shape: [n], data: toInt64(batch.labels) },
+  };
 }
