@@ -17,6 +17,8 @@ export interface FineTuneClassifierOptions extends TrainClassifierOptions {
   augment: AugmentOptions | boolean;
   /** LP-FT: head-only epochs before unfreezing. */
   freezeEpochs: number;
+  /** LP-FT: the unfrozen phase runs at lr / ftLrDivisor. */
+  ftLrDivisor: number;
   clipGradNorm?: number;
   accumulateSteps: number;
   /** Save a checkpoint every N optimizer steps (and at every epoch end). */
@@ -40,6 +42,7 @@ export const FINETUNE_DEFAULTS: Omit<FineTuneClassifierOptions, 'data'> = {
   bnMode: 'frozen',
   augment: false,
   freezeEpochs: 1,
+  ftLrDivisor: 2,
   accumulateSteps: 1,
   saveTotalLimit: 3,
 };
