@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { RawImage } from '../../preprocess/image-types.js';
+import { formatFineTuneDemo, runFineTuneDemo } from '../../pipeline/demo-finetune.js';
 import { trainClassifier } from '../../pipeline/train.js';
 import { load } from '../../predict/classifier.js';
 import { loadDataset } from '../../data/load.js';
@@ -15,6 +16,7 @@ import { bold, printJson, table } from '../output.js';
 import { printTrainSummary, summarize } from './train.js';
 
 interface DemoFlags {
+  fineTune?: boolean;
   shots?: string;
   out: string;
   seed?: string;
@@ -33,8 +35,18 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where to save the model', './graft-demo-model')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'no progress output')
+    .option('--fine-tune', 'instead: linear probe vs LP-FT fine-tuning vs from scratch, at 10 and 100 shots')
     .action(async (f: DemoFlags) => {
       const seed = number('seed', f.seed, { integer: true })!;
+      if (f.fineTune) {
+        const rows = await runFineTuneDemo({
+          seed,
+          onProgress: f.quiet ? undefined : (m) => process.stderr.write(`› ${m}\n`),
+        });
+        if (f.json) return printJson(rows);
+        process.stdout.write(`${formatFineTuneDemo(rows)}\n`);
+        return;
+      }
       const result = await trainClassifier({
         data: 'mnist',
         shots: number('shots', f.shots, { integer: true, min: 2 }),

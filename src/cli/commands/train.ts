@@ -1,11 +1,14 @@
 /** `graft train <data>`: feature extraction (or fine-tuning) on a pre-trained backbone, then export. */
 import type { Command } from 'commander';
+import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune.js';
+import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
+import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
 import { choice, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
 
-interface TrainFlags {
+interface TrainFlags extends FineTuneFlags {
   model?: string;
   head?: string;
   hidden?: string;
@@ -43,7 +46,7 @@ export function printTrainSummary(r: TrainResult): void {
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train <data>')
     .description(
       'train a classifier on a folder of images (one sub-folder per class), a .csv/.jsonl manifest, or mnist',
@@ -72,37 +75,72 @@ export function registerTrain(program: Command): void {
     .option('--no-cache', 'do not read or write the feature cache')
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
-    .option('--quiet', 'no progress output')
-    .action(async (data: string, f: TrainFlags) => {
-      const result = await trainClassifier({
-        data,
-        model: f.model,
-        head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
-        hidden: list('hidden', f.hidden),
-        dropout: number('dropout', f.dropout, { min: 0 }),
-        k: number('k', f.k, { integer: true, min: 1 }),
-        epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
-        batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
-        lr: number('lr', f.lr, { min: 0 }),
-        optimizer: choice('optimizer', f.optimizer, ['auto', 'lbfgs', 'adam', 'adamw', 'sgd'] as const),
-        weightDecay: number('weight-decay', f.weightDecay, { min: 0 }),
-        labelSmoothing: number('label-smoothing', f.labelSmoothing, { min: 0 }),
-        patience: number('patience', f.patience, { integer: true, min: 0 }),
-        shots: number('shots', f.shots, { integer: true, min: 1 }),
-        valSplit: number('val-split', f.valSplit, { min: 0 }),
-        testSplit: number('test-split', f.testSplit, { min: 0 }),
-        seed: number('seed', f.seed, { integer: true }),
-        features: f.features,
-        out: f.out,
-        onBadInput: choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const),
-        baseline: f.baseline,
-        cacheDir: f.cache ? f.cacheDir : false,
-        threads: number('threads', f.threads, { integer: true, min: 1 }),
-        onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
-      });
-      if (f.json) printJson(summarize(result));
-      else printTrainSummary(result);
-    });
+    .option('--quiet', 'no progress output');
+  addFineTuneFlags(cmd).action(async (data: string, f: TrainFlags) => {
+    const common: Partial<TrainClassifierOptions> & { data: string } = {
+      data,
+      model: f.model,
+      head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+      hidden: list('hidden', f.hidden),
+      dropout: number('dropout', f.dropout, { min: 0 }),
+      k: number('k', f.k, { integer: true, min: 1 }),
+      epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
+      batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
+      lr: number('lr', f.lr, { min: 0 }),
+      optimizer: choice('optimizer', f.optimizer, ['auto', 'lbfgs', 'adam', 'adamw', 'sgd'] as const),
+      weightDecay: number('weight-decay', f.weightDecay, { min: 0 }),
+      labelSmoothing: number('label-smoothing', f.labelSmoothing, { min: 0 }),
+      patience: number('patience', f.patience, { integer: true, min: 0 }),
+      shots: number('shots', f.shots, { integer: true, min: 1 }),
+      valSplit: number('val-split', f.valSplit, { min: 0 }),
+      testSplit: number('test-split', f.testSplit, { min: 0 }),
+      seed: number('seed', f.seed, { integer: true }),
+      features: f.features,
+      out: f.out,
+      onBadInput: choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const),
+      baseline: f.baseline,
+      cacheDir: f.cache ? f.cacheDir : (false as const),
+      threads: number('threads', f.threads, { integer: true, min: 1 }),
+      onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
+    };
+    const ft = fineTuneOptions(f);
+    if (ft.strategy && ft.strategy !== 'linear-probe') {
+      const result = await fineTuneClassifier({ ...common, ...ft });
+      if (f.json) printJson(summarizeFineTune(result));
+      else printFineTuneSummary(result);
+      return;
+    }
+    const result = await trainClassifier(common);
+    if (f.json) printJson(summarize(result));
+    else printTrainSummary(result);
+  });
+}
+
+function summarizeFineTune(r: FineTuneResult): Record<string, unknown> {
+  return {
+    dir: r.dir ?? null,
+    labels: r.labels,
+    strategy: r.strategy,
+    phases: r.phases,
+    evaluatedOn: r.evaluatedOn,
+    accuracy: r.evaluation.accuracy,
+    macroF1: r.evaluation.macroF1,
+    counts: r.counts,
+    seconds: r.seconds,
+  };
+}
+
+function printFineTuneSummary(r: FineTuneResult): void {
+  const rows = r.phases.map((p) => [p.name, p.unfreeze, p.epochs, p.lr, p.skipped ? 'resumed past' : '']);
+  process.stdout.write(
+    `\n${bold(`${r.strategy}`)}\n${table(['phase', 'unfreeze', 'epochs', 'lr', ''], rows)}\n`,
+  );
+  process.stdout.write(
+    `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${pct(r.evaluation.accuracy)} (macro-F1 ${pct(r.evaluation.macroF1)}, ${r.evaluation.n} examples)\n`,
+  );
+  if (!r.activationsCached)
+    process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
+  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json)\n`);
 }
 
 export function summarize(r: TrainResult): Record<string, unknown> {

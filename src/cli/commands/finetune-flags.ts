@@ -1,0 +1,63 @@
+/** The fine-tuning flags of `graft train` (used when --strategy is fine-tune, lp-ft or scratch). */
+import type { Command } from 'commander';
+import type { FineTuneClassifierOptions } from '../../pipeline/finetune-options.js';
+import { choice, number } from '../parse.js';
+
+export interface FineTuneFlags {
+  strategy?: string;
+  unfreeze?: string;
+  bnMode?: string;
+  layerwiseLrDecay?: string;
+  augment?: boolean;
+  freezeEpochs?: string;
+  clipGradNorm?: string;
+  accumulateSteps?: string;
+  saveSteps?: string;
+  saveTotalLimit?: string;
+  resume?: string | boolean;
+}
+
+export const STRATEGIES = ['linear-probe', 'fine-tune', 'lp-ft', 'scratch'] as const;
+
+export function addFineTuneFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--strategy <name>',
+      'linear-probe (default: cached features + head) | fine-tune | lp-ft | scratch',
+    )
+    .option(
+      '--unfreeze <spec>',
+      "what trains when fine-tuning: 'all', 'last:N' blocks, or a tensor name (default last:3)",
+    )
+    .option(
+      '--bn-mode <mode>',
+      'frozen (running statistics) | train (batch statistics, running stats updated)',
+    )
+    .option('--layerwise-lr-decay <d>', 'discriminative learning rates: each earlier block gets lr × d')
+    .option(
+      '--augment',
+      'random resized crop, flip and colour jitter on training images (bypasses the activation cache)',
+    )
+    .option('--freeze-epochs <n>', 'LP-FT: head-only epochs before unfreezing')
+    .option('--clip-grad-norm <n>', 'clip gradients to this global norm')
+    .option('--accumulate-steps <n>', 'gradient accumulation steps')
+    .option('--save-steps <n>', 'save a checkpoint every N optimizer steps')
+    .option('--save-total-limit <k>', 'keep only the newest K step checkpoints')
+    .option('--resume [dir]', 'resume from the newest intact checkpoint (default <out>/checkpoints)');
+}
+
+export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOptions> {
+  return {
+    strategy: choice('strategy', f.strategy, STRATEGIES),
+    unfreeze: f.unfreeze,
+    bnMode: choice('bn-mode', f.bnMode, ['frozen', 'train'] as const),
+    layerwiseLrDecay: number('layerwise-lr-decay', f.layerwiseLrDecay, { min: 0 }),
+    augment: f.augment,
+    freezeEpochs: number('freeze-epochs', f.freezeEpochs, { integer: true, min: 0 }),
+    clipGradNorm: number('clip-grad-norm', f.clipGradNorm, { min: 0 }),
+    accumulateSteps: number('accumulate-steps', f.accumulateSteps, { integer: true, min: 1 }),
+    saveSteps: number('save-steps', f.saveSteps, { integer: true, min: 1 }),
+    saveTotalLimit: number('save-total-limit', f.saveTotalLimit, { integer: true, min: 1 }),
+    resume: f.resume,
+  };
+}
