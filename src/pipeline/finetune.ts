@@ -168,7 +168,6 @@ export async function fineTuneClassifier(
   const heldLabels = Int32Array.from(held, (e) => e.label);
   const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
   const report = evaluate(probs.probs, heldLabels);
-  const name = `graft: ${o.strategy} (${model.cut.description})`;
   const result: FineTuneResult = {
     labels: [...dataset.labels],
     featureTensor,

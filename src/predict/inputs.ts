@@ -36,7 +36,9 @@ export async function encodeInputs(
     if (typeof x === 'string') return x;
     throw new GraftError('BAD_INPUT', 'this model classifies text; pass strings');
   });
+  // The text pipeline (tokenizers) loads only when a text model is used; importing it registers the hook.
+  if (!textEncoder) await import('../text/index.js');
   if (!textEncoder)
-    throw new GraftError('UNSUPPORTED_OP', 'text models need the text pipeline (src/text) loaded');
+    throw new GraftError('UNSUPPORTED_OP', 'the text pipeline did not register a text encoder');
   return textEncoder(texts, manifest, dir);
 }

@@ -12,9 +12,10 @@
  * once; on file systems without symlinks (Windows without developer mode) the blob is copied instead.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { GraftError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export const COMMIT_SHA = /^[0-9a-f]{40}$/;
 const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
@@ -73,24 +74,6 @@ function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export async function writeAtomic(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tempName(path);
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new GraftError('IO_ERROR', `cannot write '${path}'`, { path }, { cause: e });
-  }
-}
-
 /** The commit a revision resolves to from the cache alone: a commit sha as is, else `refs/<revision>`. */
 export async function readRef(cacheDir: string, repo: string, revision: string): Promise<string | undefined> {
   if (COMMIT_SHA.test(revision)) return revision;
@@ -110,7 +93,7 @@ export async function writeRef(
 ): Promise<void> {
   if (revision === commit) return;
   if ((await readRef(cacheDir, repo, revision)) === commit) return;
-  await writeAtomic(refPath(cacheDir, repo, revision), commit);
+  await writeFileAtomic(refPath(cacheDir, repo, revision), commit);
 }
 
 /** Makes `snapshots/<commit>/<file>` point at the blob (atomically: link at a temp name, then rename). */

@@ -15,7 +15,7 @@ import { trainTextClassifier } from '../../src/pipeline/train-text.js';
 import { Classifier } from '../../src/predict/classifier.js';
 import '../../src/text/index.js';
 import { encodeTexts, loadTokenizer } from '../../src/text/index.js';
-import { BERT_DIR, BERT_SOURCE, maxAbsDiff, tempDir } from './helpers.js';
+import { BERT_SOURCE, maxAbsDiff, tempDir } from './helpers.js';
 
 const KEYWORDS: Record<string, string[]> = {
   animal: ['cat', 'dog', 'bird', 'fish', 'fox'],

@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune.js';
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
+import { loadDataset } from '../../data/load.js';
 import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
+import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
 
-interface TrainFlags extends FineTuneFlags {
+interface TrainFlags extends FineTuneFlags, TextFlags {
   model?: string;
   head?: string;
   hidden?: string;
@@ -76,9 +78,31 @@ export function registerTrain(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
     .option('--quiet', 'no progress output');
-  addFineTuneFlags(cmd).action(async (data: string, f: TrainFlags) => {
-    const common: Partial<TrainClassifierOptions> & { data: string } = {
-      data,
+  addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags) => {
+    const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
+    const dataset = await loadDataset(data, { onBadInput });
+    if (dataset.kind === 'text') {
+      const r = await runTextTraining(dataset, f);
+      const out = {
+        dir: r.dir ?? null,
+        method: r.method,
+        labels: r.labels,
+        evaluatedOn: r.evaluatedOn,
+        accuracy: r.evaluation.accuracy,
+        macroF1: r.evaluation.macroF1,
+        counts: r.counts,
+        checkpoints: r.checkpoints,
+        seconds: r.seconds,
+      };
+      if (f.json) printJson(out);
+      else
+        process.stdout.write(
+          `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${pct(r.evaluation.accuracy)} (macro-F1 ${pct(r.evaluation.macroF1)})\n${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
+        );
+      return;
+    }
+    const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
+      data: dataset,
       model: f.model,
       head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
       hidden: list('hidden', f.hidden),
@@ -97,7 +121,7 @@ export function registerTrain(program: Command): void {
       seed: number('seed', f.seed, { integer: true }),
       features: f.features,
       out: f.out,
-      onBadInput: choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const),
+      onBadInput,
       baseline: f.baseline,
       cacheDir: f.cache ? f.cacheDir : (false as const),
       threads: number('threads', f.threads, { integer: true, min: 1 }),

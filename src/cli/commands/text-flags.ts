@@ -1,0 +1,111 @@
+/**
+ * `graft train` on text data (a `text,label` CSV/JSONL or spam-assassin): Hugging Face Trainer arguments as
+ * flags. `--strategy fine-tune` fine-tunes the encoder (BERT sequence classification); otherwise the frozen
+ * encoder's pooled features train a head.
+ */
+import type { Command } from 'commander';
+import type { TextDataset } from '../../data/types.js';
+import { GraftError } from '../../errors.js';
+import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
+import type { Unfreeze } from '../../text/finetune/params.js';
+import { choice, number } from '../parse.js';
+
+export interface TextFlags {
+  evalData?: string;
+  warmupRatio?: string;
+  warmupSteps?: string;
+  evalStrategy?: string;
+  evalSteps?: string;
+  loggingSteps?: string;
+  evalBatchSize?: string;
+  loadBestModelAtEnd?: boolean;
+  metricForBestModel?: string;
+  maxSeqLength?: string;
+  pooling?: string;
+}
+
+/** The shared flags the text path reads as well (a subset of `graft train`'s). */
+export interface SharedFlags {
+  model?: string;
+  head?: string;
+  epochs?: string;
+  batchSize?: string;
+  lr?: string;
+  weightDecay?: string;
+  seed?: string;
+  valSplit?: string;
+  testSplit?: string;
+  out: string;
+  strategy?: string;
+  unfreeze?: string;
+  saveSteps?: string;
+  saveTotalLimit?: string;
+  resume?: string | boolean;
+  threads?: string;
+  quiet?: boolean;
+}
+
+export const DEFAULT_TEXT_MODEL = 'hub:Xenova/all-MiniLM-L6-v2';
+
+export function addTextFlags(cmd: Command): Command {
+  return cmd
+    .option('--eval-data <file>', 'text: a separate evaluation set')
+    .option('--warmup-ratio <r>', 'text fine-tuning: linear warmup over this fraction of the steps')
+    .option('--warmup-steps <n>', 'text fine-tuning: linear warmup steps')
+    .option('--eval-strategy <s>', 'text fine-tuning: no | steps | epoch')
+    .option('--eval-steps <n>', 'text fine-tuning: evaluate every N steps')
+    .option('--logging-steps <n>', 'text fine-tuning: log every N steps')
+    .option('--eval-batch-size <n>', 'text: evaluation batch size')
+    .option('--load-best-model-at-end', 'text fine-tuning: keep the best checkpoint, not the last')
+    .option('--metric-for-best-model <m>', 'text fine-tuning: e.g. eval_loss, eval_accuracy')
+    .option('--max-seq-length <n>', 'text: truncate to this many tokens')
+    .option('--pooling <p>', 'text features: cls | mean');
+}
+
+export async function runTextTraining(
+  data: TextDataset,
+  f: SharedFlags & TextFlags,
+): Promise<TextTrainResult> {
+  const unfreeze = f.unfreeze;
+  if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
+    throw new GraftError(
+      'BAD_OPTION',
+      `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
+    );
+  }
+  const fineTune = f.strategy !== undefined && f.strategy !== 'linear-probe';
+  const int = (name: string, v: string | undefined) => number(name, v, { integer: true, min: 1 });
+  return trainTextClassifier({
+    data,
+    evalData: f.evalData,
+    model: f.model ?? DEFAULT_TEXT_MODEL,
+    method: fineTune ? 'finetune' : 'features',
+    unfreeze: unfreeze as Unfreeze | undefined,
+    head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+    pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
+    valSplit: number('val-split', f.valSplit, { min: 0 }),
+    testSplit: number('test-split', f.testSplit, { min: 0 }),
+    threads: int('threads', f.threads),
+    onLog: f.quiet ? undefined : (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
+    args: {
+      outputDir: f.out,
+      numTrainEpochs: int('epochs', f.epochs),
+      perDeviceTrainBatchSize: int('batch-size', f.batchSize),
+      perDeviceEvalBatchSize: int('eval-batch-size', f.evalBatchSize),
+      learningRate: number('lr', f.lr, { min: 0 }),
+      weightDecay: number('weight-decay', f.weightDecay, { min: 0 }),
+      warmupRatio: number('warmup-ratio', f.warmupRatio, { min: 0 }),
+      warmupSteps: number('warmup-steps', f.warmupSteps, { integer: true, min: 0 }),
+      evaluationStrategy: choice('eval-strategy', f.evalStrategy, ['no', 'steps', 'epoch'] as const),
+      evalSteps: int('eval-steps', f.evalSteps),
+      loggingSteps: int('logging-steps', f.loggingSteps),
+      saveSteps: int('save-steps', f.saveSteps),
+      saveTotalLimit: int('save-total-limit', f.saveTotalLimit),
+      loadBestModelAtEnd: f.loadBestModelAtEnd,
+      metricForBestModel: f.metricForBestModel,
+      seed: number('seed', f.seed, { integer: true }),
+      maxSeqLength: int('max-seq-length', f.maxSeqLength),
+      resumeFromCheckpoint: f.resume,
+    },
+  });
+}
