@@ -23,6 +23,14 @@ export {
 } from './pipeline/train.js';
 export { TRAIN_DEFAULTS, type TrainClassifierOptions } from './pipeline/options.js';
 export type { TrainEvent, Stage } from './pipeline/events.js';
+export { fineTuneClassifier, type FineTuneResult } from './pipeline/finetune.js';
+export { FINETUNE_DEFAULTS, type FineTuneClassifierOptions } from './pipeline/finetune-options.js';
+export {
+  trainTextClassifier,
+  type TextTrainResult,
+  type TrainTextClassifierOptions,
+} from './pipeline/train-text.js';
+export { TEXT_TRAINING_DEFAULTS, type TextTrainingArguments } from './text/finetune/arguments.js';
 
 // Errors and tensors.
 export { GraftError, isGraftError, EXIT_CODES, type GraftErrorCode } from './errors.js';
