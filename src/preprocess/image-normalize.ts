@@ -36,6 +36,13 @@ export function writeNormalized(
   const outC = spec.channels;
   const colour = srcChannels >= 3;
   const nchw = spec.layout === 'NCHW';
+  if (outC === 3 && colour) {
+    // The common case (RGB or RGBA in, RGB out) as straight-line lookups, without per-element branches.
+    const [t0, t1, t2] = tables as [Float32Array, Float32Array, Float32Array];
+    if (nchw) rgbPlanar(pixels, n, srcChannels, out, offset, t0, t1, t2);
+    else rgbInterleaved(pixels, n, srcChannels, out, offset, t0, t1, t2);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const s = i * srcChannels;
     for (let c = 0; c < outC; c++) {
@@ -46,5 +53,41 @@ export function writeNormalized(
       const at = nchw ? offset + c * n + i : offset + i * outC + c;
       out[at] = tables[c]![p]!;
     }
+  }
+}
+
+function rgbInterleaved(
+  px: Uint8Array,
+  n: number,
+  step: number,
+  out: Float32Array,
+  offset: number,
+  t0: Float32Array,
+  t1: Float32Array,
+  t2: Float32Array,
+): void {
+  for (let i = 0, s = 0, o = offset; i < n; i++, s += step, o += 3) {
+    out[o] = t0[px[s]!]!;
+    out[o + 1] = t1[px[s + 1]!]!;
+    out[o + 2] = t2[px[s + 2]!]!;
+  }
+}
+
+function rgbPlanar(
+  px: Uint8Array,
+  n: number,
+  step: number,
+  out: Float32Array,
+  offset: number,
+  t0: Float32Array,
+  t1: Float32Array,
+  t2: Float32Array,
+): void {
+  const g = offset + n;
+  const b = offset + 2 * n;
+  for (let i = 0, s = 0; i < n; i++, s += step) {
+    out[offset + i] = t0[px[s]!]!;
+    out[g + i] = t1[px[s + 1]!]!;
+    out[b + i] = t2[px[s + 2]!]!;
   }
 }
