@@ -7,7 +7,8 @@ import type { Model } from '../onnx/ir.js';
 import { loadModel } from '../onnx/io.js';
 import { hasTfjsModel, loadNpmTfjsModel, loadTfjsModelDir } from '../sources/npm-models.js';
 import { parseSource } from '../sources/parse.js';
-import { resolveSource } from '../sources/resolve.js';
+import { hubDownload, hubSnapshot } from '../sources/hub.js';
+import { hubModelSpec, listHubModels } from './hub-models.js';
 import type { ImagePreprocess, ModelFormat, ModelSpec } from './spec.js';
 
 interface Imported {
@@ -83,8 +84,34 @@ export async function importSource(
   } else if (parsed.kind === 'file') {
     ({ model, format } = await importDir(resolve(parsed.path), options));
   } else {
-    const resolved = await resolveSource(source);
-    ({ model, format } = await importDir(resolved.kind === 'hub' ? resolved.dir : '', options));
+    return importHub(source, parsed.repo, parsed.revision, spec);
   }
   return { spec: spec ?? deriveSpec(source, model, format), model };
+}
+
+/** Files of the Hugging Face / transformers.js layout that describe preprocessing (present or not). */
+const HUB_OPTIONAL = ['preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+
+/**
+ * A hub repo in the transformers.js/Optimum layout: `onnx/model.onnx` and `config.json`, plus whichever
+ * preprocessing files exist; the spec comes from those files, not from a table.
+ */
+async function importHub(
+  source: string,
+  repo: string,
+  revision: string,
+  spec: ModelSpec | undefined,
+): Promise<Imported> {
+  const dir = await hubSnapshot(repo, ['onnx/model.onnx', 'config.json'], { revision });
+  for (const file of HUB_OPTIONAL) {
+    await hubDownload(repo, file, { revision }).catch((e: unknown) => {
+      if (!(e instanceof GraftError && e.code === 'MODEL_NOT_FOUND')) throw e;
+    });
+  }
+  const model = await loadModel(join(dir, 'onnx', 'model.onnx'));
+  const known = listHubModels().some((m) => m.id === source);
+  return {
+    spec: spec ?? (known ? await hubModelSpec(source, dir, model) : deriveSpec(source, model, 'onnx')),
+    model,
+  };
 }

