@@ -1,9 +1,12 @@
 /** graft.json: everything needed to use a trained model besides the ONNX graph itself. */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraftError } from '../errors.js';
 import type { Preprocess } from '../models/spec.js';
+import type { Model } from '../onnx/ir.js';
+import { saveModel } from '../onnx/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { VERSION } from '../version.js';
 
 export const MANIFEST_FILE = 'graft.json';
 export const MODEL_FILE = 'model.onnx';
@@ -67,4 +70,27 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     );
   }
   return m as ModelManifest;
+}
+
+/** What a pipeline decides; the format, version, time and graft version are filled in by `writeModelDir`. */
+export type ManifestFields = Omit<ModelManifest, 'format' | 'version' | 'createdAt' | 'graftVersion'>;
+
+/** Writes a model directory: model.onnx (labels also in its metadata) and graft.json, each atomically. */
+export async function writeModelDir(
+  dir: string,
+  model: Model,
+  fields: ManifestFields,
+): Promise<ModelManifest> {
+  await mkdir(dir, { recursive: true });
+  model.metadata = { ...model.metadata, 'graft.labels': JSON.stringify(fields.labels) };
+  await saveModel(model, join(dir, MODEL_FILE));
+  const manifest: ModelManifest = {
+    format: 'graft-model',
+    version: 1,
+    ...fields,
+    createdAt: new Date().toISOString(),
+    graftVersion: VERSION,
+  };
+  await writeManifest(dir, manifest);
+  return manifest;
 }

@@ -1,15 +1,14 @@
 /** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head) and graft.json. */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { sha256 } from '../features/cache.js';
-import { featureOutputName, buildPooledPrefix } from '../features/pooled-prefix.js';
-import { MODEL_FILE, writeManifest, type ModelManifest } from '../export/manifest.js';
+import { GraftError } from '../errors.js';
+import { writeModelDir, type ModelManifest } from '../export/manifest.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
+import { sha256 } from '../features/cache.js';
+import { buildPooledPrefix, featureOutputName } from '../features/pooled-prefix.js';
 import type { Backbone } from '../models/registry.js';
-import { encodeModel, saveModel } from '../onnx/io.js';
+import type { Graph, Model } from '../onnx/ir.js';
+import { encodeModel } from '../onnx/io.js';
 import { batchShape } from '../preprocess/image.js';
 import type { FittedHead } from '../strategies/heads.js';
-import { VERSION } from '../version.js';
 import type { TrainClassifierOptions } from './options.js';
 import type { TrainResult } from './train.js';
 
@@ -42,25 +41,39 @@ export const trainingSettings = (
   features: o.features,
 });
 
-export async function exportClassifier(r: ExportRequest): Promise<ModelManifest> {
-  const { spec, model } = r.backbone;
-  if (spec.preprocess.kind !== 'image') throw new Error('image export needs an image backbone');
-  const prefix = await buildPooledPrefix(model, spec.inputName, [r.tensor], batchShape(1, spec.preprocess));
-  const merged = mergeBackboneAndHead(prefix.model, featureOutputName(r.tensor), r.head.exportGraph());
-  merged.metadata = { ...merged.metadata, 'graft.labels': JSON.stringify(r.labels) };
-  await mkdir(r.out, { recursive: true });
-  await saveModel(merged, join(r.out, MODEL_FILE));
-  const e = r.result.evaluation;
-  const manifest: ModelManifest = {
-    format: 'graft-model',
-    version: 1,
-    task: 'image-classification',
-    labels: r.labels,
+/** The deployable graph: the backbone (pre-trained or fine-tuned weights) up to the pooled features + head. */
+export async function imageClassifierModel(
+  backbone: Backbone,
+  weights: Model,
+  tensor: string,
+  head: Graph,
+): Promise<Model> {
+  const { spec } = backbone;
+  if (spec.preprocess.kind !== 'image')
+    throw new GraftError('BAD_OPTION', 'image export needs an image backbone');
+  const prefix = await buildPooledPrefix(weights, spec.inputName, [tensor], batchShape(1, spec.preprocess));
+  return mergeBackboneAndHead(prefix.model, featureOutputName(tensor), head);
+}
+
+/** graft.json fields every image classifier shares. */
+export function imageManifestFields(backbone: Backbone, tensor: string, labels: string[]) {
+  const { spec } = backbone;
+  return {
+    task: 'image-classification' as const,
+    labels,
     inputs: [spec.inputName],
     output: 'probabilities',
     preprocess: spec.preprocess,
-    base: { id: spec.id, sha256: sha256(encodeModel(model)) },
-    featureTensor: r.tensor,
+    base: { id: spec.id, sha256: sha256(encodeModel(backbone.model)) },
+    featureTensor: tensor,
+  };
+}
+
+export async function exportClassifier(r: ExportRequest): Promise<ModelManifest> {
+  const merged = await imageClassifierModel(r.backbone, r.backbone.model, r.tensor, r.head.exportGraph());
+  const e = r.result.evaluation;
+  return writeModelDir(r.out, merged, {
+    ...imageManifestFields(r.backbone, r.tensor, r.labels),
     head: r.head.describe(),
     training: r.result.settings,
     metrics: {
@@ -76,9 +89,5 @@ export async function exportClassifier(r: ExportRequest): Promise<ModelManifest>
       })),
       candidates: r.result.candidates,
     },
-    createdAt: new Date().toISOString(),
-    graftVersion: VERSION,
-  };
-  await writeManifest(r.out, manifest);
-  return manifest;
+  });
 }

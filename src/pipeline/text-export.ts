@@ -2,15 +2,12 @@
  * Text model directories: model.onnx (encoder + head, one graph), the tokenizer files and graft.json (preprocess
  * kind 'text', inputs = the encoder's own inputs). Also evaluation of an exported model on labelled texts.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
-import { MODEL_FILE, writeManifest, type ModelManifest } from '../export/manifest.js';
+import { writeModelDir, type ModelManifest } from '../export/manifest.js';
 import type { Model } from '../onnx/ir.js';
-import { saveModel } from '../onnx/io.js';
 import { Classifier } from '../predict/classifier.js';
 import type { ResolvedTextTrainingArguments } from '../text/finetune/arguments.js';
 import { POOLER_OUTPUT } from '../text/finetune/graph.js';
@@ -18,7 +15,6 @@ import type { SequenceClassifier } from '../text/finetune/model.js';
 import type { LoadedTextEncoder } from '../text/encoder.js';
 import { copyTokenizerFiles } from '../text/predict.js';
 import type { TextPreprocess } from '../models/spec.js';
-import { VERSION } from '../version.js';
 import type { TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
 export interface TextExportRequest {
@@ -35,14 +31,8 @@ export interface TextExportRequest {
 }
 
 export async function writeTextModel(r: TextExportRequest): Promise<ModelManifest> {
-  await mkdir(r.out, { recursive: true });
-  r.model.metadata = { ...r.model.metadata, 'graft.labels': JSON.stringify(r.result.labels) };
-  await saveModel(r.model, join(r.out, MODEL_FILE));
-  await copyTokenizerFiles(r.encoder.dir, r.out);
   const e = r.result.evaluation;
-  const manifest: ModelManifest = {
-    format: 'graft-model',
-    version: 1,
+  const manifest = await writeModelDir(r.out, r.model, {
     task: 'text-classification',
     labels: r.result.labels,
     inputs: r.inputs,
@@ -62,10 +52,8 @@ export async function writeTextModel(r: TextExportRequest): Promise<ModelManifes
         ? { bestModelCheckpoint: r.result.bestModelCheckpoint, bestMetric: r.result.bestMetric }
         : {}),
     },
-    createdAt: new Date().toISOString(),
-    graftVersion: VERSION,
-  };
-  await writeManifest(r.out, manifest);
+  });
+  await copyTokenizerFiles(r.encoder.dir, r.out);
   return manifest;
 }
 
