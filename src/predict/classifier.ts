@@ -1,9 +1,6 @@
 /** A trained graft model, loaded from its directory: `const clf = await load(dir); await clf.predict(files)`. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { GraftError } from '../errors.js';
-import { readManifest, MODEL_FILE, type ModelManifest } from '../export/manifest.js';
-import { decodeModel } from '../onnx/io.js';
+import type { ModelManifest } from '../export/manifest.js';
+import { openModelDir } from './model-dir.js';
 import type { ImageInput } from '../preprocess/image-types.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
@@ -34,16 +31,8 @@ export class Classifier {
   ) {}
 
   static async load(dir: string, options: SessionOptions = {}): Promise<Classifier> {
-    const manifest = await readManifest(dir);
-    const path = join(dir, MODEL_FILE);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (e) {
-      throw new GraftError('MODEL_NOT_FOUND', `missing ${MODEL_FILE} in '${dir}'`, { dir }, { cause: e });
-    }
-    const model = decodeModel(bytes, { baseDir: dir, label: `'${path}'` });
-    return new Classifier(dir, manifest, await Session.fromBytes(bytes, model, options));
+    const { manifest, session } = await openModelDir(dir, options);
+    return new Classifier(dir, manifest, session);
   }
 
   get labels(): readonly string[] {

@@ -1,11 +1,9 @@
 /** The model a server serves: manifest, one ONNX Runtime session, and what GET /info reports. */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { GraftError } from '../errors.js';
-import { MODEL_FILE, readManifest, type ModelManifest } from '../export/manifest.js';
+import { basename, resolve } from 'node:path';
+import type { ModelManifest } from '../export/manifest.js';
+import { openModelDir } from '../predict/model-dir.js';
 import type { Preprocess } from '../models/spec.js';
-import { decodeModel } from '../onnx/io.js';
 import { Session } from '../runtime/session.js';
 
 export interface ServedModel {
@@ -32,26 +30,10 @@ export async function loadServedModel(
   dir: string,
   options: { threads?: number; modelId?: string } = {},
 ): Promise<ServedModel> {
-  const manifest = await readManifest(dir);
-  const path = join(dir, MODEL_FILE);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new GraftError('MODEL_NOT_FOUND', `missing ${MODEL_FILE} in '${dir}'`, { dir }, { cause: e });
-  }
-  const model = decodeModel(bytes, { baseDir: dir, label: `'${path}'` });
-  const session = await Session.fromBytes(bytes, model, options.threads ? { threads: options.threads } : {});
-  if (!session.outputNames.includes(manifest.output)) {
-    await session.release();
-    throw new GraftError(
-      'CORRUPT_MODEL',
-      `${MODEL_FILE} has no output '${manifest.output}' named in graft.json`,
-      {
-        dir,
-      },
-    );
-  }
+  const { manifest, bytes, session } = await openModelDir(
+    dir,
+    options.threads ? { threads: options.threads } : {},
+  );
   return {
     dir,
     id: options.modelId ?? basename(resolve(dir)),
