@@ -86,10 +86,15 @@ export async function decodeForSpec(
   const name = describeInput(input, options.name);
   try {
     const img = await open(input, name);
-    const meta = await img.metadata();
-    const width = meta.autoOrient?.width ?? meta.width;
-    const height = meta.autoOrient?.height ?? meta.height;
-    if (!width || !height) throw badInput(name, 'image has no dimensions');
+    // A plain resize to the spec's size needs no source dimensions: skip the separate header read.
+    let width = 0;
+    let height = 0;
+    if (spec.crop !== 'none') {
+      const meta = await img.metadata();
+      width = meta.autoOrient?.width ?? meta.width ?? 0;
+      height = meta.autoOrient?.height ?? meta.height ?? 0;
+      if (!width || !height) throw badInput(name, 'image has no dimensions');
+    }
     const plan = planResize(width, height, spec);
     const background = options.background === 'black' ? '#000000' : '#ffffff';
     let p = img.flatten({ background });
