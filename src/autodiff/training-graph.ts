@@ -4,6 +4,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { cloneModel, opsetOf, type Model, type Node } from '../onnx/ir.js';
 import { removeDeadNodes } from '../onnx/topo.js';
 import { constantValues, Emitter, type FloatDType } from './emitter.js';
+import { foldFrozenBatchNorm } from './fold-bn.js';
 import { fusedRules, parseFused } from './fused.js';
 import { gradientPath } from './reachability.js';
 import { gradientRules } from './rules/index.js';
@@ -21,6 +22,11 @@ export interface TrainingGraphOptions {
   frozenAsInitializers?: boolean;
   /** Default true: use fused gradients for graft's own losses (softmax cross-entropy) instead of the generic rules. */
   fused?: boolean;
+  /**
+   * Default true: fold inference-mode BatchNormalization (constant running statistics) into the Conv feeding
+   * it before differentiating (fold-bn.ts) — same function and params, far fewer activation-sized passes.
+   */
+  foldBatchNorm?: boolean;
 }
 
 export interface TrainingGraph {
@@ -49,6 +55,10 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
     if (!dt || !FLOAT_DTYPES.has(dt)) {
       throw new GraftError('BAD_OPTION', `param '${p}' must be float32 or float64, got ${dt}`, { param: p });
     }
+  }
+  if (options.foldBatchNorm !== false) {
+    const keep = new Set([options.loss, ...(options.extraOutputs ?? [])]);
+    foldFrozenBatchNorm(g, opsetOf(m), new Set(params), keep);
   }
   const shapes = new ShapeEnv(g, opsetOf(m));
   const forwardInitializers = new Set(g.initializers.keys());

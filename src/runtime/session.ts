@@ -19,6 +19,12 @@ export interface SessionOptions {
   executionProviders?: string[];
   /** Validate names, dtypes and static dims before every run (default true). */
   validate?: boolean;
+  /**
+   * Whether idle intra-op threads spin (ONNX Runtime's default) or block between parallel sections. Blocking
+   * (false) is PyTorch's OMP_WAIT_POLICY=PASSIVE: much faster when the cores are shared with other work, and
+   * for graphs of many small ops. Default: ONNX Runtime's (spin).
+   */
+  spinWait?: boolean;
 }
 
 export type Feeds = Record<string, Tensor>;
@@ -45,6 +51,9 @@ export class Session {
         interOpNumThreads: options.interOpThreads ?? 1,
         graphOptimizationLevel: options.optimization ?? 'all',
         executionProviders: options.executionProviders ?? ['cpu'],
+        ...(options.spinWait === undefined
+          ? {}
+          : { extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } } }),
       });
     } catch (e) {
       throw new GraftError(

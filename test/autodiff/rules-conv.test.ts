@@ -42,6 +42,21 @@ const cases: ConvCase[] = [
     w: [4, 1, 3, 3],
     attrs: { group: attr.int(4), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) },
   },
+  {
+    name: 'depthwise stride 1 pad 1 (flipped-kernel Conv dX)',
+    x: [2, 4, 6, 5],
+    w: [4, 1, 3, 3],
+    bias: true,
+    attrs: { group: attr.int(4), pads: attr.ints([1, 1, 1, 1]) },
+  },
+  {
+    name: 'depthwise stride 1 dilation 2, asymmetric pads',
+    x: [1, 3, 7, 7],
+    w: [3, 1, 3, 2],
+    attrs: { group: attr.int(3), dilations: attr.ints([2, 1]), pads: attr.ints([2, 0, 1, 1]) },
+  },
+  { name: 'pointwise 1x1 (Gemm dW)', x: [3, 5, 4, 3], w: [6, 5, 1, 1], bias: true, attrs: {} },
+  { name: 'pointwise 1-D (Gemm dW)', x: [2, 3, 7], w: [4, 3, 1], attrs: {} },
   { name: 'depthwise multiplier 2', x: [1, 3, 5, 5], w: [6, 1, 3, 3], attrs: { group: attr.int(3) } },
   {
     name: 'SAME_UPPER stride 2',
@@ -110,4 +125,19 @@ test('Conv with a data input as x emits no dX', async () => {
     build: (b) => b.op('Conv', ['x', 'w']),
   });
   assert.ok(!r.model.graph.nodes.some((n) => n.opType === 'ConvTranspose'));
+});
+
+test('depthwise stride 1 and pointwise Conv use the fast formulations', async () => {
+  const r = await checkGradients({
+    dtype: 'float32',
+    params: { x: { shape: [2, 4, 5, 5] }, w: { shape: [4, 1, 3, 3] }, v: { shape: [3, 4, 1, 1] } },
+    build: (b) => {
+      const d = b.op('Conv', ['x', 'w'], { group: attr.int(4), pads: attr.ints([1, 1, 1, 1]) });
+      return b.op('Conv', [d, 'v']);
+    },
+  });
+  assert.ok(r.maxError < 1e-2);
+  const ops = r.model.graph.nodes.map((n) => n.opType);
+  assert.ok(ops.includes('Gemm'));
+  assert.equal(ops.filter((o) => o === 'ConvTranspose').length, 1); // only the pointwise dX
 });

@@ -46,9 +46,13 @@ const sqrt: GradientRule = (ctx) => {
   return [e.op('Div', [e.op('Mul', [g, e.scalar(0.5)]), y])];
 };
 
-/** Clip(x, min, max): gradient passes where min <= x <= max (as torch.clamp). */
+/**
+ * Clip(x, min, max): gradient passes where min < y < max, read from the output y (as torch's hardtanh/ReLU6
+ * backward; the bounds themselves are measure-zero). Reading y, not x, leaves x single-use so ONNX Runtime can
+ * fuse Conv + Clip, and one Cast(And) mask times g is cheaper than Where(Or(...)) with a broadcast scalar.
+ */
 const clip: GradientRule = (ctx) => {
-  const { x, g, e } = io(ctx);
+  const { y, g, e } = io(ctx);
   const n = ctx.node;
   const bound = (i: number, attrName: string): string | undefined => {
     if (n.inputs[i]) return n.inputs[i]!;
@@ -57,10 +61,12 @@ const clip: GradientRule = (ctx) => {
   };
   const lo = bound(1, 'min');
   const hi = bound(2, 'max');
-  const outs = [lo && e.op('Less', [x, lo]), hi && e.op('Greater', [x, hi])].filter((s): s is string => !!s);
-  if (outs.length === 0) return [g];
-  const out = outs.length === 2 ? e.op('Or', outs) : outs[0]!;
-  return [e.op('Where', [out, e.scalar(0), g]), undefined, undefined];
+  const inside = [lo && e.op('Greater', [y, lo]), hi && e.op('Less', [y, hi])].filter(
+    (s): s is string => !!s,
+  );
+  if (inside.length === 0) return [g];
+  const mask = inside.length === 2 ? e.op('And', inside) : inside[0]!;
+  return [e.op('Mul', [g, e.cast(mask, e.dtype)]), undefined, undefined];
 };
 
 /** d erf(x) = 2/sqrt(pi) exp(-x^2). */
