@@ -5,7 +5,7 @@
  * repetitions in one run. Goal: graft ≥ 0.9× raw throughput.
  *
  *   node --import tsx bench/extract-files.ts [--files 2048] [--image-size 256x256] [--reps 4] [--threads 2]
- *     [--batch 32] [--decode-concurrency 1]
+ *     [--batch 32] [--decode-concurrency 32]
  *
  * Files: MNIST digits colourised and upscaled to --image-size, half JPEG (q90), half PNG (bench/util/images.ts),
  * written once to $TMPDIR/graft-bench-images-<files>-<size>/ and reused. Backbone: npm:nsfwjs/mobilenet_v2
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       reps: { type: 'string', default: '4' },
       threads: { type: 'string', default: '2' },
       batch: { type: 'string', default: '32' },
-      'decode-concurrency': { type: 'string', default: '1' },
+      'decode-concurrency': { type: 'string', default: '32' },
     },
   });
   const count = Number(values.files);

@@ -29,9 +29,9 @@ export interface ExtractProgress {
 export interface FeatureExtractorOptions {
   batchSize?: number;
   /**
-   * Images decoded at once while ONNX Runtime runs the previous batch. Default 1: on small machines more
-   * decoders only preempt ONNX Runtime's intra-op threads (which then wait for each other), and one decoder
-   * already keeps up with the backbone.
+   * Images of the next batch queued for decoding at once. Default: the whole batch, queued before ONNX
+   * Runtime runs the current one (its run blocks the event loop, so decodes must not need JavaScript steps
+   * in between); libuv's thread pool (UV_THREADPOOL_SIZE, default 4) bounds how many decode in parallel.
    */
   decodeConcurrency?: number;
   /** Feature cache directory; `false` disables the cache. Default: $GRAFT_CACHE or ~/.cache/graft. */
@@ -123,7 +123,7 @@ export class FeatureExtractor {
       preprocess,
       cache,
       options.batchSize ?? 32,
-      Math.max(1, Math.floor(options.decodeConcurrency ?? 1)),
+      Math.max(1, Math.floor(options.decodeConcurrency ?? Number.MAX_SAFE_INTEGER)),
     );
   }
 

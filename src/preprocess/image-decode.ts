@@ -84,8 +84,33 @@ export async function decodeForSpec(
   options: ImageDecodeOptions = {},
 ): Promise<DecodedPixels> {
   const name = describeInput(input, options.name);
+  if (typeof input === 'string' && spec.crop === 'none') {
+    // Fast path: libvips reads and decodes the file in one thread-pool job, with no JavaScript step in
+    // between, so a whole batch can be queued and decoded while ONNX Runtime (which blocks the event loop)
+    // runs the previous one. Anything it cannot do (BMP, missing or corrupt files) goes the byte path below,
+    // which names the problem.
+    try {
+      return await pipeline(sharp(input, { autoOrient: true, failOn: 'warning' }), spec, options, name);
+    } catch {
+      // fall through
+    }
+  }
   try {
-    const img = await open(input, name);
+    return await pipeline(await open(input, name), spec, options, name);
+  } catch (e) {
+    if (isGraftError(e)) throw e;
+    const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    throw badInput(name, `not a readable image (${msg})`, e);
+  }
+}
+
+async function pipeline(
+  img: Sharp,
+  spec: ImagePreprocess,
+  options: ImageDecodeOptions,
+  name: string,
+): Promise<DecodedPixels> {
+  {
     // A plain resize to the spec's size needs no source dimensions: skip the separate header read.
     let width = 0;
     let height = 0;
@@ -108,9 +133,5 @@ export async function decodeForSpec(
     if (plan.crop) p = p.extract(plan.crop);
     const { data, info } = await p.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
-  } catch (e) {
-    if (isGraftError(e)) throw e;
-    const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw badInput(name, `not a readable image (${msg})`, e);
   }
 }
