@@ -143,11 +143,9 @@ export class FeatureExtractor {
     for (let row = 0; row < n; row++) {
       if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
       const ex = examples[row]!;
-      if (!this.cache) {
-        // No cache, no key: files are read by the decoder, overlapped with inference.
-        todo.push({ row, key: '', bytes: ex.source });
-        continue;
-      }
+      // No cache, no key: files are read by the decoder, overlapped with inference.
+      if (!this.cache) todo.push({ row, key: '', bytes: ex.source });
+      if (!this.cache) continue;
       let bytes: Uint8Array;
       try {
         bytes = await exampleBytes(ex.source);
