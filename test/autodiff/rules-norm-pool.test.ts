@@ -76,6 +76,7 @@ const avgCases: [string, number[], Record<string, Attribute>][] = [
     { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) },
   ],
   ['1-D', [2, 2, 7], { kernel_shape: attr.ints([3]), strides: attr.ints([2]) }],
+  ['whole input (global average: Expand adjoint)', [2, 3, 4, 5], { kernel_shape: attr.ints([4, 5]) }],
 ];
 for (const [name, shape, attrs] of avgCases) {
   test(`AveragePool ${name} matches finite differences`, async () => {

@@ -16,6 +16,15 @@ const averagePool: GradientRule = (ctx) => {
   const geo = convGeometry(e, n, x, undefined);
   const k = geo.kernel.reduce((a, b) => a * b, 1);
   const ceil = getAttr(n, 'ceil_mode', 'int') === 1;
+  // A window covering the whole (static) input, no pads: a global average — the adjoint is one Expand.
+  const spatial = e.shapes.shape(x)?.slice(2);
+  if (
+    spatial?.every((d, i) => d === geo.kernel[i]) &&
+    geo.pads.every((p) => p === 0) &&
+    geo.dilations.every((d) => d === 1)
+  ) {
+    return [e.op('Expand', [e.op('Mul', [g, e.scalar(1 / k)]), e.shapeOf(x)])];
+  }
   let scaled: string;
   if (getAttr(n, 'count_include_pad', 'int') === 1 || (geo.pads.every((p) => p === 0) && !ceil)) {
     scaled = e.op('Mul', [g, e.scalar(1 / k)]);
