@@ -64,8 +64,38 @@ export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => v
           `  ${e.score.tensor.padEnd(28)} ${String(e.score.dim).padStart(5)}-d  cv accuracy ${(e.score.cvAccuracy * 100).toFixed(1)}%\n`,
         );
         break;
-      case 'epoch':
+      case 'epoch': {
+        const val = e.valLoss === undefined ? '' : `  val_loss ${e.valLoss.toFixed(4)}`;
+        const acc = e.valAccuracy === undefined ? '' : `  val_accuracy ${(e.valAccuracy * 100).toFixed(1)}%`;
+        process.stderr.write(`  epoch ${e.epoch + 1}  loss ${e.trainLoss.toFixed(4)}${val}${acc}\n`);
         break;
+      }
     }
+  };
+}
+
+/** A simple items bar for one long step: a cli-progress bar on a TTY, nothing otherwise (or with --json). */
+export function progressBar(
+  label: string,
+  quiet = false,
+): { update: (done: number, total: number) => void; stop: () => void } {
+  if (quiet || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update: (done, total) => {
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `  ${label} {bar} {value}/{total} | ETA {eta_formatted}`,
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0);
+      }
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
   };
 }

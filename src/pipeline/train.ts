@@ -14,7 +14,7 @@ import { loadBackbone } from '../models/registry.js';
 import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
 import { pixelFeatures } from '../strategies/pixels.js';
 import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/select-features.js';
-import type { History } from '../train/index.js';
+import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
@@ -72,8 +72,9 @@ function matrixFor(set: FeatureSet, tensor: string, ids: ReadonlySet<string>): F
   return { data, dim, labels: Int32Array.from(rows, (r) => set.labels[r]!) };
 }
 
-function headOptions(o: TrainClassifierOptions): HeadOptions {
+function headOptions(o: TrainClassifierOptions, callbacks: Callback[] = []): HeadOptions {
   return {
+    callbacks,
     kind: o.head,
     hidden: o.hidden,
     dropout: o.dropout,
@@ -202,9 +203,10 @@ export async function trainClassifier(
   emit({ type: 'stage', stage: 'train', message: `training a ${o.head} head on ${chosen}` });
   const tt = performance.now();
   const valMatrix = heldName === 'test' ? matrixFor(features, chosen, valIds) : undefined;
-  const head = await fitHead(matrixFor(features, chosen, trainIds), dataset.labels.length, ho, valMatrix);
-  const trainSeconds = (performance.now() - tt) / 1000;
-  for (const e of head.history?.epochs ?? []) {
+  // Epochs are reported live (gradient-trained heads); an L-BFGS solve is reported when it ends.
+  let reported = 0;
+  const reportEpoch = (e: Omit<EpochRecord, 'step'>): void => {
+    reported++;
     emit({
       type: 'epoch',
       epoch: e.epoch,
@@ -212,7 +214,16 @@ export async function trainClassifier(
       valLoss: e.valLoss,
       valAccuracy: e.metrics['val_accuracy'],
     });
-  }
+  };
+  const live: Callback = { epochEnd: reportEpoch };
+  const head = await fitHead(
+    matrixFor(features, chosen, trainIds),
+    dataset.labels.length,
+    headOptions(o, [live]),
+    valMatrix,
+  );
+  if (reported === 0) for (const e of head.history?.epochs ?? []) reportEpoch(e);
+  const trainSeconds = (performance.now() - tt) / 1000;
 
   emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
   const held = matrixFor(features, chosen, heldIds);

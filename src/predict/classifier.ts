@@ -19,6 +19,8 @@ export interface Prediction extends ClassScore {
 export interface PredictOptions {
   topK?: number;
   batchSize?: number;
+  /** Called after each batch with the number of inputs done. */
+  onBatch?: (done: number, total: number) => void;
 }
 
 export type PredictInput = ImageInput | { text: string };
@@ -49,6 +51,7 @@ export class Classifier {
       const feeds: Record<string, Tensor> = await encodeInputs(part, this.manifest, this.dir);
       const result = await this.session.run(feeds, [this.manifest.output]);
       out.set(result[this.manifest.output]!.data as Float32Array, start * c);
+      options.onBatch?.(Math.min(inputs.length, start + batch), inputs.length);
     }
     return out;
   }

@@ -7,6 +7,7 @@ import { load, type PredictInput } from '../../predict/classifier.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { choice, number } from '../parse.js';
 import { printJson } from '../output.js';
+import { progressBar } from '../progress.js';
 
 interface EvalFlags {
   out?: string;
@@ -42,9 +43,12 @@ export function registerEval(program: Command): void {
         const inputs: PredictInput[] = ds.examples.map((e) =>
           ds.kind === 'text' ? { text: e.source as string } : (e.source as PredictInput),
         );
+        const bar = progressBar('evaluating', f.json);
         const probs = await clf.predictProbs(inputs, {
           batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
+          onBatch: bar.update,
         });
+        bar.stop();
         const y = Int32Array.from(ds.examples, (e) => map[e.label]!);
         const report = evaluate(probs, y);
         const json = { model: dir, data, labels, ...report };
