@@ -64,7 +64,9 @@ async function graftStep(): Promise<number> {
   return (t2 - t0) / 1000;
 }
 
-await graftStep(); // warm-up (ORT allocations, first-step optimizer slots)
+// Two warm-up steps: ONNX Runtime grows its memory pool on the first run and faults it in on the second.
+await graftStep();
+await graftStep();
 parts.ort.length = parts.optimizer.length = 0;
 const graft: number[] = [];
 const torch: number[] = [];
