@@ -52,10 +52,10 @@ export async function runFineTuneDemo(
     const pool = sampleShots(mnist, perClass, o.seed);
     const runs: [Strategy, Partial<FineTuneClassifierOptions>][] = [
       ['linear-probe', { epochs: o.epochs * 5, lr: 3e-3 }],
-      // LP-FT starts where the probe ends, then tunes the last blocks at lr/30 (Adam).
+      // LP-FT starts from the converged L-BFGS probe, then tunes the last blocks at lr/30 (Adam).
       [
         'lp-ft',
-        { epochs: o.epochs, lr: 3e-3, freezeEpochs: o.epochs * 5, ftLrDivisor: 30, unfreeze: o.unfreeze },
+        { epochs: o.epochs, lr: 3e-4, freezeEpochs: o.epochs * 5, ftLrDivisor: 30, unfreeze: o.unfreeze },
       ],
       ['scratch', { epochs: o.scratchEpochs, lr: 3e-3 }],
     ];

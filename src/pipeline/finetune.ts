@@ -14,6 +14,7 @@ import { loadBackbone } from '../models/registry.js';
 import { ActivationCache } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
 import { recipePhases } from '../strategies/finetune/recipes.js';
+import { linearProbeHead } from './probe-warm-start.js';
 import { activationsFor, runPhases, type PhaseResult } from '../strategies/finetune/run-phases.js';
 import { denseSpec } from '../strategies/heads.js';
 import { predictAll } from '../train/validation.js';
@@ -101,7 +102,27 @@ export async function fineTuneClassifier(
     init: o.strategy === 'scratch' ? 'scratch' : 'pretrained',
     ...(session ? { session } : {}),
   });
-  const phases = recipePhases({ ...o, freezeEpochs: o.freezeEpochs });
+  let phases = recipePhases({ ...o, freezeEpochs: o.freezeEpochs });
+  const headWeight = model.params.get('head/dense0/weight');
+  if ((o.strategy === 'lp-ft' || o.strategy === 'linear-probe') && o.head !== 'mlp' && headWeight) {
+    // The probe phase becomes a converged L-BFGS linear probe on cached features; fine-tuning starts from it.
+    emit({
+      type: 'stage',
+      stage: 'train',
+      message: 'linear probe (L-BFGS on cached features) as the starting head',
+    });
+    const probe = await linearProbeHead(backbone, train.examples, {
+      featureTensor,
+      numClasses: dataset.labels.length,
+      seed: o.seed,
+      cacheDir: o.cacheDir,
+      onBadInput: o.onBadInput,
+      session,
+    });
+    headWeight.set(probe.weight);
+    model.params.get('head/dense0/bias')!.set(probe.bias);
+    phases = phases.filter((p) => p.unfreeze !== 'none');
+  }
   const checkpointDir =
     o.checkpointDir ?? (typeof o.resume === 'string' ? o.resume : o.out && join(o.out, 'checkpoints'));
   const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
