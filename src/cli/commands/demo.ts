@@ -57,7 +57,8 @@ export function registerDemo(program: Command): void {
         onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
       });
       // A few held-out digits (the same test split the evaluation used), predicted by the saved model.
-      const test = stratifiedSplit(await loadDataset('mnist'), { ...SPLIT, seed }).test.examples.slice(0, 8);
+      const held = stratifiedSplit(await loadDataset('mnist'), { ...SPLIT, seed }).test.examples;
+      const test = Array.from({ length: 10 }, (_, i) => held[Math.floor(((i + 0.5) * held.length) / 10)]!);
       const clf = await load(f.out);
       const preds = await clf.predict(
         test.map((e) => e.source as RawImage),
