@@ -4,9 +4,6 @@
  * backbone + head, any ONNX Runtime) + graft.json, checkpoints under <out>/checkpoints with exact resume.
  */
 import { join } from 'node:path';
-import { loadDataset } from '../data/load.js';
-import { sampleShots, stratifiedSplit } from '../data/split.js';
-import type { Dataset, ImageDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate } from '../eval/report.js';
 import type { ImagePreprocess } from '../models/spec.js';
@@ -15,6 +12,7 @@ import { ActivationCache } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
 import { recipePhases } from '../strategies/finetune/recipes.js';
 import { linearProbeHead } from './probe-warm-start.js';
+import { prepareImageData } from './image-data.js';
 import { activationsFor, runPhases, type PhaseResult } from '../strategies/finetune/run-phases.js';
 import { denseSpec } from '../strategies/heads.js';
 import { predictAll } from '../train/validation.js';
@@ -69,17 +67,7 @@ export async function fineTuneClassifier(
   const o = resolveFineTuneOptions(input);
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
-  const dataset: Dataset =
-    typeof o.data === 'string' ? await loadDataset(o.data, { onBadInput: o.onBadInput }) : o.data;
-  if (dataset.kind !== 'image') throw new GraftError('BAD_INPUT', 'fine-tuning needs an image data set');
-  const split = stratifiedSplit(dataset, { validation: o.valSplit, test: o.testSplit, seed: o.seed });
-  const train: ImageDataset = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
-  const counts = {
-    train: train.examples.length,
-    validation: split.validation.examples.length,
-    test: split.test.examples.length,
-  };
-  emit({ type: 'data', labels: [...dataset.labels], counts });
+  const { dataset, split, train, counts } = await prepareImageData(o, emit);
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
   const backbone = await loadBackbone(o.model);

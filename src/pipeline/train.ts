@@ -3,9 +3,7 @@
  * in one pass) → cut chosen by cross-validation on the training split → head → honest evaluation beside a
  * raw-pixel baseline → one model.onnx + graft.json.
  */
-import { loadDataset } from '../data/load.js';
-import { sampleShots, stratifiedSplit } from '../data/split.js';
-import type { Dataset, Example, ImageDataset, ImageSource } from '../data/types.js';
+import type { Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import { FeatureExtractor, type FeatureSet } from '../features/extract.js';
@@ -16,6 +14,7 @@ import { pixelFeatures } from '../strategies/pixels.js';
 import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/select-features.js';
 import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
+import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { writeReport } from '../report/render.js';
@@ -108,43 +107,7 @@ export async function trainClassifier(
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
 
-  emit({
-    type: 'stage',
-    stage: 'load',
-    message: `loading ${typeof o.data === 'string' ? o.data : o.data.name}`,
-  });
-  const dataset: Dataset =
-    typeof o.data === 'string' ? await loadDataset(o.data, { onBadInput: o.onBadInput }) : o.data;
-  if (dataset.kind !== 'image')
-    throw new GraftError('BAD_INPUT', 'text data sets are trained with the text pipeline');
-  if (dataset.labels.length < 2)
-    throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${dataset.labels.length}`);
-  const split = stratifiedSplit(dataset, { validation: o.valSplit, test: o.testSplit, seed: o.seed });
-  const train: ImageDataset = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
-  for (const w of [
-    ...dataset.warnings,
-    ...split.warnings,
-    ...(o.shots ? train.warnings.slice(split.train.warnings.length) : []),
-  ]) {
-    emit({ type: 'warning', warning: w });
-  }
-  const perClass: Record<string, Record<string, number>> = {};
-  for (const [part, ds] of [
-    ['train', train],
-    ['validation', split.validation],
-    ['test', split.test],
-  ] as const) {
-    for (const e of ds.examples) {
-      const row = (perClass[dataset.labels[e.label]!] ??= { train: 0, validation: 0, test: 0 });
-      row[part] = (row[part] ?? 0) + 1;
-    }
-  }
-  const counts = {
-    train: train.examples.length,
-    validation: split.validation.examples.length,
-    test: split.test.examples.length,
-  };
-  emit({ type: 'data', labels: [...dataset.labels], counts });
+  const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
   const backbone = await loadBackbone(o.model);
