@@ -15,16 +15,10 @@ import { normalizationTables } from '../preprocess/image-normalize.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { FeatureCache, sha256 } from './cache.js';
-import { buildPooledPrefix, type PooledPrefix } from './pooled-prefix.js';
+import { extractionProgress, type ExtractProgress } from './progress.js';
 
-export interface ExtractProgress {
-  done: number;
-  total: number;
-  /** Examples served from the cache so far. */
-  cached: number;
-  /** Examples per second through the backbone. */
-  rate: number;
-}
+export type { ExtractProgress } from './progress.js';
+import { buildPooledPrefix, type PooledPrefix } from './pooled-prefix.js';
 
 export interface FeatureExtractorOptions {
   batchSize?: number;
@@ -163,16 +157,7 @@ export class FeatureExtractor {
       todo.push({ row, key, bytes: isRawImage(ex.source) ? ex.source : bytes });
     }
 
-    const start = performance.now();
-    let done = 0;
-    const report = () =>
-      options.onProgress?.({
-        done: fromCache + done,
-        total: n,
-        cached: fromCache,
-        rate: done / Math.max(1e-3, (performance.now() - start) / 1000),
-      });
-    report();
+    const advance = extractionProgress(n, fromCache, options.onProgress);
 
     const per = imageLength(this.preprocess);
     const tables = normalizationTables(this.preprocess);
@@ -218,8 +203,7 @@ export class FeatureExtractor {
       const batch = await pending;
       pending = prepare(from + this.batchSize);
       if (!batch || batch.rows.length === 0) {
-        done += Math.min(this.batchSize, todo.length - from);
-        report();
+        advance(Math.min(this.batchSize, todo.length - from));
         continue;
       }
       const feeds = {
@@ -240,8 +224,7 @@ export class FeatureExtractor {
         records.push([batch.keys[i]!, concat(parts)]);
       });
       this.cache?.putMany(records);
-      done += Math.min(this.batchSize, todo.length - from);
-      report();
+      advance(Math.min(this.batchSize, todo.length - from));
     }
     await pending;
     return this.assemble(examples, perTensor, skipped, fromCache);

@@ -7,6 +7,7 @@ import type { Example } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { FeatureCache, sha256 } from '../features/cache.js';
 import { defaultCacheDir, type ExtractOptions, type FeatureSet } from '../features/extract.js';
+import { extractionProgress } from '../features/progress.js';
 import type { Model } from '../onnx/ir.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
@@ -152,16 +153,7 @@ export class TextFeatureExtractor {
       todo.push({ row, key, enc });
     }
     todo.sort((a, b) => a.enc.ids.length - b.enc.ids.length);
-    const start = performance.now();
-    let done = 0;
-    const report = () =>
-      options.onProgress?.({
-        done: fromCache + done,
-        total: n,
-        cached: fromCache,
-        rate: done / Math.max(1e-3, (performance.now() - start) / 1000),
-      });
-    report();
+    const advance = extractionProgress(n, fromCache, options.onProgress);
     for (let from = 0; from < todo.length; from += this.batchSize) {
       if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
       const items = todo.slice(from, from + this.batchSize);
@@ -178,8 +170,7 @@ export class TextFeatureExtractor {
         return [it.key, v];
       });
       this.cache?.putMany(records);
-      done += items.length;
-      report();
+      advance(items.length);
     }
     const kept = examples.map((_, i) => i).filter((i) => rows[i] !== undefined);
     const matrix = new Float32Array(kept.length * this.dim);
