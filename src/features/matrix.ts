@@ -1,6 +1,7 @@
 /** In-memory feature matrices: row selection, standardisation statistics, and a shuffling batch source. */
 import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
 import type { Standardizer } from '../heads/dense.js';
+import type { FeatureSet } from './extract.js';
 import type { Batch, DataSource } from '../train/types.js';
 
 export interface FeatureMatrix {
@@ -21,6 +22,19 @@ export function selectRows(m: FeatureMatrix, rows: readonly number[]): FeatureMa
 }
 
 /** Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). */
+/** The rows of one extracted tensor whose example ids are in `ids`, in extraction order. */
+export function matrixForIds(
+  set: Pick<FeatureSet, 'ids' | 'dims' | 'matrices' | 'labels'>,
+  ids: ReadonlySet<string>,
+  tensorIndex = 0,
+): FeatureMatrix {
+  const all = { data: set.matrices[tensorIndex]!, dim: set.dims[tensorIndex]!, labels: set.labels };
+  return selectRows(
+    all,
+    set.ids.flatMap((id, i) => (ids.has(id) ? [i] : [])),
+  );
+}
+
 export function fitStandardizer(m: FeatureMatrix): Standardizer {
   const n = rowsOf(m);
   const mean = new Float64Array(m.dim);

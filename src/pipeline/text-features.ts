@@ -2,23 +2,15 @@
 import type { TextDataset } from '../data/types.js';
 import { evaluate } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
-import type { FeatureMatrix } from '../features/matrix.js';
+import { matrixForIds } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
 import { fitHead, type HeadOptions } from '../strategies/heads.js';
 import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
-import { TextFeatureExtractor, type TextFeatureSet } from '../text/extract.js';
+import { TextFeatureExtractor } from '../text/extract.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
 import { writeTextModel } from './text-export.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
-
-function matrixOf(set: TextFeatureSet, ids: ReadonlySet<string>): FeatureMatrix {
-  const dim = set.dims[0]!;
-  const rows = set.ids.flatMap((id, i) => (ids.has(id) ? [i] : []));
-  const data = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => data.set(set.matrices[0]!.subarray(r * dim, (r + 1) * dim), i * dim));
-  return { data, dim, labels: Int32Array.from(rows, (r) => set.labels[r]!) };
-}
 
 export async function runTextFeatures(
   o: TrainTextClassifierOptions,
@@ -56,12 +48,12 @@ export async function runTextFeatures(
       ...(session ? { session } : {}),
     };
     const tt = performance.now();
-    const train = matrixOf(set, idsOf(s.train));
-    const evaluation = matrixOf(set, idsOf(s.evaluation));
+    const train = matrixForIds(set, idsOf(s.train));
+    const evaluation = matrixForIds(set, idsOf(s.evaluation));
     const head = await fitHead(train, s.labels.length, ho, evaluation);
     const trainSeconds = (performance.now() - tt) / 1000;
     const hasTest = s.test.examples.length > 0;
-    const held = hasTest ? matrixOf(set, idsOf(s.test)) : evaluation;
+    const held = hasTest ? matrixForIds(set, idsOf(s.test)) : evaluation;
     const probs = await head.predictProbs(held);
     const result: TextTrainResult = {
       method: 'features',

@@ -7,7 +7,7 @@ import type { Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import { FeatureExtractor, type FeatureSet } from '../features/extract.js';
-import type { FeatureMatrix } from '../features/matrix.js';
+import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { loadBackbone } from '../models/registry.js';
 import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
 import { pixelFeatures } from '../strategies/pixels.js';
@@ -62,14 +62,8 @@ export interface TrainResult {
   manifest?: ModelManifest;
 }
 
-function matrixFor(set: FeatureSet, tensor: string, ids: ReadonlySet<string>): FeatureMatrix {
-  const t = set.tensors.indexOf(tensor);
-  const dim = set.dims[t]!;
-  const rows = set.ids.flatMap((id, i) => (ids.has(id) ? [i] : []));
-  const data = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => data.set(set.matrices[t]!.subarray(r * dim, (r + 1) * dim), i * dim));
-  return { data, dim, labels: Int32Array.from(rows, (r) => set.labels[r]!) };
-}
+const matrixFor = (set: FeatureSet, tensor: string, ids: ReadonlySet<string>): FeatureMatrix =>
+  matrixForIds(set, ids, set.tensors.indexOf(tensor));
 
 function headOptions(o: TrainClassifierOptions, callbacks: Callback[] = []): HeadOptions {
   return {
