@@ -18,12 +18,23 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Model } from '../onnx/ir.js';
+import { encodeModel } from '../onnx/io.js';
 
 const MAGIC = 0x47524654; // 'GRFT'
 const HEADER = 4 + 32 + 4 + 4;
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+const modelHashes = new WeakMap<Model, string>();
+
+/** sha256 of a model's serialised bytes, computed once per model object (cache keys and graft.json both need it). */
+export function modelSha256(model: Model): string {
+  let h = modelHashes.get(model);
+  if (!h) modelHashes.set(model, (h = sha256(encodeModel(model))));
+  return h;
 }
 
 export interface CacheOpenReport {

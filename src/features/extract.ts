@@ -9,12 +9,11 @@ import type { Example, ImageSource } from '../data/types.js';
 import { GraftError, isGraftError } from '../errors.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import type { Model } from '../onnx/ir.js';
-import { encodeModel } from '../onnx/io.js';
 import { batchShape, imageLength, preprocessInto } from '../preprocess/image.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
-import { FeatureCache, sha256 } from './cache.js';
+import { FeatureCache, modelSha256, sha256 } from './cache.js';
 import { extractionProgress, type ExtractProgress } from './progress.js';
 
 export type { ExtractProgress } from './progress.js';
@@ -105,7 +104,7 @@ export class FeatureExtractor {
     let cache: FeatureCache | undefined;
     if (options.cacheDir !== false) {
       const key = sha256(
-        [sha256(encodeModel(backbone)), JSON.stringify(preprocess), inputName, ...tensors].join('\n'),
+        [modelSha256(backbone), JSON.stringify(preprocess), inputName, ...tensors].join('\n'),
       );
       cache = new FeatureCache(join(options.cacheDir ?? defaultCacheDir(), 'features'), key);
     }

@@ -2,11 +2,10 @@
 import { GraftError } from '../errors.js';
 import { writeModelDir, type ModelManifest } from '../export/manifest.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
-import { sha256 } from '../features/cache.js';
+import { modelSha256 } from '../features/cache.js';
 import { buildPooledPrefix, featureOutputName } from '../features/pooled-prefix.js';
 import type { Backbone } from '../models/registry.js';
 import type { Graph, Model } from '../onnx/ir.js';
-import { encodeModel } from '../onnx/io.js';
 import { batchShape } from '../preprocess/image.js';
 import type { FittedHead } from '../strategies/heads.js';
 import type { TrainClassifierOptions } from './options.js';
@@ -64,7 +63,7 @@ export function imageManifestFields(backbone: Backbone, tensor: string, labels: 
     inputs: [spec.inputName],
     output: 'probabilities',
     preprocess: spec.preprocess,
-    base: { id: spec.id, sha256: sha256(encodeModel(backbone.model)) },
+    base: { id: spec.id, sha256: modelSha256(backbone.model) },
     featureTensor: tensor,
   };
 }
