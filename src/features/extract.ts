@@ -2,6 +2,7 @@
  * Streaming, batched feature extraction: preprocess batch k+1 while ONNX Runtime runs batch k, look every
  * example up in the content-addressed cache first, and extract only what is missing.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,26 @@ interface Prepared {
   input: Float32Array;
 }
 
+interface Preparing {
+  /** Settles once the batch's images are queued for decoding. */
+  queued: Promise<void>;
+  done: Promise<Prepared | undefined>;
+}
+
+/**
+ * A file's bytes; the path itself when it cannot be read (the decoder then reports it by name). Read
+ * synchronously: a batch's 32 small reads take about a millisecond this way, against several through the
+ * thread pool, and ONNX Runtime waits for them.
+ */
+function readIfPath(source: Uint8Array | ImageSource): Uint8Array | ImageSource {
+  if (typeof source !== 'string') return source;
+  try {
+    return readFileSync(source);
+  } catch {
+    return source;
+  }
+}
+
 async function exampleBytes(source: ImageSource): Promise<Uint8Array> {
   if (typeof source === 'string') {
     try {
@@ -100,7 +121,8 @@ export class FeatureExtractor {
   ): Promise<FeatureExtractor> {
     const shape = batchShape(1, preprocess);
     const prefix = await buildPooledPrefix(backbone, inputName, tensors, shape, options.session);
-    const session = await Session.create(prefix.model, options.session);
+    // Decodes run on the thread pool while ONNX Runtime runs: its idle threads yield rather than spin.
+    const session = await Session.create(prefix.model, { spinWait: false, ...options.session });
     let cache: FeatureCache | undefined;
     if (options.cacheDir !== false) {
       const key = sha256(
@@ -164,43 +186,51 @@ export class FeatureExtractor {
     // other (fresh 20 MB buffers per batch cost page faults on every batch).
     const full = Math.min(this.batchSize, todo.length);
     const buffers = [new Float32Array(per * full), new Float32Array(per * full)];
-    const prepare = async (from: number): Promise<Prepared | undefined> => {
-      if (from >= todo.length) return undefined;
+    // A batch is prepared in two steps: its files are read (quick), then all its images are queued for
+    // decoding at once. The main loop waits for the first step only before it runs ONNX Runtime on the
+    // current batch: the run blocks the event loop, so decodes must already be queued on the thread pool
+    // (the native path and sharp need no JavaScript step once queued).
+    const prepare = (from: number): Preparing => {
+      if (from >= todo.length) return { queued: Promise.resolve(), done: Promise.resolve(undefined) };
       const items = todo.slice(from, from + this.batchSize);
-      const buffer = buffers[(from / this.batchSize) % 2]!;
-      const input = items.length === full ? buffer : new Float32Array(per * items.length);
-      const ok = new Array<boolean>(items.length).fill(false);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < items.length) {
-          const i = next++;
-          const it = items[i]!;
-          const id = examples[it.row]!.id;
-          try {
-            await preprocessInto(it.bytes, this.preprocess, input, i * per, { name: id }, tables);
-            ok[i] = true;
-          } catch (e) {
-            if (policy === 'fail' || !isGraftError(e)) throw e;
-            skipped.push({ id, reason: e.message });
+      const loaded = Promise.resolve(items.map((it) => readIfPath(it.bytes)));
+      const done = loaded.then(async (sources) => {
+        const buffer = buffers[(from / this.batchSize) % 2]!;
+        const input = items.length === full ? buffer : new Float32Array(per * items.length);
+        const ok = new Array<boolean>(items.length).fill(false);
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < items.length) {
+            const i = next++;
+            const id = examples[items[i]!.row]!.id;
+            try {
+              await preprocessInto(sources[i]!, this.preprocess, input, i * per, { name: id }, tables);
+              ok[i] = true;
+            } catch (e) {
+              if (policy === 'fail' || !isGraftError(e)) throw e;
+              skipped.push({ id, reason: e.message });
+            }
           }
+        };
+        const workers = Math.min(this.decodeConcurrency, items.length);
+        await Promise.all(Array.from({ length: workers }, worker));
+        const keep = items.filter((_, i) => ok[i]);
+        const packed = keep.length === items.length ? input : new Float32Array(per * keep.length);
+        if (packed !== input) {
+          let j = 0;
+          ok.forEach((good, i) => good && packed.set(input.subarray(i * per, (i + 1) * per), per * j++));
         }
-      };
-      const workers = Math.min(this.decodeConcurrency, items.length);
-      await Promise.all(Array.from({ length: workers }, worker));
-      const keep = items.filter((_, i) => ok[i]);
-      const packed = keep.length === items.length ? input : new Float32Array(per * keep.length);
-      if (packed !== input) {
-        let j = 0;
-        ok.forEach((good, i) => good && packed.set(input.subarray(i * per, (i + 1) * per), per * j++));
-      }
-      return { rows: keep.map((it) => it.row), keys: keep.map((it) => it.key), input: packed };
+        return { rows: keep.map((it) => it.row), keys: keep.map((it) => it.key), input: packed };
+      });
+      return { queued: loaded.then(() => undefined), done };
     };
 
     let pending = prepare(0);
     for (let from = 0; from < todo.length; from += this.batchSize) {
       if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
-      const batch = await pending;
+      const batch = await pending.done;
       pending = prepare(from + this.batchSize);
+      await pending.queued;
       if (!batch || batch.rows.length === 0) {
         advance(Math.min(this.batchSize, todo.length - from));
         continue;
@@ -225,7 +255,7 @@ export class FeatureExtractor {
       this.cache?.putMany(records);
       advance(Math.min(this.batchSize, todo.length - from));
     }
-    await pending;
+    await pending.done;
     return this.assemble(examples, perTensor, skipped, fromCache);
   }
 

@@ -1,11 +1,13 @@
 /**
- * Image preprocessing from a model's ImagePreprocess spec: decode (sharp; BMP by our own decoder), EXIF
+ * Image preprocessing from a model's ImagePreprocess spec: decode (graft's native addon for plain JPEG / PNG /
+ * raw pixels, see image-native.ts; otherwise sharp, and BMP by our own decoder), EXIF
  * orientation, alpha flattened onto white (or black, by option), 8-bit RGB or gray, resize shorter side + centre
  * crop (or plain resize), then `value = (pixel * scale - mean[c]) / std[c]` in NHWC or NCHW layout.
  */
 import type { ImagePreprocess } from '../models/spec.js';
 import type { Tensor } from '../tensor.js';
 import { decodeForSpec } from './image-decode.js';
+import { preprocessNative } from './image-native.js';
 import { normalizationTables, writeNormalized } from './image-normalize.js';
 import { validateImageSpec } from './image-geometry.js';
 import type { ImageDecodeOptions, ImageInput, RawImage } from './image-types.js';
@@ -43,6 +45,7 @@ export async function preprocessInto(
   options: ImageDecodeOptions = {},
   tables: Float32Array[] = normalizationTables(spec),
 ): Promise<void> {
+  if (await preprocessNative(input, spec, out, offset, options, tables)) return;
   const px = await decodeForSpec(input, spec, options);
   writeNormalized(px.data, px.width, px.height, px.channels, spec, out, offset, tables);
 }

@@ -1,0 +1,15 @@
+{
+  "targets": [
+    {
+      "target_name": "graft_image",
+      "sources": [
+        "native/image/binding.cc",
+        "native/image/decode.cc",
+        "native/image/resample.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti"],
+      "libraries": ["-ljpeg", "-lpng"]
+    }
+  ]
+}

@@ -1,0 +1,169 @@
+// N-API entry point: `preprocess(bytes, format, raw, geometry, tables, out, offset)` decodes (or takes
+// raw pixels), flattens alpha, resamples, crops and normalises into `out` on libuv's thread pool, and
+// returns a Promise. The caller keeps `bytes`, `tables` and `out` alive until it settles (the addon also
+// holds references to them).
+//
+//   format   0 raw pixels (raw = Int32Array [width, height, channels 1..4]), 1 JPEG, 2 PNG
+//   geometry Int32Array [outW, outH, resizeW, resizeH, cropLeft, cropTop, kernel, layout, background]
+//   tables   Float32Array(768): normalised value of 8-bit level p in channel c at c * 256 + p
+//   out      Float32Array receiving outH * outW * 3 floats at element `offset`
+#include <node_api.h>
+
+#include <string>
+#include <vector>
+
+#include "decode.h"
+#include "resample.h"
+
+namespace {
+
+struct Job {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref refs[3] = {nullptr, nullptr, nullptr};
+  const uint8_t* bytes = nullptr;
+  size_t size = 0;
+  int format = 0;
+  int raw[3] = {0, 0, 0};
+  int geometry[9] = {};
+  graft::Target target;
+  std::string error;
+};
+
+napi_value throw_type(napi_env env, const char* message) {
+  napi_throw_type_error(env, nullptr, message);
+  return nullptr;
+}
+
+bool typed(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, length, data, &buffer, &offset) != napi_ok) return false;
+  return type == want || (want == napi_uint8_array && type == napi_uint8_clamped_array);
+}
+
+void execute(napi_env, void* data) {
+  auto* job = static_cast<Job*>(data);
+  const int* g = job->geometry;
+  // Reused per pool thread: fresh multi-100 KB buffers would cost page faults on every image.
+  thread_local graft::Pixels px;
+  thread_local std::vector<float> scratch;
+  const uint8_t background = static_cast<uint8_t>(g[8]);
+  if (job->format == 0) {
+    graft::flatten_alpha(job->bytes, job->raw[0], job->raw[1], job->raw[2], background, px);
+  } else if (job->format == 1) {
+    job->error = graft::decode_jpeg(job->bytes, job->size, g[2], g[3], px);
+  } else {
+    job->error = graft::decode_png(job->bytes, job->size, background, px);
+  }
+  if (!job->error.empty()) return;
+  graft::resample_into(px.data.data(), px.width, px.height, px.channels, job->target, scratch);
+}
+
+void complete(napi_env env, napi_status, void* data) {
+  auto* job = static_cast<Job*>(data);
+  if (job->error.empty()) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  } else {
+    napi_value message, error;
+    napi_create_string_utf8(env, job->error.c_str(), job->error.size(), &message);
+    napi_create_error(env, nullptr, message, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  for (napi_ref ref : job->refs)
+    if (ref) napi_delete_reference(env, ref);
+  napi_delete_async_work(env, job->work);
+  delete job;
+}
+
+napi_value preprocess(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 7) return throw_type(env, "preprocess: 7 arguments expected");
+
+  void* bytes;
+  size_t size;
+  if (!typed(env, argv[0], napi_uint8_array, &bytes, &size))
+    return throw_type(env, "preprocess: bytes must be a Uint8Array");
+  int32_t format;
+  if (napi_get_value_int32(env, argv[1], &format) != napi_ok || format < 0 || format > 2)
+    return throw_type(env, "preprocess: format must be 0, 1 or 2");
+  void* geometry;
+  size_t glen;
+  if (!typed(env, argv[3], napi_int32_array, &geometry, &glen) || glen != 9)
+    return throw_type(env, "preprocess: geometry must be an Int32Array(9)");
+  void* tables;
+  size_t tlen;
+  if (!typed(env, argv[4], napi_float32_array, &tables, &tlen) || tlen != 768)
+    return throw_type(env, "preprocess: tables must be a Float32Array(768)");
+  void* out;
+  size_t olen;
+  if (!typed(env, argv[5], napi_float32_array, &out, &olen))
+    return throw_type(env, "preprocess: out must be a Float32Array");
+  int64_t offset;
+  if (napi_get_value_int64(env, argv[6], &offset) != napi_ok || offset < 0)
+    return throw_type(env, "preprocess: offset must be a non-negative integer");
+
+  auto* job = new Job();
+  job->bytes = static_cast<const uint8_t*>(bytes);
+  job->size = size;
+  job->format = format;
+  const int32_t* g = static_cast<const int32_t*>(geometry);
+  for (int i = 0; i < 9; i++) job->geometry[i] = g[i];
+  const bool shape_ok = g[0] > 0 && g[1] > 0 && g[2] >= g[0] && g[3] >= g[1] && g[4] >= 0 &&
+                        g[5] >= 0 && g[4] + g[0] <= g[2] && g[5] + g[1] <= g[3];
+  const size_t need = static_cast<size_t>(g[0]) * g[1] * 3;
+  if (!shape_ok || static_cast<size_t>(offset) + need > olen) {
+    delete job;
+    return throw_type(env, "preprocess: geometry does not fit the output");
+  }
+  if (format == 0) {
+    void* raw;
+    size_t rlen;
+    if (!typed(env, argv[2], napi_int32_array, &raw, &rlen) || rlen != 3) {
+      delete job;
+      return throw_type(env, "preprocess: raw must be an Int32Array(3) for raw pixels");
+    }
+    const int32_t* r = static_cast<const int32_t*>(raw);
+    if (r[0] <= 0 || r[1] <= 0 || r[2] < 1 || r[2] > 4 ||
+        static_cast<size_t>(r[0]) * r[1] * r[2] != size) {
+      delete job;
+      return throw_type(env, "preprocess: raw dimensions do not match the bytes");
+    }
+    for (int i = 0; i < 3; i++) job->raw[i] = r[i];
+  }
+  graft::Target& t = job->target;
+  t.out_w = g[0], t.out_h = g[1], t.resize_w = g[2], t.resize_h = g[3];
+  t.crop_left = g[4], t.crop_top = g[5];
+  t.kernel = g[6] == 0 ? graft::Kernel::Nearest : graft::Kernel::Linear;
+  t.layout = g[7] == 0 ? graft::Layout::NHWC : graft::Layout::NCHW;
+  t.tables = static_cast<const float*>(tables);
+  t.out = static_cast<float*>(out) + offset;
+  napi_create_reference(env, argv[0], 1, &job->refs[0]);
+  napi_create_reference(env, argv[4], 1, &job->refs[1]);
+  napi_create_reference(env, argv[5], 1, &job->refs[2]);
+
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "graft.preprocess", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, execute, complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "preprocess", NAPI_AUTO_LENGTH, preprocess, nullptr, &fn);
+  napi_set_named_property(env, exports, "preprocess", fn);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Builds graft's native image addon (native/image → build/Release/graft_image.node) with node-gyp, against
+// libjpeg-turbo and libpng (Debian: libjpeg62-turbo-dev, libpng-dev). The addon is optional: if the build
+// fails, graft decodes every image with sharp, so installing goes on with a warning. With
+// GRAFT_REQUIRE_NATIVE=1 (set by scripts/setup.sh, so CI notices) a failed build fails the install.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// npm names its bundled node-gyp for install scripts; otherwise look beside npm itself.
+const candidates = [
+  process.env.npm_config_node_gyp,
+  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+].filter((p) => p && existsSync(p));
+const required = process.env.GRAFT_REQUIRE_NATIVE === '1';
+
+function give_up(why) {
+  const message = `graft: native image preprocessing not built (${why}); images will be decoded with sharp`;
+  if (required) {
+    console.error(`${message}.\nGRAFT_REQUIRE_NATIVE=1 makes this an error.`);
+    process.exit(1);
+  }
+  console.warn(`${message} (slower).`);
+  process.exit(0);
+}
+
+if (candidates.length === 0) give_up('node-gyp not found');
+const result = spawnSync(process.execPath, [candidates[0], 'rebuild'], { cwd: root, stdio: 'inherit' });
+if (result.status !== 0) give_up(`node-gyp exited with ${result.status ?? result.signal}`);

@@ -1,0 +1,159 @@
+/**
+ * graft's native image path (native/image: libjpeg-turbo, libpng, antialiased bilinear resampling) against
+ * Pillow's decode + BILINEAR resize + crop of the same files (test/fixtures/preprocess, made by
+ * make_pil_reference.py), and the header reader that decides which files take that path.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { ImagePreprocess } from '../../src/models/spec.js';
+import { preprocessImage } from '../../src/preprocess/image.js';
+import { readImageHeader } from '../../src/preprocess/image-header.js';
+import { preprocessNative } from '../../src/preprocess/image-native.js';
+import { normalizationTables } from '../../src/preprocess/image-normalize.js';
+import { nativeImageUnavailable } from '../../src/preprocess/native.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/preprocess/', import.meta.url));
+
+interface Case {
+  file: string;
+  size: [number, number];
+  resizeShorter: number;
+  crop: 'none' | 'center';
+}
+
+/** A spec whose normalised values are the 8-bit levels themselves. */
+const levels = (c: Case): ImagePreprocess => ({
+  kind: 'image',
+  size: c.size,
+  resizeShorter: c.resizeShorter,
+  crop: c.crop,
+  interpolation: 'bilinear',
+  layout: 'NHWC',
+  channels: 3,
+  scale: 1,
+  mean: [0],
+  std: [1],
+});
+
+describe('native image preprocessing', () => {
+  it('is built (npm install compiles it; scripts/build-native.mjs)', () => {
+    assert.equal(nativeImageUnavailable(), undefined);
+  });
+
+  it("matches Pillow (decode, DCT scaling, alpha on white, palette, gray, resize, crop) within Pillow's rounding", async () => {
+    const cases = JSON.parse(await readFile(join(FIXTURES, 'cases.json'), 'utf8')) as Case[];
+    assert.equal(cases.length, 6);
+    for (const c of cases) {
+      const spec = levels(c);
+      const bytes = await readFile(join(FIXTURES, c.file));
+      const expected = new Uint8Array(await readFile(join(FIXTURES, `${c.file}.rgb`)));
+      const out = new Float32Array(expected.length);
+      const tables = normalizationTables(spec);
+      assert.ok(await preprocessNative(bytes, spec, out, 0, {}, tables), `${c.file} took the native path`);
+      let worst = 0;
+      let sum = 0;
+      for (let i = 0; i < out.length; i++) {
+        const d = Math.abs(out[i]! - expected[i]!);
+        worst = Math.max(worst, d);
+        sum += d;
+      }
+      // Pillow resamples in fixed point and keeps 8 bits between its two passes: off by one level here
+      // and there, and by up to 4 at the hard edges of a 64-colour palette image (where graft equals an
+      // exact float64 evaluation of the same filter).
+      const limit = c.file === 'palette.png' ? 4 : 1;
+      assert.ok(worst <= limit, `${c.file}: max |Δ| ${worst} levels`);
+      assert.ok(sum / out.length < 0.25, `${c.file}: mean |Δ| ${sum / out.length}`);
+    }
+  });
+
+  it('writes NCHW planes and normalises with the spec', async () => {
+    const c: Case = { file: 'wide.png', size: [112, 112], resizeShorter: 128, crop: 'center' };
+    const path = join(FIXTURES, c.file);
+    const nhwc = await preprocessImage(path, levels(c));
+    const spec: ImagePreprocess = {
+      ...levels(c),
+      layout: 'NCHW',
+      scale: 1 / 255,
+      mean: [0.5, 0.4, 0.3],
+      std: [0.2],
+    };
+    const nchw = await preprocessImage(path, spec);
+    const plane = 112 * 112;
+    for (const i of [0, 77, 5000, plane - 1]) {
+      for (let ch = 0; ch < 3; ch++) {
+        const want = Math.fround((nhwc[i * 3 + ch]! * (1 / 255) - spec.mean[ch]!) / 0.2);
+        assert.equal(nchw[ch * plane + i], want);
+      }
+    }
+  });
+
+  it('leaves nothing written and returns false for what it does not handle', async () => {
+    const spec = levels({ file: '', size: [8, 8], resizeShorter: 8, crop: 'none' });
+    const out = new Float32Array(8 * 8 * 3).fill(-1);
+    const tables = normalizationTables(spec);
+    const truncated = (await readFile(join(FIXTURES, 'photo.jpg'))).subarray(0, 4000);
+    assert.equal(await preprocessNative(truncated, spec, out, 0, {}, tables), false);
+    assert.equal(await preprocessNative(new Uint8Array([1, 2, 3]), spec, out, 0, {}, tables), false);
+    assert.equal(await preprocessNative(join(FIXTURES, 'missing.png'), spec, out, 0, {}, tables), false);
+    const bicubic = { ...spec, interpolation: 'bicubic' as const };
+    assert.equal(await preprocessNative(join(FIXTURES, 'gray.png'), bicubic, out, 0, {}, tables), false);
+    assert.ok(out.every((v) => v === -1));
+  });
+});
+
+describe('readImageHeader', () => {
+  const rgb = (w: number, h: number) =>
+    sharp(Buffer.alloc(w * h * 3, 90), { raw: { width: w, height: h, channels: 3 } });
+
+  it('reads JPEG and PNG sizes and passes plain 8-bit files', async () => {
+    assert.deepEqual(readImageHeader(await rgb(37, 21).jpeg().toBuffer()), {
+      format: 'jpeg',
+      width: 37,
+      height: 21,
+      simple: true,
+    });
+    assert.deepEqual(readImageHeader(await rgb(5, 300).png().toBuffer()), {
+      format: 'png',
+      width: 5,
+      height: 300,
+      simple: true,
+    });
+  });
+
+  it('sends rotated, colour-managed, CMYK and 16-bit files to the general path', async () => {
+    const upright = await rgb(8, 4)
+      .jpeg()
+      .withExif({ IFD0: { Orientation: '1' } })
+      .toBuffer();
+    assert.equal(readImageHeader(upright)?.simple, true);
+    // The same file with its orientation entry (tag 0x0112, SHORT, count 1, little-endian) set to 6.
+    const rotated = Buffer.from(upright);
+    const entry = rotated.indexOf(Buffer.from([0x12, 0x01, 0x03, 0x00, 0x01, 0, 0, 0]));
+    rotated[entry + 8] = 6;
+    assert.equal((await sharp(rotated).metadata()).orientation, 6);
+    assert.equal(readImageHeader(rotated)?.simple, false);
+    const p3 = await rgb(8, 4).jpeg().withIccProfile('p3').toBuffer();
+    assert.equal(readImageHeader(p3)?.simple, false);
+    const cmyk = await rgb(8, 4).toColourspace('cmyk').jpeg().toBuffer();
+    assert.equal(readImageHeader(cmyk)?.simple, false);
+    const deep = await rgb(8, 4).toColourspace('rgb16').png().toBuffer();
+    assert.equal(readImageHeader(deep)?.simple, false);
+    const pngP3 = await rgb(8, 4).png().withIccProfile('p3').toBuffer();
+    assert.equal(readImageHeader(pngP3)?.simple, false);
+  });
+
+  it('returns undefined for other formats and damaged headers', async () => {
+    assert.equal(readImageHeader(await rgb(4, 4).webp().toBuffer()), undefined);
+    assert.equal(readImageHeader(new Uint8Array(0)), undefined);
+    const jpeg = await rgb(4, 4).jpeg().toBuffer();
+    assert.equal(readImageHeader(jpeg.subarray(0, 30)), undefined);
+    const png = await rgb(4, 4).png().toBuffer();
+    const badChunk = Buffer.from(png);
+    badChunk.write('XXXX', 12, 'latin1');
+    assert.equal(readImageHeader(badChunk), undefined);
+  });
+});
