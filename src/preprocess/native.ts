@@ -15,6 +15,8 @@ export interface NativeImageAddon {
     out: Float32Array,
     offset: number,
   ): Promise<void>;
+  /** glibc keeps allocations up to `bytes` in its heap (no fresh mmap and page faults per buffer). */
+  keepLargeAllocations(bytes: number): boolean;
 }
 
 let loaded: NativeImageAddon | null | undefined;

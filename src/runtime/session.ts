@@ -5,7 +5,9 @@ import { GraftError } from '../errors.js';
 import type { Model, ValueInfo } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { sizeOf, type Tensor } from '../tensor.js';
+import { concatBatches } from './batching.js';
 import { fromOrt, toOrt } from './ort-tensor.js';
+import { SessionThread } from './session-thread.js';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -25,13 +27,52 @@ export interface SessionOptions {
    * for graphs of many small ops. Default: ONNX Runtime's (spin).
    */
   spinWait?: boolean;
+  /**
+   * Run ONNX Runtime on a worker thread (default false). Its `run` otherwise blocks this thread's event loop
+   * for the whole forward pass; on a worker, the caller keeps serving I/O meanwhile (inputs are copied over).
+   */
+  worker?: boolean;
+}
+
+/** What runs the model: an InferenceSession on this thread, or one on a worker thread. */
+interface Backend {
+  run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  /** Runs the row-wise concatenation of `parts` (whose buffers the caller gives up). */
+  runRows(parts: readonly Feeds[], outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+function mainThreadBackend(session: ort.InferenceSession): Backend {
+  const run = async (feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>> => {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
+    const result = outputNames ? await session.run(ortFeeds, [...outputNames]) : await session.run(ortFeeds);
+    const out: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
+    return out;
+  };
+  return {
+    run,
+    runRows: (parts, outputNames) => run(concatFeeds(parts), outputNames),
+    release: () => session.release(),
+  };
+}
+
+/** One feed per input name: the parts' tensors stacked along dim 0. */
+export function concatFeeds(parts: readonly Feeds[]): Feeds {
+  const feeds: Feeds = {};
+  for (const name of Object.keys(parts[0] ?? {})) {
+    const tensors = parts.map((p) => p[name]!);
+    feeds[name] = tensors.length === 1 ? tensors[0]! : concatBatches(tensors);
+  }
+  return feeds;
 }
 
 export type Feeds = Record<string, Tensor>;
 
 export class Session {
   private constructor(
-    private readonly ort: ort.InferenceSession,
+    private readonly backend: Backend,
     readonly inputs: readonly ValueInfo[],
     readonly outputs: readonly ValueInfo[],
     private readonly validate: boolean,
@@ -44,17 +85,20 @@ export class Session {
 
   /** A session for already-serialised bytes of `model` (skips re-encoding a model read from disk). */
   static async fromBytes(bytes: Uint8Array, model: Model, options: SessionOptions = {}): Promise<Session> {
-    let session: ort.InferenceSession;
+    const ortOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.threads ?? cpus().length,
+      interOpNumThreads: options.interOpThreads ?? 1,
+      graphOptimizationLevel: options.optimization ?? 'all',
+      executionProviders: options.executionProviders ?? ['cpu'],
+      ...(options.spinWait === undefined
+        ? {}
+        : { extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } } }),
+    };
+    let backend: Backend;
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: options.threads ?? cpus().length,
-        interOpNumThreads: options.interOpThreads ?? 1,
-        graphOptimizationLevel: options.optimization ?? 'all',
-        executionProviders: options.executionProviders ?? ['cpu'],
-        ...(options.spinWait === undefined
-          ? {}
-          : { extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } } }),
-      });
+      backend = options.worker
+        ? await SessionThread.start({ bytes, options: ortOptions })
+        : mainThreadBackend(await ort.InferenceSession.create(bytes, ortOptions));
     } catch (e) {
       throw new GraftError(
         'RUNTIME_ERROR',
@@ -65,7 +109,7 @@ export class Session {
     }
     const initializers = model.graph.initializers;
     const inputs = model.graph.inputs.filter((v) => !initializers.has(v.name));
-    return new Session(session, inputs, model.graph.outputs, options.validate ?? true);
+    return new Session(backend, inputs, model.graph.outputs, options.validate ?? true);
   }
 
   get inputNames(): string[] {
@@ -78,21 +122,30 @@ export class Session {
 
   async run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
     if (this.validate) this.check(feeds);
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
-    let result: ort.InferenceSession.ReturnType;
     try {
-      result = outputNames ? await this.ort.run(ortFeeds, [...outputNames]) : await this.ort.run(ortFeeds);
+      return await this.backend.run(feeds, outputNames);
     } catch (e) {
       throw new GraftError('RUNTIME_ERROR', `ONNX Runtime failed: ${firstLine(e)}`, {}, { cause: e });
     }
-    const out: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
-    return out;
+  }
+
+  /**
+   * Runs several callers' feeds as one batch: their row-wise concatenation (same inputs, same per-row shapes).
+   * The caller gives up the parts' buffers: a worker session moves them to its thread rather than copying and
+   * stacks them into a buffer it reuses.
+   */
+  async runRows(parts: readonly Feeds[], outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+    if (parts.length === 0) throw new GraftError('BAD_INPUT', 'no feeds to run');
+    if (this.validate) parts.forEach((p) => this.check(p));
+    try {
+      return await this.backend.runRows(parts, outputNames);
+    } catch (e) {
+      throw new GraftError('RUNTIME_ERROR', `ONNX Runtime failed: ${firstLine(e)}`, {}, { cause: e });
+    }
   }
 
   async release(): Promise<void> {
-    await this.ort.release();
+    await this.backend.release();
   }
 
   private check(feeds: Feeds): void {

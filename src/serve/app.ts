@@ -6,6 +6,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraftError } from '../errors.js';
+import { nativeImageAddon } from '../preprocess/native.js';
 import { Batcher } from './batcher.js';
 import { errorAnswer, notFound, type Answer } from './http-errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -57,6 +58,9 @@ function instrument(app: FastifyInstance, metrics: ServerMetrics): void {
 
 export async function createServer(modelDir: string, serveOptions: ServeOptions = {}): Promise<GraftServer> {
   const options = resolveServeOptions(serveOptions);
+  // Every request allocates its decoded tensor (~600 KB at 224x224): kept in the heap rather than mmapped
+  // fresh, that saves about a millisecond of page faults per image.
+  nativeImageAddon()?.keepLargeAllocations(32 << 20);
   const model = await loadServedModel(modelDir, {
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.modelId ? { modelId: options.modelId } : {}),

@@ -5,9 +5,8 @@
  * Only feeds with the same per-row shapes are concatenated (text models may pad differently per request).
  */
 import { GraftError } from '../errors.js';
-import { concatBatches, runBatched } from '../runtime/batching.js';
-import type { Feeds, Session } from '../runtime/session.js';
-import type { Tensor } from '../tensor.js';
+import { runBatched } from '../runtime/batching.js';
+import { concatFeeds, type Feeds, type Session } from '../runtime/session.js';
 
 export interface BatcherOptions {
   maxBatch: number;
@@ -147,18 +146,20 @@ export class Batcher {
   }
 
   private async run(batch: readonly Item[]): Promise<Float32Array> {
-    const feeds: Feeds = {};
-    for (const name of Object.keys(batch[0]!.feeds)) {
-      const parts: Tensor[] = batch.map((it) => it.feeds[name]!);
-      feeds[name] = parts.length === 1 ? parts[0]! : concatBatches(parts);
-    }
     const rows = batch.reduce((n, it) => n + it.rows, 0);
     const { outputName, maxBatch } = this.options;
     const start = performance.now();
+    // Submitted feeds belong to the batcher now: runRows may move their buffers to a worker thread.
     const result =
       rows > maxBatch
-        ? await runBatched(this.session, feeds, { batchSize: maxBatch, outputNames: [outputName] })
-        : await this.session.run(feeds, [outputName]);
+        ? await runBatched(this.session, concatFeeds(batch.map((it) => it.feeds)), {
+            batchSize: maxBatch,
+            outputNames: [outputName],
+          })
+        : await this.session.runRows(
+            batch.map((it) => it.feeds),
+            [outputName],
+          );
     const seconds = (performance.now() - start) / 1000;
     const out = result[outputName];
     if (!out || !(out.data instanceof Float32Array) || out.shape[0] !== rows) {

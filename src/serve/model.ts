@@ -30,10 +30,13 @@ export async function loadServedModel(
   dir: string,
   options: { threads?: number; modelId?: string } = {},
 ): Promise<ServedModel> {
-  const { manifest, bytes, session } = await openModelDir(
-    dir,
-    options.threads ? { threads: options.threads } : {},
-  );
+  // ONNX Runtime runs on a worker thread, so requests keep being parsed and decoded while a batch runs (the
+  // next batch fills meanwhile); its idle threads block rather than spin, leaving the cores to that work.
+  const { manifest, bytes, session } = await openModelDir(dir, {
+    worker: true,
+    spinWait: process.env['GRAFT_SERVE_SPIN'] === '1',
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
   return {
     dir,
     id: options.modelId ?? basename(resolve(dir)),
