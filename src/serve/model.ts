@@ -34,7 +34,7 @@ export async function loadServedModel(
   // next batch fills meanwhile); its idle threads block rather than spin, leaving the cores to that work.
   const { manifest, bytes, session } = await openModelDir(dir, {
     worker: true,
-    spinWait: process.env['GRAFT_SERVE_SPIN'] === '1',
+    spinWait: false,
     ...(options.threads ? { threads: options.threads } : {}),
   });
   return {

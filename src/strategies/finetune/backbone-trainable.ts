@@ -6,7 +6,7 @@
  * checkpoints with everything else). Changing what is trainable (`setUnfreeze`) rebuilds both sessions.
  */
 import type { CrossEntropyOptions } from '../../autodiff/index.js';
-import { check } from '../../errors.js';
+import { GraftError } from '../../errors.js';
 import { buildDenseHead, initDenseParams, withParams, type DenseHeadSpec } from '../../heads/dense.js';
 import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { extract } from '../../onnx/surgery.js';
@@ -180,7 +180,7 @@ export class BackboneTrainable implements TrainableModel {
 
   private feeds(batchInputs: Record<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
     const input = batchInputs[this.inputName] ?? Object.values(batchInputs)[0];
-    check(input, 'BAD_INPUT', `the batch has no input '${this.inputName}'`);
+    if (!input) throw new GraftError('BAD_INPUT', `the batch has no input '${this.inputName}'`);
     const feeds: Record<string, Tensor> = { [this.inputName]: input };
     for (const name of names) {
       feeds[name] = { dtype: 'float32', shape: this.shapes.get(name)!, data: this.params.get(name)! };

@@ -88,14 +88,12 @@ export abstract class Optimizer {
     for (const [name, g] of grads) {
       const p = params.get(name);
       if (!p) throw new GraftError('BAD_INPUT', `gradient for unknown parameter '${name}'`, { name });
-      check(
-        p.length === g.length,
-        'SHAPE_MISMATCH',
-        `gradient size ${g.length} ≠ parameter size ${p.length}`,
-        {
+      if (p.length !== g.length) {
+        // (not check(): its message would be built on every step of every parameter)
+        throw new GraftError('SHAPE_MISMATCH', `gradient size ${g.length} ≠ parameter size ${p.length}`, {
           name,
-        },
-      );
+        });
+      }
       const t = (this.paramSteps.get(name) ?? 0) + 1;
       this.paramSteps.set(name, t);
       this.update(name, p, g, t, this.hyper(name));

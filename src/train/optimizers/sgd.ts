@@ -37,14 +37,58 @@ export class SGD extends Optimizer {
       return;
     }
     let buf = this.slots.get(name)?.get('momentum_buffer');
-    const first = !buf;
-    if (!buf) this.setSlot(name, 'momentum_buffer', (buf = new Float32Array(p.length)));
-    const keep = 1 - this.dampening;
-    for (let i = 0; i < p.length; i++) {
-      const d = wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!;
-      const b = (buf[i] = first ? d : Math.fround(mu * buf[i]!) + keep * d);
-      const step = this.nesterov ? Math.fround(d + mu * b) : b;
-      p[i] = p[i]! - lr * step;
+    if (!buf) {
+      // First step: the buffer starts as the (decayed) gradient itself.
+      this.setSlot(name, 'momentum_buffer', (buf = new Float32Array(p.length)));
+      momentumFirst(p, g, buf, lr, wd, mu, this.nesterov);
+    } else if (wd === 0 && this.dampening === 0 && !this.nesterov) {
+      momentumPlain(p, g, buf, lr, mu);
+    } else {
+      momentumGeneral(p, g, buf, lr, wd, mu, 1 - this.dampening, this.nesterov);
     }
+  }
+}
+
+// The update loops, one per case so that none branches per element (the plain case is the common one).
+
+function momentumFirst(
+  p: Float32Array,
+  g: Float32Array,
+  buf: Float32Array,
+  lr: number,
+  wd: number,
+  mu: number,
+  nesterov: boolean,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const d = wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!;
+    buf[i] = d;
+    p[i] = p[i]! - lr * (nesterov ? Math.fround(d + mu * d) : d);
+  }
+}
+
+function momentumPlain(p: Float32Array, g: Float32Array, buf: Float32Array, lr: number, mu: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const b = Math.fround(mu * buf[i]!) + g[i]!;
+    buf[i] = b;
+    p[i] = p[i]! - lr * b;
+  }
+}
+
+function momentumGeneral(
+  p: Float32Array,
+  g: Float32Array,
+  buf: Float32Array,
+  lr: number,
+  wd: number,
+  mu: number,
+  keep: number,
+  nesterov: boolean,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const d = wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!;
+    const b = Math.fround(mu * buf[i]!) + keep * d;
+    buf[i] = b;
+    p[i] = p[i]! - lr * (nesterov ? Math.fround(d + mu * b) : b);
   }
 }
