@@ -34,12 +34,13 @@ abstract class AdamBase extends Optimizer {
     }
     const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
+    // AdamW decays the weight (decay < 1), Adam adds wd * p to the gradient (coupled > 0); with the other
+    // factor neutral (x * 1, g + 0 * p are exact) one loop without per-element branches serves both.
     const decay = this.decoupled && wd !== 0 ? Math.fround(1 - lr * wd) : 1;
+    const coupled = this.decoupled ? 0 : wd;
     for (let i = 0; i < p.length; i++) {
-      let pi = p[i]!;
-      let gi = g[i]!;
-      if (this.decoupled) pi = Math.fround(pi * decay);
-      else if (wd !== 0) gi = Math.fround(gi + wd * pi);
+      const pi = Math.fround(p[i]! * decay);
+      const gi = Math.fround(g[i]! + coupled * p[i]!);
       const mi = (m[i] = m[i]! + (gi - m[i]!) * (1 - beta1));
       const vi = (v[i] = Math.fround(v[i]! * beta2) + Math.fround(gi * gi) * (1 - beta2));
       const denom = Math.fround(Math.fround(Math.sqrt(vi)) / bc2Sqrt) + eps;
