@@ -5,7 +5,7 @@
  * batch-32 forward throughput of the same model.onnx run with onnxruntime-node on preprocessed tensors.
  *
  *   node --import tsx bench/serve-load.ts [model-dir] [--requests 1000] [--concurrency 32] [--max-wait-ms 5]
- *        [--threads n] [--in-process] [--fixture-size 8] [--fixture-convs 0] [--json out.json]
+ *        [--threads n] [--in-process] [--fixture-size 8] [--fixture-convs 0] [--formats png,jpeg] [--json out.json]
  *
  * Without a model directory it builds the test fixture (test/serve/fixture-model.ts); --fixture-size 224
  * --fixture-convs 2 makes a compute-bound stand-in. A real MobileNetV2 artifact comes from `graft train`.
@@ -35,12 +35,18 @@ const { values: args, positionals } = parseArgs({
     'in-process': { type: 'boolean', default: false },
     'fixture-size': { type: 'string', default: '8' },
     'fixture-convs': { type: 'string', default: '0' },
+    formats: { type: 'string', default: 'png,jpeg' },
     json: { type: 'string' },
   },
 });
 const REQUESTS = Number(args.requests);
 const CONCURRENCY = Number(args.concurrency);
 const THREADS = args.threads ? Number(args.threads) : cpus().length;
+/** Request images cycle through these encodings (photo-like 1.25x the model's size: ~220 KB PNG, ~10 KB JPEG). */
+const FORMATS = args.formats.split(',').map((f) => {
+  if (f !== 'png' && f !== 'jpeg') throw new Error(`--formats takes png and/or jpeg, not '${f}'`);
+  return f;
+});
 const root = await mkdtemp(join(tmpdir(), 'graft-serve-bench-'));
 
 /** A smooth, photo-like test image (gradients + a little noise), PNG or JPEG. */
@@ -201,7 +207,7 @@ try {
   const [h, w] = manifest.preprocess.size;
   const images = await Promise.all(
     Array.from({ length: 64 }, (_, i) =>
-      photo(i + 1, Math.round(w * 1.25), Math.round(h * 1.25), i % 2 ? 'jpeg' : 'png'),
+      photo(i + 1, Math.round(w * 1.25), Math.round(h * 1.25), FORMATS[i % FORMATS.length]!),
     ),
   );
   const raw = await rawThroughput(dir, images);
