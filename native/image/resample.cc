@@ -16,6 +16,7 @@ Taps make_taps(int src, int dst, int first, int count, Kernel kernel) {
       const int s = static_cast<int>(std::floor((first + o + 0.5) * scale));
       t.index[o] = std::clamp(s, 0, src - 1);
     }
+    t.first = t.index;
     return t;
   }
   if (src == dst) {
@@ -24,6 +25,7 @@ Taps make_taps(int src, int dst, int first, int count, Kernel kernel) {
     t.index.resize(count);
     t.weight.assign(count, 1.0f);
     for (int o = 0; o < count; o++) t.index[o] = std::clamp(first + o, 0, src - 1);
+    t.first = t.index;
     return t;
   }
   // The triangle covers the open interval (centre - support, centre + support): at most
@@ -32,10 +34,12 @@ Taps make_taps(int src, int dst, int first, int count, Kernel kernel) {
   t.width = static_cast<int>(std::ceil(2 * support));
   t.index.resize(static_cast<size_t>(count) * t.width);
   t.weight.resize(static_cast<size_t>(count) * t.width);
+  t.first.resize(count);
   std::vector<double> w(t.width);
   for (int o = 0; o < count; o++) {
     const double centre = (first + o + 0.5) * scale - 0.5;
     const int lo = static_cast<int>(std::floor(centre - support)) + 1;
+    t.first[o] = lo;
     double sum = 0;
     for (int k = 0; k < t.width; k++) {
       const double d = std::abs(lo + k - centre) / support;
@@ -57,19 +61,47 @@ inline uint8_t to_u8(float v) {
   return static_cast<uint8_t>(static_cast<int>(std::min(std::max(v, 0.f), 255.f) + 0.5f));
 }
 
-// Horizontal pass for one source row: `channels` interleaved in, `channels` interleaved out (float).
-template <int C>
-void horizontal(const uint8_t* row, const Taps& h, int count, float* out) {
-  const int W = h.width;
+// Vertical pass for one output row: out[i] = sum_k w[k] * rows[k][i] over `n` interleaved values.
+void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, float* out) {
+  std::fill(out, out + n, 0.f);
+  for (int k = 0; k < taps; k++) {
+    const uint8_t* in = rows[k];
+    const float wk = w[k];
+    for (size_t i = 0; i < n; i++) out[i] += wk * static_cast<float>(in[i]);
+  }
+}
+
+// Horizontal pass over one (padded) line: the taps of output x are the `W` consecutive source pixels
+// from start[x], so the inner loops are fixed-length and fully unrolled for the common widths.
+template <int C, int W>
+void horizontal(const float* line, const int32_t* start, const float* weight, int count, uint8_t* out) {
   for (int x = 0; x < count; x++) {
-    const int32_t* idx = &h.index[static_cast<size_t>(x) * W];
-    const float* wt = &h.weight[static_cast<size_t>(x) * W];
+    const float* p = line + static_cast<size_t>(start[x]) * C;
+    const float* w = weight + static_cast<size_t>(x) * W;
     float acc[C] = {};
-    for (int k = 0; k < W; k++) {
-      const uint8_t* p = row + static_cast<size_t>(idx[k]) * C;
-      for (int c = 0; c < C; c++) acc[c] += wt[k] * p[c];
-    }
-    for (int c = 0; c < C; c++) out[x * C + c] = acc[c];
+    for (int k = 0; k < W; k++)
+      for (int c = 0; c < C; c++) acc[c] += w[k] * p[k * C + c];
+    for (int c = 0; c < C; c++) out[x * C + c] = to_u8(acc[c]);
+  }
+}
+
+template <int C>
+void horizontal_any(const float* line, const int32_t* start, const float* weight, int taps, int count,
+                    uint8_t* out) {
+  switch (taps) {
+    case 1: return horizontal<C, 1>(line, start, weight, count, out);
+    case 2: return horizontal<C, 2>(line, start, weight, count, out);
+    case 3: return horizontal<C, 3>(line, start, weight, count, out);
+    case 4: return horizontal<C, 4>(line, start, weight, count, out);
+    default:
+      for (int x = 0; x < count; x++) {
+        const float* p = line + static_cast<size_t>(start[x]) * C;
+        const float* w = weight + static_cast<size_t>(x) * taps;
+        float acc[C] = {};
+        for (int k = 0; k < taps; k++)
+          for (int c = 0; c < C; c++) acc[c] += w[k] * p[k * C + c];
+        for (int c = 0; c < C; c++) out[x * C + c] = to_u8(acc[c]);
+      }
   }
 }
 
@@ -78,34 +110,35 @@ void resample(const uint8_t* src, int w, int h, const Target& t, std::vector<flo
   const int ow = t.out_w, oh = t.out_h;
   const Taps hx = make_taps(w, t.resize_w, t.crop_left, ow, t.kernel);
   const Taps vy = make_taps(h, t.resize_h, t.crop_top, oh, t.kernel);
-  // Only the source rows some output row reads are filtered horizontally.
-  int lo = h, hi = -1;
-  for (int32_t r : vy.index) lo = std::min(lo, r), hi = std::max(hi, r);
-  const int rows = hi - lo + 1;
-  const size_t row_len = static_cast<size_t>(ow) * C;
-  scratch.resize(static_cast<size_t>(rows) * row_len + row_len + row_len / 4 + 1);
-  float* tmp = scratch.data();
-  float* line = tmp + static_cast<size_t>(rows) * row_len;
-  uint8_t* levels = reinterpret_cast<uint8_t*>(line + row_len);
-  for (int r = 0; r < rows; r++)
-    horizontal<C>(src + static_cast<size_t>(lo + r) * w * C, hx, ow, tmp + r * row_len);
+  // Horizontal taps as (first pixel, weights) over a line padded by `pad` replicated edge pixels on each
+  // side: clamped indices become plain offsets, and every tap range is contiguous.
+  const int HW = hx.width;
+  const int pad = HW;
+  // lo >= -width and lo + width <= w + width (see make_taps), so with `pad` = width every range fits.
+  std::vector<int32_t> start(ow);
+  for (int x = 0; x < ow; x++) start[x] = hx.first[x] + pad;
+  const size_t line_len = static_cast<size_t>(w + 2 * pad) * C;
+  scratch.resize(line_len + static_cast<size_t>(ow) * C / 4 + 1);
+  float* line = scratch.data();
+  uint8_t* levels = reinterpret_cast<uint8_t*>(line + line_len);
 
   const float* t0 = t.tables;
   const float* t1 = t.tables + 256;
   const float* t2 = t.tables + 512;
   const size_t plane = static_cast<size_t>(ow) * oh;
-  const int W = vy.width;
+  const int VW = vy.width;
+  std::vector<const uint8_t*> rows(VW);
+  const size_t src_row = static_cast<size_t>(w) * C;
   for (int y = 0; y < oh; y++) {
-    const int32_t* idx = &vy.index[static_cast<size_t>(y) * W];
-    const float* wt = &vy.weight[static_cast<size_t>(y) * W];
-    std::fill(line, line + row_len, 0.f);
-    for (int k = 0; k < W; k++) {
-      const float* in = tmp + static_cast<size_t>(idx[k] - lo) * row_len;
-      const float wk = wt[k];
-      for (size_t i = 0; i < row_len; i++) line[i] += wk * in[i];
-    }
-    // Round to 8 bits in one vectorisable pass, then look the levels up.
-    for (size_t i = 0; i < row_len; i++) levels[i] = to_u8(line[i]);
+    for (int k = 0; k < VW; k++) rows[k] = src + static_cast<size_t>(vy.index[static_cast<size_t>(y) * VW + k]) * src_row;
+    float* body = line + static_cast<size_t>(pad) * C;
+    vertical(rows.data(), &vy.weight[static_cast<size_t>(y) * VW], VW, src_row, body);
+    for (int p = 0; p < pad; p++)
+      for (int c = 0; c < C; c++) {
+        line[p * C + c] = body[c];
+        body[(w + p) * C + c] = body[(w - 1) * C + c];
+      }
+    horizontal_any<C>(line, start.data(), hx.weight.data(), HW, ow, levels);
     if (t.layout == Layout::NHWC) {
       float* o = t.out + static_cast<size_t>(y) * ow * 3;
       for (int x = 0; x < ow; x++, o += 3) {

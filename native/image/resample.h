@@ -15,6 +15,7 @@ enum class Layout { NHWC = 0, NCHW = 1 };
 // antialiased bilinear), with half-pixel centres; Nearest takes the source pixel under the centre.
 struct Taps {
   int width = 0;                 // taps per output position
+  std::vector<int32_t> first;    // count unclamped first source positions (taps are first + 0..width-1)
   std::vector<int32_t> index;    // count * width source indices (clamped)
   std::vector<float> weight;     // count * width weights, summing to 1 per output
 };
