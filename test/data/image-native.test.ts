@@ -157,3 +157,32 @@ describe('readImageHeader', () => {
     assert.equal(readImageHeader(badChunk), undefined);
   });
 });
+
+describe('native decoding of damaged files', () => {
+  it('rejects or decodes 400 truncated and corrupted JPEG/PNG files without crashing or writing on failure', async () => {
+    const spec = levels({ file: '', size: [16, 16], resizeShorter: 16, crop: 'none' });
+    const tables = normalizationTables(spec);
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let decoded = 0;
+    for (const file of ['photo.jpg', 'alpha.png', 'palette.png', 'gray.png']) {
+      const good = await readFile(join(FIXTURES, file));
+      for (let i = 0; i < 100; i++) {
+        const bad = Buffer.from(good);
+        const damaged = i % 2 ? bad.subarray(0, next(bad.length)) : bad;
+        if (i % 2 === 0) for (let k = 0; k <= next(8); k++) damaged[next(damaged.length)] = next(256);
+        const out = new Float32Array(16 * 16 * 3).fill(-1);
+        if (await preprocessNative(damaged, spec, out, 0, {}, tables)) {
+          decoded++;
+          assert.ok(out.every((v) => v >= 0 && v <= 255));
+        } else {
+          assert.ok(out.every((v) => v === -1));
+        }
+      }
+    }
+    assert.ok(decoded < 400, 'damage was detected at least sometimes');
+  });
+});
