@@ -71,15 +71,18 @@ void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, fl
   }
 }
 
-// Horizontal pass over one (padded) line: the taps of output x are the `W` consecutive source pixels
-// from start[x], so the inner loops are fixed-length and fully unrolled for the common widths.
+// Horizontal pass over one (padded) line: the taps of output x are the consecutive source pixels from
+// start[x]. W > 0 fixes the tap count at compile time (fully unrolled loops for the common widths);
+// W = 0 takes it from `taps`.
 template <int C, int W>
-void horizontal(const float* line, const int32_t* start, const float* weight, int count, uint8_t* out) {
+void horizontal(const float* line, const int32_t* start, const float* weight, int taps, int count,
+                uint8_t* out) {
+  const int n = W > 0 ? W : taps;
   for (int x = 0; x < count; x++) {
     const float* p = line + static_cast<size_t>(start[x]) * C;
-    const float* w = weight + static_cast<size_t>(x) * W;
+    const float* w = weight + static_cast<size_t>(x) * n;
     float acc[C] = {};
-    for (int k = 0; k < W; k++)
+    for (int k = 0; k < n; k++)
       for (int c = 0; c < C; c++) acc[c] += w[k] * p[k * C + c];
     for (int c = 0; c < C; c++) out[x * C + c] = to_u8(acc[c]);
   }
@@ -89,19 +92,11 @@ template <int C>
 void horizontal_any(const float* line, const int32_t* start, const float* weight, int taps, int count,
                     uint8_t* out) {
   switch (taps) {
-    case 1: return horizontal<C, 1>(line, start, weight, count, out);
-    case 2: return horizontal<C, 2>(line, start, weight, count, out);
-    case 3: return horizontal<C, 3>(line, start, weight, count, out);
-    case 4: return horizontal<C, 4>(line, start, weight, count, out);
-    default:
-      for (int x = 0; x < count; x++) {
-        const float* p = line + static_cast<size_t>(start[x]) * C;
-        const float* w = weight + static_cast<size_t>(x) * taps;
-        float acc[C] = {};
-        for (int k = 0; k < taps; k++)
-          for (int c = 0; c < C; c++) acc[c] += w[k] * p[k * C + c];
-        for (int c = 0; c < C; c++) out[x * C + c] = to_u8(acc[c]);
-      }
+    case 1: return horizontal<C, 1>(line, start, weight, taps, count, out);
+    case 2: return horizontal<C, 2>(line, start, weight, taps, count, out);
+    case 3: return horizontal<C, 3>(line, start, weight, taps, count, out);
+    case 4: return horizontal<C, 4>(line, start, weight, taps, count, out);
+    default: return horizontal<C, 0>(line, start, weight, taps, count, out);
   }
 }
 

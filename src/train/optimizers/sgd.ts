@@ -38,9 +38,9 @@ export class SGD extends Optimizer {
     }
     let buf = this.slots.get(name)?.get('momentum_buffer');
     if (!buf) {
-      // First step: the buffer starts as the (decayed) gradient itself.
+      // First step: the buffer starts as the (decayed) gradient itself — mu * 0 + 1 * d, undampened.
       this.setSlot(name, 'momentum_buffer', (buf = new Float32Array(p.length)));
-      momentumFirst(p, g, buf, lr, wd, mu, this.nesterov);
+      momentumGeneral(p, g, buf, lr, wd, mu, 1, this.nesterov);
     } else if (wd === 0 && this.dampening === 0 && !this.nesterov) {
       momentumPlain(p, g, buf, lr, mu);
     } else {
@@ -50,22 +50,6 @@ export class SGD extends Optimizer {
 }
 
 // The update loops, one per case so that none branches per element (the plain case is the common one).
-
-function momentumFirst(
-  p: Float32Array,
-  g: Float32Array,
-  buf: Float32Array,
-  lr: number,
-  wd: number,
-  mu: number,
-  nesterov: boolean,
-): void {
-  for (let i = 0; i < p.length; i++) {
-    const d = wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!;
-    buf[i] = d;
-    p[i] = p[i]! - lr * (nesterov ? Math.fround(d + mu * d) : d);
-  }
-}
 
 function momentumPlain(p: Float32Array, g: Float32Array, buf: Float32Array, lr: number, mu: number): void {
   for (let i = 0; i < p.length; i++) {
