@@ -11,6 +11,7 @@ import { GraftError, isGraftError } from '../errors.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import type { Model } from '../onnx/ir.js';
 import { batchShape, imageLength, preprocessInto } from '../preprocess/image.js';
+import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
@@ -126,7 +127,13 @@ export class FeatureExtractor {
     let cache: FeatureCache | undefined;
     if (options.cacheDir !== false) {
       const key = sha256(
-        [modelSha256(backbone), JSON.stringify(preprocess), inputName, ...tensors].join('\n'),
+        [
+          modelSha256(backbone),
+          JSON.stringify(preprocess),
+          imagePipelineId(preprocess),
+          inputName,
+          ...tensors,
+        ].join('\n'),
       );
       cache = new FeatureCache(join(options.cacheDir ?? defaultCacheDir(), 'features'), key);
     }

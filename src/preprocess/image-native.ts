@@ -12,6 +12,16 @@ import { readImageHeader } from './image-header.js';
 import { isRawImage, type ImageDecodeOptions, type ImageInput } from './image-types.js';
 import { nativeImageAddon } from './native.js';
 
+/**
+ * Names the implementation that preprocesses images for `spec` in this process, for cache keys: the native
+ * path and sharp resample slightly differently (within a level or two), so features cached by one must not be
+ * served to the other. Bump the version whenever the native output changes.
+ */
+export function imagePipelineId(spec: ImagePreprocess): string {
+  const native = nativeImageAddon() && spec.channels === 3 && spec.interpolation !== 'bicubic';
+  return native ? 'graft-native-image/1' : 'sharp';
+}
+
 const packedTables = new WeakMap<Float32Array[], Float32Array>();
 
 function packTables(tables: Float32Array[]): Float32Array {

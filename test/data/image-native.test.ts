@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import type { ImagePreprocess } from '../../src/models/spec.js';
 import { preprocessImage } from '../../src/preprocess/image.js';
 import { readImageHeader } from '../../src/preprocess/image-header.js';
-import { preprocessNative } from '../../src/preprocess/image-native.js';
+import { imagePipelineId, preprocessNative } from '../../src/preprocess/image-native.js';
 import { normalizationTables } from '../../src/preprocess/image-normalize.js';
 import { nativeImageUnavailable } from '../../src/preprocess/native.js';
 
@@ -68,6 +68,13 @@ describe('native image preprocessing', () => {
       assert.ok(worst <= limit, `${c.file}: max |Δ| ${worst} levels`);
       assert.ok(sum / out.length < 0.25, `${c.file}: mean |Δ| ${sum / out.length}`);
     }
+  });
+
+  it('names its pipeline for cache keys apart from sharp', () => {
+    const rgb = levels({ file: '', size: [8, 8], resizeShorter: 8, crop: 'none' });
+    assert.equal(imagePipelineId(rgb), 'graft-native-image/1');
+    assert.equal(imagePipelineId({ ...rgb, interpolation: 'bicubic' }), 'sharp');
+    assert.equal(imagePipelineId({ ...rgb, channels: 1 }), 'sharp');
   });
 
   it('writes NCHW planes and normalises with the spec', async () => {
