@@ -57,6 +57,8 @@ export class SessionThread {
   private next = 0;
   private readonly pending = new Map<number, Pending>();
   private released: Promise<void> | undefined;
+  /** Set when the worker has gone (crashed or released): later runs fail at once instead of waiting. */
+  private gone: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: WorkerReply) => {
@@ -66,8 +68,8 @@ export class SessionThread {
       if (reply.kind === 'result') p?.resolve(reply.out);
       else p?.reject(new Error(reply.message));
     });
-    worker.on('error', (e) => this.failAll(e));
-    worker.on('exit', () => this.failAll(new Error('ONNX Runtime worker thread exited')));
+    worker.on('error', (e) => this.failAll((this.gone = e)));
+    worker.on('exit', () => this.failAll((this.gone ??= new Error('ONNX Runtime worker thread exited'))));
   }
 
   /** Starts a worker and creates the session there; rejects with ONNX Runtime's message if it cannot. */
@@ -103,6 +105,7 @@ export class SessionThread {
     move: boolean,
   ): Promise<Record<string, Tensor>> {
     if (this.released) return Promise.reject(new Error('session released'));
+    if (this.gone) return Promise.reject(this.gone);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

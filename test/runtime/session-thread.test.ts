@@ -74,4 +74,15 @@ describe('Session with worker: true', () => {
     }
     await assert.rejects(worker.run({ x: rows(1, 1) }, ['y']), /released/);
   });
+
+  it('fails runs at once, not by hanging, once its worker thread has died', async () => {
+    const worker = await Session.create(model(), { threads: 1, worker: true });
+    // The worker is the session's only thread besides this one: end it from outside, as a crash would.
+    const thread = (worker as unknown as { backend: { worker: { terminate(): Promise<number> } } }).backend;
+    await thread.worker.terminate();
+    await assert.rejects(
+      worker.run({ x: rows(1, 2) }, ['y']),
+      (e: unknown) => isGraftError(e) && /exited/.test(e.message),
+    );
+  });
 });
