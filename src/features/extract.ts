@@ -182,7 +182,13 @@ export class FeatureExtractor {
         fromCache++;
         continue;
       }
-      todo.push({ row, key, bytes: isRawImage(ex.source) ? ex.source : bytes });
+      // A file is read again when its batch is decoded (from the page cache, normally) rather than held
+      // here: a large data set's misses would otherwise all sit in memory at once.
+      todo.push({
+        row,
+        key,
+        bytes: typeof ex.source === 'string' || isRawImage(ex.source) ? ex.source : bytes,
+      });
     }
 
     const advance = extractionProgress(n, fromCache, options.onProgress);
