@@ -67,8 +67,9 @@ function context(w: number, h: number): CanvasRenderingContext2D {
 }
 
 /**
- * Resize + centre crop as graft plans it. Canvas resampling is not graft's (its native resampler or sharp), so resized images differ slightly
- * from graft's; images already at the planned size are passed through untouched (bit-exact).
+ * Resize + centre crop as graft plans it. Canvas resampling is not graft's (its native resampler, or sharp), so
+ * resized images differ slightly from graft's; images already at the planned size pass through untouched
+ * (bit-exact).
  */
 function toModelPixels(
   source: CanvasImageSource,
