@@ -102,6 +102,9 @@ async function exampleBytes(source: ImageSource): Promise<Uint8Array> {
 }
 
 export class FeatureExtractor {
+  private buffers: [Float32Array, Float32Array] | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly session: Session,
     readonly prefix: PooledPrefix,
@@ -149,10 +152,20 @@ export class FeatureExtractor {
     );
   }
 
-  /** Example key: the content hash of its bytes (so renamed or moved files still hit the cache). */
-  async extract(
+  /**
+   * Extracts pooled features for `examples`; cached rows are looked up by the content hash of their bytes (so
+   * renamed or moved files still hit the cache). Calls on one extractor run one after another (they share its
+   * batch buffers).
+   */
+  extract(examples: readonly Example<ImageSource>[], options: ExtractOptions = {}): Promise<FeatureSet> {
+    const run = this.queue.then(() => this.extractNow(examples, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async extractNow(
     examples: readonly Example<ImageSource>[],
-    options: ExtractOptions = {},
+    options: ExtractOptions,
   ): Promise<FeatureSet> {
     const policy = options.onBadInput ?? 'skip';
     const n = examples.length;
@@ -195,10 +208,7 @@ export class FeatureExtractor {
 
     const per = imageLength(this.preprocess);
     const tables = normalizationTables(this.preprocess);
-    // Two batch buffers, reused: batch k+1 is written into one while ONNX Runtime reads batch k from the
-    // other (fresh 20 MB buffers per batch cost page faults on every batch).
-    const full = Math.min(this.batchSize, todo.length);
-    const buffers = [new Float32Array(per * full), new Float32Array(per * full)];
+    const buffers = this.batchBuffers(per);
     // A batch is prepared in two steps: its files are read (quick), then all its images are queued for
     // decoding at once. The main loop waits for the first step only before it runs ONNX Runtime on the
     // current batch: the run blocks the event loop, so decodes must already be queued on the thread pool
@@ -209,7 +219,7 @@ export class FeatureExtractor {
       const loaded = Promise.resolve(items.map((it) => readIfPath(it.bytes)));
       const done = loaded.then(async (sources) => {
         const buffer = buffers[(from / this.batchSize) % 2]!;
-        const input = items.length === full ? buffer : new Float32Array(per * items.length);
+        const input = buffer.subarray(0, per * items.length);
         const ok = new Array<boolean>(items.length).fill(false);
         let next = 0;
         const worker = async (): Promise<void> => {
@@ -272,7 +282,20 @@ export class FeatureExtractor {
     return this.assemble(examples, perTensor, skipped, fromCache);
   }
 
+  /**
+   * Two batch buffers, kept for the extractor's life: batch k+1 is written into one while ONNX Runtime reads
+   * batch k from the other. Fresh 20 MB buffers cost page faults on every batch, and per call they cost tens of
+   * milliseconds on the first one.
+   */
+  private batchBuffers(per: number): [Float32Array, Float32Array] {
+    const length = per * this.batchSize;
+    if (this.buffers?.[0].length !== length)
+      this.buffers = [new Float32Array(length), new Float32Array(length)];
+    return this.buffers;
+  }
+
   async release(): Promise<void> {
+    this.buffers = undefined;
     this.cache?.close();
     await this.session.release();
   }
