@@ -212,7 +212,7 @@ export class FeatureExtractor {
     // A batch is prepared in two steps: its files are read (quick), then all its images are queued for
     // decoding at once. The main loop waits for the first step only before it runs ONNX Runtime on the
     // current batch: the run blocks the event loop, so decodes must already be queued on the thread pool
-    // (the native path and sharp need no JavaScript step once queued).
+    // (the native path needs no JavaScript step once queued; sharp, for the files it takes, may).
     const prepare = (from: number): Preparing => {
       if (from >= todo.length) return { queued: Promise.resolve(), done: Promise.resolve(undefined) };
       const items = todo.slice(from, from + this.batchSize);
