@@ -6,12 +6,17 @@
  *
  *   node --import tsx bench/serve-load.ts [model-dir] [--requests 1000] [--concurrency 32] [--max-wait-ms 5]
  *        [--threads n] [--in-process] [--fixture-size 8] [--fixture-convs 0] [--formats png,jpeg] [--json out.json]
+ *        [--client node|wrk] [--seconds 6]
+ *
+ * The load generator shares the cores with the server. `--client node` (default) is node:http with keep-alive
+ * (~0.6 ms of CPU per request); `--client wrk` drives the same requests with wrk (Debian package `wrk`, a C
+ * client at a small fraction of that), for `--seconds` instead of a request count.
  *
  * Without a model directory it builds the test fixture (test/serve/fixture-model.ts); --fixture-size 224
  * --fixture-convs 2 makes a compute-bound stand-in. A real MobileNetV2 artifact comes from `graft train`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +41,8 @@ const { values: args, positionals } = parseArgs({
     'fixture-size': { type: 'string', default: '8' },
     'fixture-convs': { type: 'string', default: '0' },
     formats: { type: 'string', default: 'png,jpeg' },
+    client: { type: 'string', default: 'node' },
+    seconds: { type: 'string', default: '6' },
     json: { type: 'string' },
   },
 });
@@ -190,6 +197,64 @@ async function load(url: string, images: readonly Uint8Array[], total: number) {
   return { seconds, errors, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
+/** wrk's Lua side: POST the image files round robin; print the summary as one JSON line at the end. */
+const WRK_SCRIPT = `
+local bodies, types = {}, {}
+for p in string.gmatch(os.getenv("GRAFT_IMAGES"), "%S+") do
+  local f = io.open(p, "rb"); bodies[#bodies + 1] = f:read("*a"); f:close()
+  types[#types + 1] = p:match("%.png$") and "image/png" or "image/jpeg"
+end
+local n = 0
+request = function()
+  n = n % #bodies + 1
+  return wrk.format("POST", "/predict", { ["Content-Type"] = types[n] }, bodies[n])
+end
+done = function(summary, latency)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"us":%d,"errors":%d,"p50":%d,"p99":%d}\\n', summary.requests,
+    summary.duration, e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50),
+    latency:percentile(99)))
+end
+`;
+
+async function loadWithWrk(url: string, images: readonly Uint8Array[], seconds: number) {
+  const dir = join(root, 'wrk');
+  await mkdir(dir, { recursive: true });
+  const paths = await Promise.all(
+    images.map(async (b, i) => {
+      const path = join(dir, `${i}.${b[0] === 0x89 ? 'png' : 'jpg'}`);
+      await writeFile(path, b);
+      return path;
+    }),
+  );
+  const script = join(dir, 'post.lua');
+  await writeFile(script, WRK_SCRIPT);
+  const args = ['-t1', `-c${CONCURRENCY}`, `-d${seconds}s`, '-s', script, url];
+  const proc = spawn('wrk', args, { env: { ...process.env, GRAFT_IMAGES: paths.join(' ') } });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', resolve);
+  });
+  const line = /^WRK (.*)$/m.exec(out);
+  if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}):\n${out}`);
+  const r = JSON.parse(line[1]!) as {
+    requests: number;
+    us: number;
+    errors: number;
+    p50: number;
+    p99: number;
+  };
+  return {
+    requests: r.requests,
+    seconds: r.us / 1e6,
+    errors: r.errors,
+    p50: r.p50 / 1000,
+    p99: r.p99 / 1000,
+  };
+}
+
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
@@ -215,18 +280,22 @@ try {
   const target = await startTarget(dir);
   await load(target.url, images, Math.min(REQUESTS, 2 * CONCURRENCY)); // warm-up, not counted
   const before = await (await fetch(`${target.url}/metrics`)).text();
-  const r = await load(target.url, images, REQUESTS);
+  const r =
+    args.client === 'wrk'
+      ? await loadWithWrk(target.url, images, Number(args.seconds))
+      : { requests: REQUESTS, ...(await load(target.url, images, REQUESTS)) };
   const after = await (await fetch(`${target.url}/metrics`)).text();
   const runs = metric(after, 'graft_batch_size_count') - metric(before, 'graft_batch_size_count');
   const rows = metric(after, 'graft_batch_size_sum') - metric(before, 'graft_batch_size_sum');
   const exit = await target.stop();
-  const rps = REQUESTS / r.seconds;
+  const rps = r.requests / r.seconds;
   const report = {
     model: dir,
     input: `${h}x${w}`,
     bytesPerImage: Math.round(images.reduce((n, b) => n + b.length, 0) / images.length),
     mode: args['in-process'] ? 'in-process' : 'child process',
-    requests: REQUESTS,
+    client: args.client === 'wrk' ? 'wrk' : 'node:http',
+    requests: r.requests,
     concurrency: CONCURRENCY,
     threads: THREADS,
     requestsPerSecond: Number(rps.toFixed(1)),
