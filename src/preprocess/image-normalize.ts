@@ -6,6 +6,8 @@ import type { ImagePreprocess } from '../models/spec.js';
  * lookup and gives exactly the formula's float32 value.
  */
 export function normalizationTables(spec: ImagePreprocess): Float32Array[] {
+  const known = tablesBySpec.get(spec);
+  if (known) return known;
   const tables: Float32Array[] = [];
   for (let c = 0; c < spec.channels; c++) {
     const mean = spec.mean.length === 1 ? spec.mean[0]! : spec.mean[c]!;
@@ -14,8 +16,12 @@ export function normalizationTables(spec: ImagePreprocess): Float32Array[] {
     for (let p = 0; p < 256; p++) t[p] = (p * spec.scale - mean) / std;
     tables.push(t);
   }
+  tablesBySpec.set(spec, tables);
   return tables;
 }
+
+/** Specs are plain objects that a model keeps for its lifetime: their tables are built once per object. */
+const tablesBySpec = new WeakMap<ImagePreprocess, Float32Array[]>();
 
 /**
  * Writes one image into `out` starting at `offset`, in the spec's layout (HWC for NHWC, CHW for NCHW).

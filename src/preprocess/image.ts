@@ -83,7 +83,13 @@ export async function preprocessBatch(
 ): Promise<Tensor<'float32'>> {
   validateImageSpec(spec);
   const per = imageLength(spec);
-  const data = new Float32Array(per * inputs.length);
+  // Every element is written below (or the batch rejects), so the buffer needs no zeroing: at 224x224 that
+  // is a 600 KB memset per image saved on a server's main thread.
+  const data = new Float32Array(
+    Buffer.allocUnsafeSlow(per * inputs.length * 4).buffer,
+    0,
+    per * inputs.length,
+  );
   const tables = normalizationTables(spec);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   let next = 0;
