@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { NSFWJS_MODELS } from '../src/models/nsfwjs.js';
 import type { ImagePreprocess } from '../src/models/spec.js';
 import { decodeForSpec } from '../src/preprocess/image-decode.js';
 import { preprocessNative } from '../src/preprocess/image-native.js';
@@ -29,18 +30,8 @@ if (why) throw new Error(`the native addon is not available: ${why}`);
 const [w, h] = values['image-size'].split('x').map(Number) as [number, number];
 const files = await makeImageFiles(Number(values.files), w, h);
 const bytes = files.examples.map((e) => readFileSync(e.source));
-const spec: ImagePreprocess = {
-  kind: 'image',
-  size: [224, 224],
-  resizeShorter: 224,
-  crop: 'none',
-  interpolation: 'bilinear',
-  layout: 'NHWC',
-  channels: 3,
-  scale: 1 / 255,
-  mean: [0],
-  std: [1],
-};
+// MobileNetV2's spec as graft's registry has it: 224x224, bilinear, no crop, pixel / 255.
+const spec = NSFWJS_MODELS.find((m) => m.id === 'npm:nsfwjs/mobilenet_v2')!.preprocess as ImagePreprocess;
 const tables = normalizationTables(spec);
 const per = 224 * 224 * 3;
 const concurrency = Number(values.concurrency);
