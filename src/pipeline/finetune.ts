@@ -158,6 +158,19 @@ export async function fineTuneClassifier(
     },
     cache,
   );
+  if (o.bnMode === 'train') {
+    // Momentum-averaged BN statistics lag the weights (badly so from scratch): reset them to the training split's
+    // batch statistics under the final weights before evaluating and exporting.
+    emit({
+      type: 'stage',
+      stage: 'train',
+      message: 'recalibrating BatchNormalization statistics (precise BN)',
+    });
+    const acts = await activationsFor(model, cache, train.examples, pre, session);
+    const labels = Int32Array.from(train.examples, (e) => e.label);
+    const source = arrayDataSource({ [model.inputName]: acts }, labels);
+    await model.recalibrateBatchNorm(source.batches(o.batchSize, 0, false));
+  }
   const trainSeconds = (performance.now() - tt) / 1000;
   const history = results[results.length - 1]?.history;
   for (const e of history?.epochs ?? []) {

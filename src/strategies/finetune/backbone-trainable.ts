@@ -215,6 +215,56 @@ export class BackboneTrainable implements TrainableModel {
     return { loss: (out[g.loss]!.data as Float32Array)[0]!, gradients };
   }
 
+  /**
+   * "Precise BN": sets every BatchNormalization's running statistics to its batch statistics under the current
+   * weights, averaged over `batches` (weighted by rows) — for models trained with BN in 'train' mode, whose
+   * momentum-averaged statistics lag the weights early in training (from scratch, a few dozen steps leave them
+   * so far off that inference collapses to one class). Batch statistics come from the training graph's updated
+   * running outputs with the running inputs fed as zeros: (1 - momentum) · batch statistic. Returns the number
+   * of layers set (0 unless bnMode is 'train').
+   */
+  async recalibrateBatchNorm(batches: AsyncIterable<Batch> | Iterable<Batch>): Promise<number> {
+    const stats = this.built.graphs.bnStats.filter((s) => s.meanOut && s.varianceOut);
+    if (stats.length === 0) return 0;
+    const keep = 1 - this.options.bnMomentum;
+    const sums = new Map(
+      stats
+        .flatMap((s) => [s.mean, s.variance])
+        .map((n) => [n, new Float64Array(this.params.get(n)!.length)]),
+    );
+    const outputs = stats.flatMap((s) => [s.meanOut!, s.varianceOut!]);
+    let rows = 0;
+    for await (const batch of batches) {
+      const feeds = this.feeds(batch.inputs, [...this.params.keys()]);
+      for (const name of sums.keys())
+        feeds[name] = { ...feeds[name]!, data: new Float32Array(sums.get(name)!.length) };
+      feeds['labels'] = {
+        dtype: 'int64',
+        shape: [batch.labels.length],
+        data: BigInt64Array.from(batch.labels, (l) => BigInt(l)),
+      };
+      const out = await this.built.train.run(feeds, outputs);
+      const n = batch.labels.length;
+      for (const s of stats) {
+        for (const [buffer, output] of [
+          [s.mean, s.meanOut!],
+          [s.variance, s.varianceOut!],
+        ] as const) {
+          const sum = sums.get(buffer)!;
+          const got = out[output]!.data as Float32Array;
+          for (let c = 0; c < sum.length; c++) sum[c]! += (n * got[c]!) / keep;
+        }
+      }
+      rows += n;
+    }
+    if (rows === 0) return 0;
+    for (const [name, sum] of sums) {
+      const target = this.params.get(name)!;
+      for (let c = 0; c < target.length; c++) target[c] = sum[c]! / rows;
+    }
+    return stats.length;
+  }
+
   async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     const names = this.built.graphs.inferenceWithInputs.graph.inputs
       .map((v) => v.name)
