@@ -21,18 +21,21 @@ function bnOnInput() {
   return createModel(b.graph, 17);
 }
 
-test('recalibrateBatchNorm sets running mean/var to the row-weighted average of batch statistics', async () => {
-  const model = await BackboneTrainable.create({
+const trainable = (bnMode: 'train' | 'frozen') =>
+  BackboneTrainable.create({
     backbone: bnOnInput(),
     inputName: 'x',
     inputShape: [2, 3, 3],
     featureTensor: 'feat',
     numClasses: 2,
     unfreeze: 'all',
-    bnMode: 'train',
+    bnMode,
     seed: 0,
     session: { threads: 1 },
   });
+
+test('recalibrateBatchNorm sets running mean/var to the row-weighted average of batch statistics', async () => {
+  const model = await trainable('train');
   let s = 5;
   const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 4 - 1;
   const batches = [4, 2].map((n, k) => ({
@@ -63,17 +66,7 @@ test('recalibrateBatchNorm sets running mean/var to the row-weighted average of 
     assert.ok(Math.abs(mean[c]! - want.mean[c]!) < 1e-5, `mean[${c}] ${mean[c]} vs ${want.mean[c]}`);
     assert.ok(Math.abs(variance[c]! - want.var[c]!) < 1e-4, `var[${c}] ${variance[c]} vs ${want.var[c]}`);
   }
-  const frozen = await BackboneTrainable.create({
-    backbone: bnOnInput(),
-    inputName: 'x',
-    inputShape: [2, 3, 3],
-    featureTensor: 'feat',
-    numClasses: 2,
-    unfreeze: 'all',
-    bnMode: 'frozen',
-    seed: 0,
-    session: { threads: 1 },
-  });
+  const frozen = await trainable('frozen');
   assert.equal(await frozen.recalibrateBatchNorm(batches), 0, 'frozen BN has nothing to recalibrate');
   await Promise.all([model.release(), frozen.release()]);
 });
