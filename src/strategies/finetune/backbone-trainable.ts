@@ -11,7 +11,7 @@ import { buildDenseHead, initDenseParams, withParams, type DenseHeadSpec } from 
 import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { extract } from '../../onnx/surgery.js';
 import { Session, type SessionOptions } from '../../runtime/session.js';
-import type { Tensor } from '../../tensor.js';
+import { int64, type Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel } from '../../train/types.js';
 import { mulberry32 } from '../../data/random.js';
 import { resolveCut, trainableInitializers, type ResolvedCut, type UnfreezeSpec } from './cut.js';
@@ -190,28 +190,17 @@ export class BackboneTrainable implements TrainableModel {
 
   async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
     const g = this.built.graphs;
-    const labels: Tensor = {
-      dtype: 'int64',
-      shape: [batch.labels.length],
-      data: BigInt64Array.from(batch.labels, (l) => BigInt(l)),
-    };
-    const updates = g.bnStats.flatMap((s) =>
-      s.meanOut
-        ? [
-            [s.mean, s.meanOut],
-            [s.variance, s.varianceOut!],
-          ]
-        : [],
-    );
+    const labels = int64([batch.labels.length], batch.labels);
+    const updates = this.runningStats();
     const out = await this.built.train.run({ ...this.feeds(batch.inputs, [...this.params.keys()]), labels }, [
       g.loss,
       ...Object.values(g.gradients),
-      ...updates.map((u) => u[1]!),
+      ...updates.map((u) => u[1]),
     ]);
     const gradients = new Map<string, Float32Array>();
     for (const [param, grad] of Object.entries(g.gradients))
       gradients.set(param, out[grad]!.data as Float32Array);
-    for (const [buffer, output] of updates) this.params.get(buffer!)!.set(out[output!]!.data as Float32Array);
+    for (const [buffer, output] of updates) this.params.get(buffer)!.set(out[output]!.data as Float32Array);
     return { loss: (out[g.loss]!.data as Float32Array)[0]!, gradients };
   }
 
@@ -224,45 +213,46 @@ export class BackboneTrainable implements TrainableModel {
    * of layers set (0 unless bnMode is 'train').
    */
   async recalibrateBatchNorm(batches: AsyncIterable<Batch> | Iterable<Batch>): Promise<number> {
-    const stats = this.built.graphs.bnStats.filter((s) => s.meanOut && s.varianceOut);
-    if (stats.length === 0) return 0;
+    const pairs = this.runningStats();
+    if (pairs.length === 0) return 0;
     const keep = 1 - this.options.bnMomentum;
-    const sums = new Map(
-      stats
-        .flatMap((s) => [s.mean, s.variance])
-        .map((n) => [n, new Float64Array(this.params.get(n)!.length)]),
-    );
-    const outputs = stats.flatMap((s) => [s.meanOut!, s.varianceOut!]);
+    const sums = pairs.map(([buffer]) => new Float64Array(this.params.get(buffer)!.length));
+    const outputs = pairs.map(([, output]) => output);
     let rows = 0;
     for await (const batch of batches) {
       const feeds = this.feeds(batch.inputs, [...this.params.keys()]);
-      for (const name of sums.keys())
-        feeds[name] = { ...feeds[name]!, data: new Float32Array(sums.get(name)!.length) };
-      feeds['labels'] = {
-        dtype: 'int64',
-        shape: [batch.labels.length],
-        data: BigInt64Array.from(batch.labels, (l) => BigInt(l)),
-      };
+      pairs.forEach(([buffer], i) => {
+        feeds[buffer] = { ...feeds[buffer]!, data: new Float32Array(sums[i]!.length) };
+      });
+      feeds['labels'] = int64([batch.labels.length], batch.labels);
       const out = await this.built.train.run(feeds, outputs);
       const n = batch.labels.length;
-      for (const s of stats) {
-        for (const [buffer, output] of [
-          [s.mean, s.meanOut!],
-          [s.variance, s.varianceOut!],
-        ] as const) {
-          const sum = sums.get(buffer)!;
-          const got = out[output]!.data as Float32Array;
-          for (let c = 0; c < sum.length; c++) sum[c]! += (n * got[c]!) / keep;
-        }
-      }
+      pairs.forEach(([, output], i) => {
+        const sum = sums[i]!;
+        const got = out[output]!.data as Float32Array;
+        for (let c = 0; c < sum.length; c++) sum[c]! += (n * got[c]!) / keep;
+      });
       rows += n;
     }
     if (rows === 0) return 0;
-    for (const [name, sum] of sums) {
-      const target = this.params.get(name)!;
+    pairs.forEach(([buffer], i) => {
+      const target = this.params.get(buffer)!;
+      const sum = sums[i]!;
       for (let c = 0; c < target.length; c++) target[c] = sum[c]! / rows;
-    }
-    return stats.length;
+    });
+    return pairs.length / 2;
+  }
+
+  /** (running-statistic input, its updated output) for every BatchNormalization trained in 'train' mode. */
+  private runningStats(): [string, string][] {
+    return this.built.graphs.bnStats.flatMap((s): [string, string][] =>
+      s.meanOut && s.varianceOut
+        ? [
+            [s.mean, s.meanOut],
+            [s.variance, s.varianceOut],
+          ]
+        : [],
+    );
   }
 
   async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
