@@ -273,7 +273,7 @@ export class FeatureExtractor {
           return (out[name]!.data as Float32Array).slice(i * d, (i + 1) * d);
         });
         parts.forEach((p, t) => (perTensor[t]![row] = p));
-        records.push([batch.keys[i]!, concat(parts)]);
+        if (this.cache) records.push([batch.keys[i]!, concat(parts)]);
       });
       this.cache?.putMany(records);
       advance(Math.min(this.batchSize, todo.length - from));
