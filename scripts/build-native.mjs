@@ -16,7 +16,7 @@ const candidates = [
 ].filter((p) => p && existsSync(p));
 const required = process.env.GRAFT_REQUIRE_NATIVE === '1';
 
-function give_up(why) {
+function giveUp(why) {
   const message = `graft: native image preprocessing not built (${why}); images will be decoded with sharp`;
   if (required) {
     console.error(`${message}.\nGRAFT_REQUIRE_NATIVE=1 makes this an error.`);
@@ -26,6 +26,6 @@ function give_up(why) {
   process.exit(0);
 }
 
-if (candidates.length === 0) give_up('node-gyp not found');
+if (candidates.length === 0) giveUp('node-gyp not found');
 const result = spawnSync(process.execPath, [candidates[0], 'rebuild'], { cwd: root, stdio: 'inherit' });
-if (result.status !== 0) give_up(`node-gyp exited with ${result.status ?? result.signal}`);
+if (result.status !== 0) giveUp(`node-gyp exited with ${result.status ?? result.signal}`);

@@ -1,6 +1,7 @@
 /** Options of `train` (library) and `graft train` (CLI), with every default in one place. */
 import type { Dataset } from '../data/types.js';
 import type { HeadKind } from '../strategies/heads.js';
+import type { HeadOptimizer } from '../strategies/fit-head.js';
 import type { TrainEvent } from './events.js';
 
 export interface TrainClassifierOptions {
@@ -17,8 +18,7 @@ export interface TrainClassifierOptions {
   epochs: number;
   batchSize: number;
   lr: number;
-  /** 'auto': L-BFGS for linear heads (full batch, like scikit-learn), Adam otherwise. */
-  optimizer: 'auto' | 'lbfgs' | 'adam' | 'adamw' | 'sgd';
+  optimizer: HeadOptimizer;
   weightDecay: number;
   labelSmoothing: number;
   patience: number;

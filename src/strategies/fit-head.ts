@@ -8,13 +8,15 @@ import { EarlyStopping, fit, type Callback, type History, type OptimizerSpec } f
 import { minimizeLbfgs } from '../train/lbfgs.js';
 import { HeadModel } from './head-model.js';
 
+/** 'auto': L-BFGS for linear heads (full batch, like scikit-learn), Adam otherwise. */
+export type HeadOptimizer = 'auto' | 'lbfgs' | 'adam' | 'adamw' | 'sgd';
+
 export interface HeadTrainingOptions {
   head: DenseHeadSpec;
   epochs: number;
   batchSize: number;
   lr: number;
-  /** 'auto': L-BFGS for linear heads (full batch, like scikit-learn), Adam otherwise. */
-  optimizer: 'auto' | 'lbfgs' | 'adam' | 'adamw' | 'sgd';
+  optimizer: HeadOptimizer;
   weightDecay: number;
   labelSmoothing: number;
   /** Standardise features with the training set's mean/std (folded into the exported head). */
