@@ -1,6 +1,7 @@
 /** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head) and graft.json. */
 import { GraftError } from '../errors.js';
 import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import type { EvaluationReport } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { modelSha256 } from '../features/cache.js';
 import { buildPooledPrefix, featureOutputName } from '../features/pooled-prefix.js';
@@ -68,19 +69,26 @@ export function imageManifestFields(backbone: Backbone, tensor: string, labels: 
   };
 }
 
+/** The metrics every model directory records: where it was evaluated, headline scores, data counts. */
+export function headlineMetrics<C>(r: { evaluatedOn: string; evaluation: EvaluationReport; counts: C }) {
+  const e = r.evaluation;
+  return {
+    evaluatedOn: r.evaluatedOn,
+    accuracy: e.accuracy,
+    macroF1: e.macroF1,
+    logLoss: e.logLoss,
+    counts: r.counts,
+  };
+}
+
 export async function exportClassifier(r: ExportRequest): Promise<ModelManifest> {
   const merged = await imageClassifierModel(r.backbone, r.backbone.model, r.tensor, r.head.exportGraph());
-  const e = r.result.evaluation;
   return writeModelDir(r.out, merged, {
     ...imageManifestFields(r.backbone, r.tensor, r.labels),
     head: r.head.describe(),
     training: r.result.settings,
     metrics: {
-      evaluatedOn: r.result.evaluatedOn,
-      accuracy: e.accuracy,
-      macroF1: e.macroF1,
-      logLoss: e.logLoss,
-      counts: r.result.counts,
+      ...headlineMetrics(r.result),
       comparisons: r.result.comparisons.map((c) => ({
         name: c.name,
         accuracy: c.report.accuracy,

@@ -18,6 +18,7 @@ import { denseSpec } from '../strategies/heads.js';
 import { predictAll } from '../train/validation.js';
 import { arrayDataSource } from '../train/data-source.js';
 import { exportFineTuned } from './finetune-export.js';
+import { headlineMetrics } from './export.js';
 import { resolveFineTuneOptions, type FineTuneClassifierOptions } from './finetune-options.js';
 import type { EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
@@ -229,13 +230,7 @@ export async function fineTuneClassifier(
         seed: o.seed,
         phases: result.phases,
       },
-      metrics: {
-        evaluatedOn: heldName,
-        accuracy: report.accuracy,
-        macroF1: report.macroF1,
-        logLoss: report.logLoss,
-        counts,
-      },
+      metrics: headlineMetrics(result),
     });
     result.dir = o.out;
   }

@@ -7,6 +7,7 @@ import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import { headlineMetrics } from './export.js';
 import type { Model } from '../onnx/ir.js';
 import { Classifier } from '../predict/classifier.js';
 import type { ResolvedTextTrainingArguments } from '../text/finetune/arguments.js';
@@ -31,7 +32,6 @@ export interface TextExportRequest {
 }
 
 export async function writeTextModel(r: TextExportRequest): Promise<ModelManifest> {
-  const e = r.result.evaluation;
   const manifest = await writeModelDir(r.out, r.model, {
     task: 'text-classification',
     labels: r.result.labels,
@@ -43,11 +43,7 @@ export async function writeTextModel(r: TextExportRequest): Promise<ModelManifes
     head: r.head,
     training: r.training,
     metrics: {
-      evaluatedOn: r.result.evaluatedOn,
-      accuracy: e.accuracy,
-      macroF1: e.macroF1,
-      logLoss: e.logLoss,
-      counts: r.result.counts,
+      ...headlineMetrics(r.result),
       ...(r.result.bestModelCheckpoint
         ? { bestModelCheckpoint: r.result.bestModelCheckpoint, bestMetric: r.result.bestMetric }
         : {}),
