@@ -5,11 +5,12 @@
       "sources": [
         "native/image/binding.cc",
         "native/image/decode.cc",
+        "native/image/png.cc",
         "native/image/resample.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
-      "libraries": ["-ljpeg", "-lpng"]
+      "libraries": ["-ljpeg", "-lpng", "-ldeflate"]
     }
   ]
 }

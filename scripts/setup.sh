@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything graft and its tests need on a fresh Debian machine: system packages (ONNX's operator
-# conformance data, Chromium for the browser tests, the JPEG/PNG headers graft's native addon builds against)
+# conformance data, Chromium for the browser tests, the JPEG/PNG/DEFLATE headers graft's native addon builds against)
 # and the npm dependencies (which also builds the addon and dist/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 [ -d /usr/share/libonnx-testdata/data ] || need+=(libonnx-testdata)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# graft's native image addon (scripts/build-native.mjs) compiles against libjpeg-turbo and libpng.
+# graft's native image addon (scripts/build-native.mjs) compiles against libjpeg-turbo, libpng and
+# libdeflate (PNG's zlib streams, inflated ~3x faster than zlib does).
 [ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev)
 [ -f /usr/include/png.h ] || need+=(libpng-dev)
+[ -f /usr/include/libdeflate.h ] || need+=(libdeflate-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 if [ ${#need[@]} -gt 0 ]; then

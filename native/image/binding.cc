@@ -52,7 +52,7 @@ void execute(napi_env, void* data) {
   const int* g = job->geometry;
   // Reused per pool thread: fresh multi-100 KB buffers would cost page faults on every image.
   thread_local graft::Pixels px;
-  thread_local std::vector<float> scratch;
+  thread_local graft::ResampleScratch scratch;
   const uint8_t background = static_cast<uint8_t>(g[8]);
   if (job->format == 0) {
     graft::flatten_alpha(job->bytes, job->raw[0], job->raw[1], job->raw[2], background, px);
@@ -62,7 +62,7 @@ void execute(napi_env, void* data) {
     job->error = graft::decode_png(job->bytes, job->size, background, px);
   }
   if (!job->error.empty()) return;
-  graft::resample_into(px.data.data(), px.width, px.height, px.channels, job->target, scratch);
+  graft::resample_into(px.data.data(), px.width, px.height, job->target, scratch);
 }
 
 void complete(napi_env env, napi_status, void* data) {

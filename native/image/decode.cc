@@ -1,5 +1,8 @@
 #include "decode.h"
 
+#include "png.h"
+#include "resample.h"
+
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -39,7 +42,7 @@ bool jpeg_run(jpeg_decompress_struct* cinfo, JpegError* err, const uint8_t* byte
     std::snprintf(err->message, sizeof err->message, "%d-component JPEG", cinfo->num_components);
     return false;
   }
-  cinfo->out_color_space = cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  cinfo->out_color_space = JCS_EXT_RGBX;
   cinfo->scale_num = 1;
   cinfo->scale_denom = 1;
   if (min_w > 0 && min_h > 0) {
@@ -55,10 +58,8 @@ bool jpeg_run(jpeg_decompress_struct* cinfo, JpegError* err, const uint8_t* byte
   jpeg_start_decompress(cinfo);
   out->width = static_cast<int>(cinfo->output_width);
   out->height = static_cast<int>(cinfo->output_height);
-  out->channels = cinfo->output_components;
-  const size_t stride = static_cast<size_t>(out->width) * out->channels;
-  out->data.resize(stride * out->height);
-  uint8_t* data = out->data.data();
+  const size_t stride = static_cast<size_t>(out->width) * 4;
+  uint8_t* data = reserve_rgbx(*out, out->width, out->height);
   while (cinfo->output_scanline < cinfo->output_height) {
     JSAMPROW row = data + stride * cinfo->output_scanline;
     jpeg_read_scanlines(cinfo, &row, 1);
@@ -83,48 +84,47 @@ std::string decode_jpeg(const uint8_t* bytes, size_t size, int min_w, int min_h,
 }
 
 std::string decode_png(const uint8_t* bytes, size_t size, uint8_t background, Pixels& out) {
+  if (decode_png_fast(bytes, size, background, out)) return {};
   png_image image;
   std::memset(&image, 0, sizeof image);
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, bytes, size)) return image.message;
-  const bool colour = image.format & PNG_FORMAT_FLAG_COLOR;
   const bool alpha = image.format & PNG_FORMAT_FLAG_ALPHA;
-  image.format = (colour ? PNG_FORMAT_FLAG_COLOR : 0) | (alpha ? PNG_FORMAT_FLAG_ALPHA : 0);
-  const int channels = (colour ? 3 : 1) + (alpha ? 1 : 0);
-  // Opaque images decode straight into `out`; others into a reused buffer, then flatten.
-  thread_local std::vector<uint8_t> with_alpha;
-  std::vector<uint8_t>& buffer = alpha ? with_alpha : out.data;
-  buffer.resize(PNG_IMAGE_SIZE(image));
-  if (!png_image_finish_read(&image, nullptr, buffer.data(), 0, nullptr)) {
+  image.format = PNG_FORMAT_RGBA;
+  const int w = static_cast<int>(image.width), h = static_cast<int>(image.height);
+  uint8_t* data = reserve_rgbx(out, w, h);
+  if (!png_image_finish_read(&image, nullptr, data, 0, nullptr)) {
     std::string message = image.message;
     png_image_free(&image);
     return message;
   }
-  const int w = static_cast<int>(image.width), h = static_cast<int>(image.height);
-  if (!alpha) {
-    out.width = w, out.height = h, out.channels = channels;
-    return {};
-  }
-  flatten_alpha(buffer.data(), w, h, channels, background, out);
+  if (alpha) flatten_alpha(data, w, h, 4, background, out);
   return {};
+}
+
+uint8_t* reserve_rgbx(Pixels& px, int w, int h) {
+  px.width = w, px.height = h;
+  px.data.resize(static_cast<size_t>(w) * h * 4 + kReadPadding);
+  return px.data.data();
 }
 
 void flatten_alpha(const uint8_t* src, int w, int h, int channels, uint8_t background, Pixels& out) {
   const size_t n = static_cast<size_t>(w) * h;
-  const int colour = channels >= 3 ? 3 : 1;
-  out.width = w, out.height = h, out.channels = colour;
-  out.data.resize(n * colour);
-  uint8_t* dst = out.data.data();
-  if (channels == colour) {
-    std::memcpy(dst, src, n * colour);
-    return;
-  }
+  uint8_t* dst = src == out.data.data() ? out.data.data() : reserve_rgbx(out, w, h);
+  out.width = w, out.height = h;
   const unsigned bg = background;
+  const auto over = [bg](unsigned v, unsigned a) { return static_cast<uint8_t>((v * a + bg * (255 - a) + 127) / 255); };
   for (size_t i = 0; i < n; i++) {
     const uint8_t* p = src + i * channels;
-    const unsigned a = p[colour];
-    for (int c = 0; c < colour; c++)
-      dst[i * colour + c] = static_cast<uint8_t>((p[c] * a + bg * (255 - a) + 127) / 255);
+    uint8_t* q = dst + i * 4;
+    switch (channels) {
+      case 1: q[0] = q[1] = q[2] = p[0]; break;
+      case 2: q[0] = q[1] = q[2] = over(p[0], p[1]); break;
+      case 3: q[0] = p[0], q[1] = p[1], q[2] = p[2]; break;
+      default:
+        if (p[3] != 255) q[0] = over(p[0], p[3]), q[1] = over(p[1], p[3]), q[2] = over(p[2], p[3]);
+        else if (q != p) q[0] = p[0], q[1] = p[1], q[2] = p[2];
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-// JPEG (libjpeg-turbo) and PNG (libpng) decoding to 8-bit gray or RGB, alpha flattened onto a gray
-// background level. Errors are returned as messages, never thrown or exited on.
+// JPEG (libjpeg-turbo) and PNG (libpng) decoding to 8-bit RGBX (gray replicated, alpha flattened onto a
+// gray background level, the 4th byte unspecified), with resample_into's read padding after the last
+// pixel. Errors are returned as messages, never thrown or exited on.
 #pragma once
 
 #include <cstddef>
@@ -12,8 +13,10 @@ namespace graft {
 struct Pixels {
   std::vector<uint8_t> data;
   int width = 0, height = 0;
-  int channels = 0;  // 1 (gray) or 3 (RGB)
 };
+
+// Sizes `px` for w x h RGBX pixels plus the read padding.
+uint8_t* reserve_rgbx(Pixels& px, int w, int h);
 
 // Decodes a JPEG. With `min_w` / `min_h` > 0 the decoder's DCT scaling (1/2, 1/4, 1/8) is used as far
 // as the result stays at least that large. Any libjpeg warning (corrupt or truncated data) is an error.
@@ -22,8 +25,8 @@ std::string decode_jpeg(const uint8_t* bytes, size_t size, int min_w, int min_h,
 // Decodes a PNG (any bit depth, palette, gray, alpha; sRGB 8-bit out) and flattens alpha.
 std::string decode_png(const uint8_t* bytes, size_t size, uint8_t background, Pixels& out);
 
-// Flattens interleaved pixels with alpha (2 = gray+alpha, 4 = RGBA) onto `background`, in place into
-// `out` (1 or 3 channels); 1- and 3-channel input is copied.
+// Converts interleaved 8-bit pixels (1 = gray, 2 = gray+alpha, 3 = RGB, 4 = RGBA) to RGBX in `out`,
+// alpha flattened onto `background`. `src` may be out's own data when channels is 4.
 void flatten_alpha(const uint8_t* src, int w, int h, int channels, uint8_t background, Pixels& out);
 
 }  // namespace graft

@@ -2,162 +2,205 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace graft {
 
-Taps make_taps(int src, int dst, int first, int count, Kernel kernel) {
-  Taps t;
+namespace {
+
+constexpr int kOne = 1 << kWeightBits;
+constexpr int kHalf = 1 << (kWeightBits - 1);
+
+inline uint8_t level(int32_t acc) {
+  return static_cast<uint8_t>(std::clamp(acc >> kWeightBits, 0, 255));
+}
+
+}  // namespace
+
+Filter make_filter(int src, int dst, int first, int count, Kernel kernel) {
+  // Real-valued taps first: output o reads source positions lo[o] .. lo[o] + width - 1 (unclamped).
   const double scale = static_cast<double>(src) / dst;
-  if (kernel == Kernel::Nearest) {
-    t.width = 1;
-    t.index.resize(count);
-    t.weight.assign(count, 1.0f);
+  int width = 1;
+  std::vector<int> lo(count);
+  std::vector<double> w;
+  if (kernel == Kernel::Nearest || src == dst) {
+    w.assign(count, 1.0);
+    for (int o = 0; o < count; o++)
+      lo[o] = kernel == Kernel::Nearest ? static_cast<int>(std::floor((first + o + 0.5) * scale)) : first + o;
+  } else {
+    // The triangle covers the open interval (centre - support, centre + support): at most
+    // ceil(2 * support) source pixels.
+    const double support = std::max(1.0, scale);
+    width = static_cast<int>(std::ceil(2 * support));
+    w.resize(static_cast<size_t>(count) * width);
     for (int o = 0; o < count; o++) {
-      const int s = static_cast<int>(std::floor((first + o + 0.5) * scale));
-      t.index[o] = std::clamp(s, 0, src - 1);
+      const double centre = (first + o + 0.5) * scale - 0.5;
+      lo[o] = static_cast<int>(std::floor(centre - support)) + 1;
+      double* wo = &w[static_cast<size_t>(o) * width];
+      double sum = 0;
+      for (int k = 0; k < width; k++) {
+        const double d = std::abs(lo[o] + k - centre) / support;
+        wo[k] = d < 1 ? 1 - d : 0;
+        sum += wo[k];
+      }
+      for (int k = 0; k < width; k++) wo[k] /= sum;
     }
-    t.first = t.index;
-    return t;
   }
-  if (src == dst) {
-    // Same size: each output is exactly one source pixel.
-    t.width = 1;
-    t.index.resize(count);
-    t.weight.assign(count, 1.0f);
-    for (int o = 0; o < count; o++) t.index[o] = std::clamp(first + o, 0, src - 1);
-    t.first = t.index;
-    return t;
-  }
-  // The triangle covers the open interval (centre - support, centre + support): at most
-  // ceil(2 * support) source pixels.
-  const double support = std::max(1.0, scale);
-  t.width = static_cast<int>(std::ceil(2 * support));
-  t.index.resize(static_cast<size_t>(count) * t.width);
-  t.weight.resize(static_cast<size_t>(count) * t.width);
-  t.first.resize(count);
-  std::vector<double> w(t.width);
+  // Then a window of `taps` positions inside the axis per output, each clamped tap's weight moved onto
+  // the position it was clamped to, quantised so the weights sum to exactly kOne.
+  Filter f;
+  f.taps = std::min(width, src);
+  f.start.resize(count);
+  f.weight.assign(static_cast<size_t>(count) * f.taps, 0);
+  std::vector<double> folded(f.taps);
   for (int o = 0; o < count; o++) {
-    const double centre = (first + o + 0.5) * scale - 0.5;
-    const int lo = static_cast<int>(std::floor(centre - support)) + 1;
-    t.first[o] = lo;
-    double sum = 0;
-    for (int k = 0; k < t.width; k++) {
-      const double d = std::abs(lo + k - centre) / support;
-      w[k] = d < 1 ? 1 - d : 0;
-      sum += w[k];
+    const int s = std::clamp(lo[o], 0, src - f.taps);
+    f.start[o] = s;
+    std::fill(folded.begin(), folded.end(), 0.0);
+    for (int k = 0; k < width; k++)
+      folded[std::clamp(lo[o] + k, 0, src - 1) - s] += w[static_cast<size_t>(o) * width + k];
+    int16_t* q = &f.weight[static_cast<size_t>(o) * f.taps];
+    int total = 0, largest = 0;
+    for (int k = 0; k < f.taps; k++) {
+      q[k] = static_cast<int16_t>(std::lround(folded[k] * kOne));
+      total += q[k];
+      if (q[k] > q[largest]) largest = k;
     }
-    for (int k = 0; k < t.width; k++) {
-      const size_t at = static_cast<size_t>(o) * t.width + k;
-      t.index[at] = std::clamp(lo + k, 0, src - 1);
-      t.weight[at] = static_cast<float>(w[k] / sum);
-    }
+    q[largest] = static_cast<int16_t>(q[largest] + kOne - total);
   }
-  return t;
+  return f;
 }
 
 namespace {
 
-inline uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(static_cast<int>(std::min(std::max(v, 0.f), 255.f) + 0.5f));
-}
-
-// Vertical pass for one output row: out[i] = sum_k w[k] * rows[k][i] over `n` interleaved values.
-void vertical(const uint8_t* const* rows, const float* w, int taps, size_t n, float* out) {
-  std::fill(out, out + n, 0.f);
-  for (int k = 0; k < taps; k++) {
-    const uint8_t* in = rows[k];
-    const float wk = w[k];
-    for (size_t i = 0; i < n; i++) out[i] += wk * static_cast<float>(in[i]);
-  }
-}
-
-// Horizontal pass over one (padded) line: the taps of output x are the consecutive source pixels from
-// start[x]. W > 0 fixes the tap count at compile time (fully unrolled loops for the common widths);
-// W = 0 takes it from `taps`.
-template <int C, int W>
-void horizontal(const float* line, const int32_t* start, const float* weight, int taps, int count,
+// Horizontal pass over one RGBX row: `count` RGBX output pixels. `pairs` holds each output's weights
+// two taps at a time (low 16 bits: even tap, high: odd tap; a zero odd weight pads an odd tap count).
+// NP > 0 fixes the number of pairs at compile time (unrolled for the common filters); NP = 0 reads it
+// from `npairs`.
+template <int NP>
+void horizontal(const uint8_t* row, const Filter& f, const int32_t* pairs, int npairs_any, int count,
                 uint8_t* out) {
-  const int n = W > 0 ? W : taps;
+  const int npairs = NP > 0 ? NP : npairs_any;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
   for (int x = 0; x < count; x++) {
-    const float* p = line + static_cast<size_t>(start[x]) * C;
-    const float* w = weight + static_cast<size_t>(x) * n;
-    float acc[C] = {};
-    for (int k = 0; k < n; k++)
-      for (int c = 0; c < C; c++) acc[c] += w[k] * p[k * C + c];
-    for (int c = 0; c < C; c++) out[x * C + c] = to_u8(acc[c]);
-  }
-}
-
-template <int C>
-void horizontal_any(const float* line, const int32_t* start, const float* weight, int taps, int count,
-                    uint8_t* out) {
-  switch (taps) {
-    case 1: return horizontal<C, 1>(line, start, weight, taps, count, out);
-    case 2: return horizontal<C, 2>(line, start, weight, taps, count, out);
-    case 3: return horizontal<C, 3>(line, start, weight, taps, count, out);
-    case 4: return horizontal<C, 4>(line, start, weight, taps, count, out);
-    default: return horizontal<C, 0>(line, start, weight, taps, count, out);
-  }
-}
-
-template <int C>
-void resample(const uint8_t* src, int w, int h, const Target& t, std::vector<float>& scratch) {
-  const int ow = t.out_w, oh = t.out_h;
-  const Taps hx = make_taps(w, t.resize_w, t.crop_left, ow, t.kernel);
-  const Taps vy = make_taps(h, t.resize_h, t.crop_top, oh, t.kernel);
-  // Horizontal taps as (first pixel, weights) over a line padded by `pad` replicated edge pixels on each
-  // side: clamped indices become plain offsets, and every tap range is contiguous.
-  const int HW = hx.width;
-  const int pad = HW;
-  // lo >= -width and lo + width <= w + width (see make_taps), so with `pad` = width every range fits.
-  std::vector<int32_t> start(ow);
-  for (int x = 0; x < ow; x++) start[x] = hx.first[x] + pad;
-  const size_t line_len = static_cast<size_t>(w + 2 * pad) * C;
-  scratch.resize(line_len + static_cast<size_t>(ow) * C / 4 + 1);
-  float* line = scratch.data();
-  uint8_t* levels = reinterpret_cast<uint8_t*>(line + line_len);
-
-  const float* t0 = t.tables;
-  const float* t1 = t.tables + 256;
-  const float* t2 = t.tables + 512;
-  const size_t plane = static_cast<size_t>(ow) * oh;
-  const int VW = vy.width;
-  std::vector<const uint8_t*> rows(VW);
-  const size_t src_row = static_cast<size_t>(w) * C;
-  for (int y = 0; y < oh; y++) {
-    for (int k = 0; k < VW; k++) rows[k] = src + static_cast<size_t>(vy.index[static_cast<size_t>(y) * VW + k]) * src_row;
-    float* body = line + static_cast<size_t>(pad) * C;
-    vertical(rows.data(), &vy.weight[static_cast<size_t>(y) * VW], VW, src_row, body);
-    for (int p = 0; p < pad; p++)
-      for (int c = 0; c < C; c++) {
-        line[p * C + c] = body[c];
-        body[(w + p) * C + c] = body[(w - 1) * C + c];
-      }
-    horizontal_any<C>(line, start.data(), hx.weight.data(), HW, ow, levels);
-    if (t.layout == Layout::NHWC) {
-      float* o = t.out + static_cast<size_t>(y) * ow * 3;
-      for (int x = 0; x < ow; x++, o += 3) {
-        const uint8_t* l = levels + x * C;
-        o[0] = t0[l[0]], o[1] = t1[l[C == 1 ? 0 : 1]], o[2] = t2[l[C == 1 ? 0 : 2]];
-      }
-    } else {
-      float* r = t.out + static_cast<size_t>(y) * ow;
-      for (int x = 0; x < ow; x++) {
-        const uint8_t* l = levels + x * C;
-        r[x] = t0[l[0]], r[plane + x] = t1[l[C == 1 ? 0 : 1]], r[2 * plane + x] = t2[l[C == 1 ? 0 : 2]];
-      }
+    const uint8_t* p = row + static_cast<size_t>(f.start[x]) * 4;
+    const int32_t* w = pairs + static_cast<size_t>(x) * npairs;
+    __m128i acc = _mm_set1_epi32(kHalf);
+    for (int k = 0; k < npairs; k++) {
+      __m128i px = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8 * k));
+      px = _mm_unpacklo_epi8(px, zero);                     // r0 g0 b0 x0 r1 g1 b1 x1 (16-bit)
+      px = _mm_unpacklo_epi16(px, _mm_srli_si128(px, 8));   // r0 r1 g0 g1 b0 b1 x0 x1
+      acc = _mm_add_epi32(acc, _mm_madd_epi16(px, _mm_set1_epi32(w[k])));
     }
+    acc = _mm_srai_epi32(acc, kWeightBits);
+    acc = _mm_packus_epi16(_mm_packs_epi32(acc, acc), zero);
+    const int32_t v = _mm_cvtsi128_si32(acc);
+    std::memcpy(out + 4 * x, &v, 4);
+  }
+#else
+  for (int x = 0; x < count; x++) {
+    const uint8_t* p = row + static_cast<size_t>(f.start[x]) * 4;
+    const int32_t* w = pairs + static_cast<size_t>(x) * npairs;
+    int32_t acc[4] = {kHalf, kHalf, kHalf, kHalf};
+    for (int k = 0; k < npairs; k++) {
+      const int32_t w0 = static_cast<int16_t>(w[k] & 0xffff), w1 = static_cast<int16_t>(w[k] >> 16);
+      for (int c = 0; c < 4; c++) acc[c] += w0 * p[8 * k + c] + w1 * p[8 * k + 4 + c];
+    }
+    for (int c = 0; c < 4; c++) out[4 * x + c] = level(acc[c]);
+  }
+#endif
+}
+
+void horizontal_any(const uint8_t* row, const Filter& f, const int32_t* pairs, int npairs, int count,
+                    uint8_t* out) {
+  switch (npairs) {
+    case 1: return horizontal<1>(row, f, pairs, npairs, count, out);
+    case 2: return horizontal<2>(row, f, pairs, npairs, count, out);
+    case 3: return horizontal<3>(row, f, pairs, npairs, count, out);
+    default: return horizontal<0>(row, f, pairs, npairs, count, out);
+  }
+}
+
+// Vertical pass: out[i] = rounded sum over k of weight[k] * rows[k][i], for `n` bytes.
+void vertical(const uint8_t* const* rows, const int16_t* weight, int taps, size_t n, uint8_t* out) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    __m128i a0 = _mm_set1_epi32(kHalf), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < taps; k += 2) {
+      const bool pair = k + 1 < taps;
+      const uint16_t w0 = static_cast<uint16_t>(weight[k]);
+      const uint16_t w1 = pair ? static_cast<uint16_t>(weight[k + 1]) : 0;
+      const __m128i ww = _mm_set1_epi32(static_cast<int32_t>(w0 | (static_cast<uint32_t>(w1) << 16)));
+      const __m128i ra = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + i));
+      const __m128i rb = pair ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k + 1] + i)) : zero;
+      const __m128i lo = _mm_unpacklo_epi8(ra, rb), hi = _mm_unpackhi_epi8(ra, rb);
+      a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_unpacklo_epi8(lo, zero), ww));
+      a1 = _mm_add_epi32(a1, _mm_madd_epi16(_mm_unpackhi_epi8(lo, zero), ww));
+      a2 = _mm_add_epi32(a2, _mm_madd_epi16(_mm_unpacklo_epi8(hi, zero), ww));
+      a3 = _mm_add_epi32(a3, _mm_madd_epi16(_mm_unpackhi_epi8(hi, zero), ww));
+    }
+    const __m128i l = _mm_packs_epi32(_mm_srai_epi32(a0, kWeightBits), _mm_srai_epi32(a1, kWeightBits));
+    const __m128i h = _mm_packs_epi32(_mm_srai_epi32(a2, kWeightBits), _mm_srai_epi32(a3, kWeightBits));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(l, h));
+  }
+#endif
+  for (; i < n; i++) {
+    int32_t acc = kHalf;
+    for (int k = 0; k < taps; k++) acc += weight[k] * rows[k][i];
+    out[i] = level(acc);
   }
 }
 
 }  // namespace
 
-void resample_into(const uint8_t* src, int w, int h, int channels, const Target& t,
-                   std::vector<float>& scratch) {
-  if (channels == 1)
-    resample<1>(src, w, h, t, scratch);
-  else
-    resample<3>(src, w, h, t, scratch);
+void resample_into(const uint8_t* src, int w, int h, const Target& t, ResampleScratch& scratch) {
+  const int ow = t.out_w, oh = t.out_h;
+  const Filter fx = make_filter(w, t.resize_w, t.crop_left, ow, t.kernel);
+  const Filter fy = make_filter(h, t.resize_h, t.crop_top, oh, t.kernel);
+  const int npairs = (fx.taps + 1) / 2;
+  std::vector<int32_t> pairs(static_cast<size_t>(ow) * npairs);
+  for (int x = 0; x < ow; x++)
+    for (int k = 0; k < npairs; k++) {
+      const int16_t* q = &fx.weight[static_cast<size_t>(x) * fx.taps + 2 * k];
+      const uint16_t w0 = static_cast<uint16_t>(q[0]);
+      const uint16_t w1 = 2 * k + 1 < fx.taps ? static_cast<uint16_t>(q[1]) : 0;
+      pairs[static_cast<size_t>(x) * npairs + k] = static_cast<int32_t>(w0 | (static_cast<uint32_t>(w1) << 16));
+    }
+  // The source rows the vertical taps read, resampled horizontally once each.
+  const int r0 = fy.start.front();
+  const int r1 = fy.start.back() + fy.taps;
+  const size_t line = static_cast<size_t>(ow) * 4;
+  scratch.rows.resize(static_cast<size_t>(r1 - r0) * line + line);
+  uint8_t* rows = scratch.rows.data();
+  for (int r = r0; r < r1; r++)
+    horizontal_any(src + static_cast<size_t>(r) * w * 4, fx, pairs.data(), npairs, ow,
+               rows + static_cast<size_t>(r - r0) * line);
+  uint8_t* levels = rows + static_cast<size_t>(r1 - r0) * line;
+
+  const float* t0 = t.tables;
+  const float* t1 = t.tables + 256;
+  const float* t2 = t.tables + 512;
+  const size_t plane = static_cast<size_t>(ow) * oh;
+  std::vector<const uint8_t*> taps(fy.taps);
+  for (int y = 0; y < oh; y++) {
+    for (int k = 0; k < fy.taps; k++) taps[k] = rows + static_cast<size_t>(fy.start[y] + k - r0) * line;
+    vertical(taps.data(), &fy.weight[static_cast<size_t>(y) * fy.taps], fy.taps, line, levels);
+    const uint8_t* l = levels;
+    if (t.layout == Layout::NHWC) {
+      float* o = t.out + static_cast<size_t>(y) * ow * 3;
+      for (int x = 0; x < ow; x++, o += 3, l += 4) o[0] = t0[l[0]], o[1] = t1[l[1]], o[2] = t2[l[2]];
+    } else {
+      float* r = t.out + static_cast<size_t>(y) * ow;
+      for (int x = 0; x < ow; x++, l += 4) r[x] = t0[l[0]], r[plane + x] = t1[l[1]], r[2 * plane + x] = t2[l[2]];
+    }
+  }
 }
 
 }  // namespace graft

@@ -19,7 +19,7 @@ import { nativeImageAddon } from './native.js';
  */
 export function imagePipelineId(spec: ImagePreprocess): string {
   const native = nativeImageAddon() && spec.channels === 3 && spec.interpolation !== 'bicubic';
-  return native ? 'graft-native-image/1' : 'sharp';
+  return native ? 'graft-native-image/2' : 'sharp';
 }
 
 const packedTables = new WeakMap<Float32Array[], Float32Array>();
