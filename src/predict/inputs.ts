@@ -3,6 +3,7 @@ import { GraftError } from '../errors.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { preprocessBatch } from '../preprocess/image.js';
 import type { ImageInput } from '../preprocess/image-types.js';
+import type { BufferPool } from '../runtime/buffer-pool.js';
 import type { Tensor } from '../tensor.js';
 
 export type TextEncoderHook = (
@@ -18,10 +19,16 @@ export function registerTextEncoder(hook: TextEncoderHook): void {
   textEncoder = hook;
 }
 
+export interface EncodeOptions {
+  /** Where image batches' buffers come from (a server reuses them; default: fresh allocations). */
+  pool?: BufferPool;
+}
+
 export async function encodeInputs(
   inputs: readonly (ImageInput | { text: string })[],
   manifest: ModelManifest,
   dir: string,
+  options: EncodeOptions = {},
 ): Promise<Record<string, Tensor>> {
   if (manifest.preprocess.kind === 'image') {
     const images = inputs.map((x) => {
@@ -29,7 +36,9 @@ export async function encodeInputs(
         throw new GraftError('BAD_INPUT', 'this model classifies images, not text');
       return x;
     });
-    return { [manifest.inputs[0]!]: await preprocessBatch(images, manifest.preprocess) };
+    return {
+      [manifest.inputs[0]!]: await preprocessBatch(images, manifest.preprocess, { pool: options.pool }),
+    };
   }
   const texts = inputs.map((x) => {
     if (typeof x === 'object' && 'text' in x) return x.text;

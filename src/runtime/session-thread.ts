@@ -11,6 +11,8 @@ import type { Tensor } from '../tensor.js';
 export interface WorkerSetup {
   bytes: Uint8Array;
   options: ort.InferenceSession.SessionOptions;
+  /** Send each run's input buffers back with its result (for SessionOptions.recycle). */
+  returnInputs: boolean;
 }
 
 export type WorkerRequest =
@@ -20,7 +22,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'failed'; message: string }
-  | { kind: 'result'; id: number; out: Record<string, Tensor> }
+  | { kind: 'result'; id: number; out: Record<string, Tensor>; inputs: ArrayBuffer[] }
   | { kind: 'error'; id: number; message: string }
   | { kind: 'released' };
 
@@ -60,21 +62,31 @@ export class SessionThread {
   /** Set when the worker has gone (crashed or released): later runs fail at once instead of waiting. */
   private gone: Error | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    recycle: ((buffers: ArrayBuffer[]) => void) | undefined,
+  ) {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.kind !== 'result' && reply.kind !== 'error') return;
       const p = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (reply.kind === 'result') p?.resolve(reply.out);
-      else p?.reject(new Error(reply.message));
+      if (reply.kind === 'error') return p?.reject(new Error(reply.message));
+      if (reply.inputs.length > 0) recycle?.(reply.inputs);
+      p?.resolve(reply.out);
     });
     worker.on('error', (e) => this.failAll((this.gone = e)));
     worker.on('exit', () => this.failAll((this.gone ??= new Error('ONNX Runtime worker thread exited'))));
   }
 
-  /** Starts a worker and creates the session there; rejects with ONNX Runtime's message if it cannot. */
-  static async start(setup: WorkerSetup): Promise<SessionThread> {
-    const worker = spawnWorker(setup);
+  /**
+   * Starts a worker and creates the session there; rejects with ONNX Runtime's message if it cannot.
+   * `recycle` receives every run's input buffers back once the worker is done with them.
+   */
+  static async start(
+    setup: Omit<WorkerSetup, 'returnInputs'>,
+    recycle?: (buffers: ArrayBuffer[]) => void,
+  ): Promise<SessionThread> {
+    const worker = spawnWorker({ ...setup, returnInputs: recycle !== undefined });
     const first = await new Promise<WorkerReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -83,7 +95,7 @@ export class SessionThread {
       await worker.terminate();
       throw new Error(first.kind === 'failed' ? first.message : `unexpected reply '${first.kind}'`);
     }
-    return new SessionThread(worker);
+    return new SessionThread(worker, recycle);
   }
 
   /** Runs `feeds`, which are copied to the worker (the caller keeps its buffers). */

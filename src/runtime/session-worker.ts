@@ -66,7 +66,11 @@ port.on('message', async (req: WorkerRequest) => {
     const result = req.outputs ? await session.run(feeds, req.outputs) : await session.run(feeds);
     const out: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
-    port.postMessage({ kind: 'result', id: req.id, out } satisfies WorkerReply, wholeBuffers([out]));
+    const inputs = setup.returnInputs ? wholeBuffers(req.parts) : [];
+    port.postMessage({ kind: 'result', id: req.id, out, inputs } satisfies WorkerReply, [
+      ...wholeBuffers([out]),
+      ...inputs,
+    ]);
   } catch (e) {
     port.postMessage({ kind: 'error', id: req.id, message: message(e) } satisfies WorkerReply);
   }

@@ -7,7 +7,7 @@ import { encodeModel } from '../onnx/io.js';
 import { sizeOf, type Tensor } from '../tensor.js';
 import { concatBatches } from './batching.js';
 import { fromOrt, toOrt } from './ort-tensor.js';
-import { SessionThread } from './session-thread.js';
+import { SessionThread, wholeBuffers } from './session-thread.js';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -32,6 +32,11 @@ export interface SessionOptions {
    * for the whole forward pass; on a worker, the caller keeps serving I/O meanwhile (inputs are copied over).
    */
   worker?: boolean;
+  /**
+   * Receives the input buffers that `runRows` callers gave up, once ONNX Runtime is done with them, so a
+   * BufferPool can hand them out again instead of the garbage collector reclaiming them.
+   */
+  recycle?: (buffers: ArrayBuffer[]) => void;
 }
 
 /** What runs the model: an InferenceSession on this thread, or one on a worker thread. */
@@ -42,7 +47,10 @@ interface Backend {
   release(): Promise<void>;
 }
 
-function mainThreadBackend(session: ort.InferenceSession): Backend {
+function mainThreadBackend(
+  session: ort.InferenceSession,
+  recycle: ((buffers: ArrayBuffer[]) => void) | undefined,
+): Backend {
   const run = async (feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>> => {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
@@ -53,7 +61,11 @@ function mainThreadBackend(session: ort.InferenceSession): Backend {
   };
   return {
     run,
-    runRows: (parts, outputNames) => run(concatFeeds(parts), outputNames),
+    runRows: async (parts, outputNames) => {
+      const out = await run(concatFeeds(parts), outputNames);
+      recycle?.(wholeBuffers(parts));
+      return out;
+    },
     release: () => session.release(),
   };
 }
@@ -97,8 +109,8 @@ export class Session {
     let backend: Backend;
     try {
       backend = options.worker
-        ? await SessionThread.start({ bytes, options: ortOptions })
-        : mainThreadBackend(await ort.InferenceSession.create(bytes, ortOptions));
+        ? await SessionThread.start({ bytes, options: ortOptions }, options.recycle)
+        : mainThreadBackend(await ort.InferenceSession.create(bytes, ortOptions), options.recycle);
     } catch (e) {
       throw new GraftError(
         'RUNTIME_ERROR',

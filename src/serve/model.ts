@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import type { ModelManifest } from '../export/manifest.js';
 import { openModelDir } from '../predict/model-dir.js';
 import type { Preprocess } from '../models/spec.js';
+import { BufferPool } from '../runtime/buffer-pool.js';
 import { Session } from '../runtime/session.js';
 
 export interface ServedModel {
@@ -13,6 +14,8 @@ export interface ServedModel {
   readonly sha256: string;
   readonly manifest: ModelManifest;
   readonly session: Session;
+  /** Input tensors' buffers, taken per request and given back by the session after each batch. */
+  readonly pool: BufferPool;
 }
 
 export interface ModelInfo {
@@ -32,9 +35,13 @@ export async function loadServedModel(
 ): Promise<ServedModel> {
   // ONNX Runtime runs on a worker thread, so requests keep being parsed and decoded while a batch runs (the
   // next batch fills meanwhile); its idle threads block rather than spin, leaving the cores to that work.
+  // Request tensors come from `pool` and return to it after their batch: fresh ones each request made V8
+  // collect garbage every few dozen requests.
+  const pool = new BufferPool();
   const { manifest, bytes, session } = await openModelDir(dir, {
     worker: true,
     spinWait: false,
+    recycle: (buffers) => pool.give(buffers),
     ...(options.threads ? { threads: options.threads } : {}),
   });
   return {
@@ -43,6 +50,7 @@ export async function loadServedModel(
     sha256: createHash('sha256').update(bytes).digest('hex'),
     manifest,
     session,
+    pool,
   };
 }
 

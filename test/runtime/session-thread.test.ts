@@ -26,6 +26,33 @@ const rows = (n: number, seed: number) =>
   );
 
 describe('Session with worker: true', () => {
+  it('gives the buffers runRows moved back through recycle once the run is done, on either thread', async () => {
+    const m = model();
+    for (const worker of [true, false]) {
+      const returned: ArrayBuffer[] = [];
+      const s = await Session.create(m, { threads: 1, worker, recycle: (b) => returned.push(...b) });
+      try {
+        const parts = [rows(2, 6), rows(3, 7)];
+        const want = parts.map((p) => p.data.buffer.byteLength);
+        const got = (
+          await s.runRows(
+            parts.map((p) => ({ x: float32(p.shape, p.data) })),
+            ['y'],
+          )
+        )['y']!;
+        assert.deepEqual(got.shape, [5, 2]);
+        assert.deepEqual(
+          returned.map((b) => b.byteLength),
+          want,
+          `worker ${worker}: both input buffers came back, usable`,
+        );
+        new Float32Array(returned[0]!).fill(1); // writable here again
+      } finally {
+        await s.release();
+      }
+    }
+  });
+
   it('runs, and stacks rows from several callers, exactly as the main-thread session', async () => {
     const m = model();
     const main = await Session.create(m, { threads: 1 });
