@@ -128,7 +128,8 @@ async function startTarget(dir: string): Promise<Target> {
 process.exitCode = await runServe(${JSON.stringify(dir)}, ${JSON.stringify({ ...options, threads: THREADS })});`;
   const proc: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', script],
+    // The V8 option bin/graft.js starts `graft serve` with (see there).
+    ['--initial-old-space-size=256', '--import', 'tsx', '--input-type=module', '-e', script],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
