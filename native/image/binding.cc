@@ -7,8 +7,14 @@
 //   geometry Int32Array [outW, outH, resizeW, resizeH, cropLeft, cropTop, kernel, layout, background]
 //   tables   Float32Array(768): normalised value of 8-bit level p in channel c at c * 256 + p
 //   out      Float32Array receiving outH * outW * 3 floats at element `offset`
+#include <fcntl.h>
 #include <malloc.h>
 #include <node_api.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include <algorithm>
 #include <string>
@@ -159,6 +165,96 @@ napi_value preprocess(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// readFiles(paths): reads whole files on libuv's thread pool, in one job, and resolves to an array with a
+// Buffer per path (null where it cannot be read). A caller whose thread is about to block (ONNX Runtime's run)
+// gets its next files read meanwhile; fs.promises needs several JavaScript steps per file.
+struct ReadJob {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  std::vector<std::string> paths;
+  std::vector<std::pair<uint8_t*, size_t>> files;  // (nullptr, 0) where reading failed
+};
+
+std::pair<uint8_t*, size_t> read_whole(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {nullptr, 0};
+  struct stat st;
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    size = static_cast<size_t>(st.st_size);
+    data = static_cast<uint8_t*>(std::malloc(size > 0 ? size : 1));
+    size_t got = 0;
+    while (data && got < size) {
+      const ssize_t n = read(fd, data + got, size - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (data && got != size) std::free(data), data = nullptr;
+  }
+  close(fd);
+  return {data, data ? size : 0};
+}
+
+void read_execute(napi_env, void* data) {
+  auto* job = static_cast<ReadJob*>(data);
+  job->files.reserve(job->paths.size());
+  for (const std::string& p : job->paths) job->files.push_back(read_whole(p));
+}
+
+void read_complete(napi_env env, napi_status, void* data) {
+  auto* job = static_cast<ReadJob*>(data);
+  napi_value array;
+  napi_create_array_with_length(env, job->files.size(), &array);
+  for (size_t i = 0; i < job->files.size(); i++) {
+    auto [bytes, size] = job->files[i];
+    napi_value v;
+    if (!bytes) {
+      napi_get_null(env, &v);
+    } else if (napi_create_external_buffer(
+                   env, size, bytes, [](napi_env, void* d, void*) { std::free(d); }, nullptr, &v) != napi_ok) {
+      // Runtimes that forbid external buffers get a copy.
+      napi_create_buffer_copy(env, size, bytes, nullptr, &v);
+      std::free(bytes);
+    }
+    napi_set_element(env, array, static_cast<uint32_t>(i), v);
+  }
+  napi_resolve_deferred(env, job->deferred, array);
+  napi_delete_async_work(env, job->work);
+  delete job;
+}
+
+napi_value read_files(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array)
+    return throw_type(env, "readFiles: paths must be an array of strings");
+  uint32_t n = 0;
+  napi_get_array_length(env, argv[0], &n);
+  auto* job = new ReadJob();
+  job->paths.reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t len = 0;
+    napi_get_element(env, argv[0], i, &v);
+    if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) {
+      delete job;
+      return throw_type(env, "readFiles: paths must be an array of strings");
+    }
+    std::string path(len, '\0');
+    napi_get_value_string_utf8(env, v, path.data(), len + 1, &len);
+    job->paths.push_back(std::move(path));
+  }
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "graft.readFiles", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, nullptr, name, read_execute, read_complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
 // keepLargeAllocations(bytes): glibc serves allocations up to `bytes` from its heap instead of fresh
 // mmaps, and keeps up to 4x that of freed memory rather than returning it to the system. A server that
 // allocates a few hundred KB per request (decoded tensors) otherwise page-faults every one of them in.
@@ -180,6 +276,8 @@ napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "preprocess", NAPI_AUTO_LENGTH, preprocess, nullptr, &fn);
   napi_set_named_property(env, exports, "preprocess", fn);
+  napi_create_function(env, "readFiles", NAPI_AUTO_LENGTH, read_files, nullptr, &fn);
+  napi_set_named_property(env, exports, "readFiles", fn);
   napi_create_function(env, "keepLargeAllocations", NAPI_AUTO_LENGTH, keep_large_allocations, nullptr, &fn);
   napi_set_named_property(env, exports, "keepLargeAllocations", fn);
   return exports;

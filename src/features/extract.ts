@@ -1,6 +1,6 @@
 /**
- * Streaming, batched feature extraction: preprocess batch k+1 while ONNX Runtime runs batch k, look every
- * example up in the content-addressed cache first, and extract only what is missing.
+ * Streaming, batched feature extraction: read batch k+1's files while ONNX Runtime runs batch k, decode them
+ * between runs, look every example up in the content-addressed cache first, and extract only what is missing.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import type { Model } from '../onnx/ir.js';
 import { batchShape, imageLength, preprocessInto } from '../preprocess/image.js';
 import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
+import { nativeImageAddon } from '../preprocess/native.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { FeatureCache, modelSha256, sha256 } from './cache.js';
@@ -24,9 +25,8 @@ import { buildPooledPrefix, type PooledPrefix } from './pooled-prefix.js';
 export interface FeatureExtractorOptions {
   batchSize?: number;
   /**
-   * Images of the next batch queued for decoding at once. Default: the whole batch, queued before ONNX
-   * Runtime runs the current one (its run blocks the event loop, so decodes must not need JavaScript steps
-   * in between); libuv's thread pool (UV_THREADPOOL_SIZE, default 4) bounds how many decode in parallel.
+   * Images of a batch queued for decoding at once. Default: the whole batch (decoded between ONNX Runtime's
+   * runs); libuv's thread pool (UV_THREADPOOL_SIZE, default 4) bounds how many decode in parallel.
    */
   decodeConcurrency?: number;
   /** Feature cache directory; `false` disables the cache. Default: $GRAFT_CACHE or ~/.cache/graft. */
@@ -66,22 +66,35 @@ interface Prepared {
 }
 
 interface Preparing {
-  /** Settles once the batch's images are queued for decoding. */
-  queued: Promise<void>;
-  done: Promise<Prepared | undefined>;
+  /** Decodes the batch's images (its files are being read since it was prepared). */
+  decode: () => Promise<Prepared | undefined>;
 }
 
 /**
- * A file's bytes; the path itself when it cannot be read (the decoder then reports it by name). Read
- * synchronously: a batch's 32 small reads take about a millisecond this way, against several through the
- * thread pool, and ONNX Runtime waits for them.
+ * The bytes of a batch's files (a path stays a path where it cannot be read: the decoder then reports it by
+ * name); other sources as they are. Through the native addon the reads happen on libuv's thread pool in one
+ * job, while ONNX Runtime runs the previous batch; without it, synchronously (a batch's 32 small reads take
+ * about a millisecond).
  */
-function readIfPath(source: Uint8Array | ImageSource): Uint8Array | ImageSource {
-  if (typeof source !== 'string') return source;
+async function readSources(
+  sources: readonly (Uint8Array | ImageSource)[],
+): Promise<(Uint8Array | ImageSource)[]> {
+  const paths = sources.filter((s): s is string => typeof s === 'string');
+  const addon = nativeImageAddon();
+  const bytes = addon && paths.length > 0 ? await addon.readFiles(paths) : undefined;
+  let next = 0;
+  return sources.map((source) => {
+    if (typeof source !== 'string') return source;
+    const read = bytes ? bytes[next++] : readOrNull(source);
+    return read ?? source;
+  });
+}
+
+function readOrNull(path: string): Uint8Array | null {
   try {
-    return readFileSync(source);
+    return readFileSync(path);
   } catch {
-    return source;
+    return null;
   }
 }
 
@@ -102,7 +115,7 @@ async function exampleBytes(source: ImageSource): Promise<Uint8Array> {
 }
 
 export class FeatureExtractor {
-  private buffers: [Float32Array, Float32Array] | undefined;
+  private buffer: Float32Array | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -126,7 +139,8 @@ export class FeatureExtractor {
     const shape = batchShape(1, preprocess);
     const prefix = await buildPooledPrefix(backbone, inputName, tensors, shape, options.session);
     // Decodes run on the thread pool while ONNX Runtime runs: its idle threads yield rather than spin.
-    const session = await Session.create(prefix.model, { spinWait: false, ...options.session });
+    // Decoding happens between runs (see extractNow), so ONNX Runtime's threads may spin within a run.
+    const session = await Session.create(prefix.model, { spinWait: 'within-runs', ...options.session });
     let cache: FeatureCache | undefined;
     if (options.cacheDir !== false) {
       const key = sha256(
@@ -155,7 +169,7 @@ export class FeatureExtractor {
   /**
    * Extracts pooled features for `examples`; cached rows are looked up by the content hash of their bytes (so
    * renamed or moved files still hit the cache). Calls on one extractor run one after another (they share its
-   * batch buffers).
+   * batch buffer).
    */
   extract(examples: readonly Example<ImageSource>[], options: ExtractOptions = {}): Promise<FeatureSet> {
     const run = this.queue.then(() => this.extractNow(examples, options));
@@ -208,17 +222,18 @@ export class FeatureExtractor {
 
     const per = imageLength(this.preprocess);
     const tables = normalizationTables(this.preprocess);
-    const buffers = this.batchBuffers(per);
-    // A batch is prepared in two steps: its files are read (quick), then all its images are queued for
-    // decoding at once. The main loop waits for the first step only before it runs ONNX Runtime on the
-    // current batch: the run blocks the event loop, so decodes must already be queued on the thread pool
-    // (the native path needs no JavaScript step once queued; sharp, for the files it takes, may).
+    const buffer = this.batchBuffer(per);
+    // A batch is prepared in two steps: its files are read while the previous batch runs, then all its images
+    // are decoded at once on libuv's pool, once that run has ended: ONNX Runtime's parallel sections wait for
+    // their slowest thread, so a decode that takes a core from one of its threads stalls the other as well.
+    // Between runs the decodes have both cores; within a run ONNX Runtime has them.
     const prepare = (from: number): Preparing => {
-      if (from >= todo.length) return { queued: Promise.resolve(), done: Promise.resolve(undefined) };
+      if (from >= todo.length) return { decode: () => Promise.resolve(undefined) };
       const items = todo.slice(from, from + this.batchSize);
-      const loaded = Promise.resolve(items.map((it) => readIfPath(it.bytes)));
-      const done = loaded.then(async (sources) => {
-        const buffer = buffers[(from / this.batchSize) % 2]!;
+      const reading = readSources(items.map((it) => it.bytes));
+      reading.catch(() => undefined); // awaited in decode
+      const decode = async (): Promise<Prepared> => {
+        const sources = await reading;
         const input = buffer.subarray(0, per * items.length);
         const ok = new Array<boolean>(items.length).fill(false);
         let next = 0;
@@ -244,58 +259,53 @@ export class FeatureExtractor {
           ok.forEach((good, i) => good && packed.set(input.subarray(i * per, (i + 1) * per), per * j++));
         }
         return { rows: keep.map((it) => it.row), keys: keep.map((it) => it.key), input: packed };
-      });
-      return { queued: loaded.then(() => undefined), done };
+      };
+      return { decode };
     };
 
-    let pending = prepare(0);
+    let batch = await prepare(0).decode();
     for (let from = 0; from < todo.length; from += this.batchSize) {
       if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
-      const batch = await pending.done;
-      pending = prepare(from + this.batchSize);
-      await pending.queued;
-      if (!batch || batch.rows.length === 0) {
-        advance(Math.min(this.batchSize, todo.length - from));
-        continue;
-      }
-      const feeds = {
-        [this.inputName]: {
-          dtype: 'float32' as const,
-          shape: batchShape(batch.rows.length, this.preprocess),
-          data: batch.input,
-        },
-      };
-      const out = await this.session.run(feeds, this.prefix.outputs);
-      const records: [string, Float32Array][] = [];
-      batch.rows.forEach((row, i) => {
-        const parts = this.prefix.outputs.map((name, t) => {
-          const d = dims[t]!;
-          return (out[name]!.data as Float32Array).slice(i * d, (i + 1) * d);
+      const next = prepare(from + this.batchSize);
+      if (batch && batch.rows.length > 0) {
+        const feeds = {
+          [this.inputName]: {
+            dtype: 'float32' as const,
+            shape: batchShape(batch.rows.length, this.preprocess),
+            data: batch.input,
+          },
+        };
+        const out = await this.session.run(feeds, this.prefix.outputs);
+        const records: [string, Float32Array][] = [];
+        const keys = batch.keys;
+        batch.rows.forEach((row, i) => {
+          const parts = this.prefix.outputs.map((name, t) => {
+            const d = dims[t]!;
+            return (out[name]!.data as Float32Array).slice(i * d, (i + 1) * d);
+          });
+          parts.forEach((p, t) => (perTensor[t]![row] = p));
+          if (this.cache) records.push([keys[i]!, concat(parts)]);
         });
-        parts.forEach((p, t) => (perTensor[t]![row] = p));
-        if (this.cache) records.push([batch.keys[i]!, concat(parts)]);
-      });
-      this.cache?.putMany(records);
+        this.cache?.putMany(records);
+      }
       advance(Math.min(this.batchSize, todo.length - from));
+      batch = await next.decode();
     }
-    await pending.done;
     return this.assemble(examples, perTensor, skipped, fromCache);
   }
 
   /**
-   * Two batch buffers, kept for the extractor's life: batch k+1 is written into one while ONNX Runtime reads
-   * batch k from the other. Fresh 20 MB buffers cost page faults on every batch, and per call they cost tens of
-   * milliseconds on the first one.
+   * The batch buffer, kept for the extractor's life: a fresh 20 MB one costs page faults on every batch, and
+   * per call tens of milliseconds on the first one.
    */
-  private batchBuffers(per: number): [Float32Array, Float32Array] {
+  private batchBuffer(per: number): Float32Array {
     const length = per * this.batchSize;
-    if (this.buffers?.[0].length !== length)
-      this.buffers = [new Float32Array(length), new Float32Array(length)];
-    return this.buffers;
+    if (this.buffer?.length !== length) this.buffer = new Float32Array(length);
+    return this.buffer;
   }
 
   async release(): Promise<void> {
-    this.buffers = undefined;
+    this.buffer = undefined;
     this.cache?.close();
     await this.session.release();
   }

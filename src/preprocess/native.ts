@@ -15,6 +15,8 @@ export interface NativeImageAddon {
     out: Float32Array,
     offset: number,
   ): Promise<void>;
+  /** Whole files read in one thread-pool job; null where a file cannot be read. */
+  readFiles(paths: readonly string[]): Promise<(Uint8Array | null)[]>;
   /** glibc keeps allocations up to `bytes` in its heap (no fresh mmap and page faults per buffer). */
   keepLargeAllocations(bytes: number): boolean;
 }

@@ -24,9 +24,10 @@ export interface SessionOptions {
   /**
    * Whether idle intra-op threads spin (ONNX Runtime's default) or block between parallel sections. Blocking
    * (false) is PyTorch's OMP_WAIT_POLICY=PASSIVE: much faster when the cores are shared with other work, and
-   * for graphs of many small ops. Default: ONNX Runtime's (spin).
+   * for graphs of many small ops. 'within-runs' spins between a run's parallel sections and stops at its end,
+   * for callers that do their other work between runs. Default: ONNX Runtime's (spin).
    */
-  spinWait?: boolean;
+  spinWait?: boolean | 'within-runs';
   /**
    * Run ONNX Runtime on a worker thread (default false). Its `run` otherwise blocks this thread's event loop
    * for the whole forward pass; on a worker, the caller keeps serving I/O meanwhile (inputs are copied over).
@@ -37,6 +38,16 @@ export interface SessionOptions {
    * BufferPool can hand them out again instead of the garbage collector reclaiming them.
    */
   recycle?: (buffers: ArrayBuffer[]) => void;
+}
+
+/** ONNX Runtime's session config entries for SessionOptions.spinWait. */
+function spinningConfig(
+  spin: SessionOptions['spinWait'],
+): Pick<ort.InferenceSession.SessionOptions, 'extra'> {
+  if (spin === undefined) return {};
+  const allow = spin === false ? '0' : '1';
+  const stopAfterRun = spin === 'within-runs' ? { force_spinning_stop: '1' } : {};
+  return { extra: { session: { intra_op: { allow_spinning: allow }, ...stopAfterRun } } };
 }
 
 /** What runs the model: an InferenceSession on this thread, or one on a worker thread. */
@@ -102,9 +113,7 @@ export class Session {
       interOpNumThreads: options.interOpThreads ?? 1,
       graphOptimizationLevel: options.optimization ?? 'all',
       executionProviders: options.executionProviders ?? ['cpu'],
-      ...(options.spinWait === undefined
-        ? {}
-        : { extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } } }),
+      ...spinningConfig(options.spinWait),
     };
     let backend: Backend;
     try {

@@ -14,7 +14,7 @@ import { preprocessImage } from '../../src/preprocess/image.js';
 import { readImageHeader } from '../../src/preprocess/image-header.js';
 import { imagePipelineId, preprocessNative } from '../../src/preprocess/image-native.js';
 import { normalizationTables } from '../../src/preprocess/image-normalize.js';
-import { nativeImageUnavailable } from '../../src/preprocess/native.js';
+import { nativeImageAddon, nativeImageUnavailable } from '../../src/preprocess/native.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/preprocess/', import.meta.url));
 const PNG_VARIANTS = fileURLToPath(new URL('../fixtures/png-variants/', import.meta.url));
@@ -105,6 +105,23 @@ describe('native image preprocessing', () => {
       // Compositing onto white rounds once either way; sharp's may land a level away.
       assert.ok(worst <= 1, `${name}: max |Δ| ${worst} levels`);
     }
+  });
+
+  it('reads whole files in one job, null where a path cannot be read', async () => {
+    const addon = nativeImageAddon()!;
+    const photo = join(FIXTURES, 'photo.jpg');
+    const [bytes, missing, dir, again] = await addon.readFiles([
+      photo,
+      join(FIXTURES, 'missing.png'),
+      FIXTURES,
+      photo,
+    ]);
+    assert.deepEqual(Buffer.from(bytes!), await readFile(photo));
+    assert.equal(missing, null);
+    assert.equal(dir, null);
+    assert.deepEqual(again, bytes);
+    assert.deepEqual(await addon.readFiles([]), []);
+    assert.throws(() => addon.readFiles([42 as unknown as string]), TypeError);
   });
 
   it('names its pipeline for cache keys apart from sharp', () => {
