@@ -208,14 +208,25 @@ void vertical(const uint8_t* const* rows, const int16_t* weight, int taps, size_
   }
 }
 
+// make_filter for an axis, kept while the geometry repeats (a data set's images mostly share a size).
+const Filter& cached_filter(Filter& cache, int (&key)[5], int src, int dst, int first, int count, Kernel kernel) {
+  const int want[5] = {src, dst, first, count, static_cast<int>(kernel)};
+  if (!std::equal(want, want + 5, key)) {
+    cache = make_filter(src, dst, first, count, kernel);
+    std::copy(want, want + 5, key);
+  }
+  return cache;
+}
+
 }  // namespace
 
 void resample_into(const uint8_t* src, int w, int h, const Target& t, ResampleScratch& scratch) {
   const int ow = t.out_w, oh = t.out_h;
-  const Filter fx = make_filter(w, t.resize_w, t.crop_left, ow, t.kernel);
-  const Filter fy = make_filter(h, t.resize_h, t.crop_top, oh, t.kernel);
+  const Filter& fx = cached_filter(scratch.fx, scratch.fx_key, w, t.resize_w, t.crop_left, ow, t.kernel);
+  const Filter& fy = cached_filter(scratch.fy, scratch.fy_key, h, t.resize_h, t.crop_top, oh, t.kernel);
   const int npairs = (fx.taps + 1) / 2;
-  std::vector<int32_t> pairs(static_cast<size_t>(ow) * npairs);
+  std::vector<int32_t>& pairs = scratch.pairs;
+  pairs.resize(static_cast<size_t>(ow) * npairs);
   for (int x = 0; x < ow; x++)
     for (int k = 0; k < npairs; k++) {
       const int16_t* q = &fx.weight[static_cast<size_t>(x) * fx.taps + 2 * k];

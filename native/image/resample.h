@@ -38,10 +38,12 @@ struct Target {
   float* out = nullptr;           // out_h * out_w * 3 floats
 };
 
-// Buffers reused across calls (one per thread).
+// Buffers and filters reused across calls (one per thread).
 struct ResampleScratch {
-  std::vector<uint8_t> rows;  // horizontally resampled source rows
-  std::vector<int32_t> acc;   // one output row's accumulators
+  std::vector<uint8_t> rows;     // horizontally resampled source rows
+  std::vector<int32_t> pairs;    // horizontal weights two taps at a time
+  Filter fx, fy;                 // the last geometry's filters ...
+  int fx_key[5] = {}, fy_key[5] = {};  // ... and what they were made for (src, dst, first, count, kernel)
 };
 
 // Bytes a decoder must leave readable past the last pixel of an image handed to resample_into (the
