@@ -46,6 +46,7 @@ export * as importers from './importers/index.js';
 export * as onnx from './onnx/index.js';
 export { Session, type SessionOptions } from './runtime/session.js';
 export { runBatched } from './runtime/batching.js';
+export { BufferPool } from './runtime/buffer-pool.js';
 export * as autodiff from './autodiff/index.js';
 
 // Building blocks.

@@ -58,8 +58,8 @@ function instrument(app: FastifyInstance, metrics: ServerMetrics): void {
 
 export async function createServer(modelDir: string, serveOptions: ServeOptions = {}): Promise<GraftServer> {
   const options = resolveServeOptions(serveOptions);
-  // Every request allocates its decoded tensor (~600 KB at 224x224): kept in the heap rather than mmapped
-  // fresh, that saves about a millisecond of page faults per image.
+  // Every request allocates buffers of a few hundred KB (its body, decoding scratch; input tensors come from
+  // the model's BufferPool): kept in the heap rather than mmapped fresh, that saves page faults per image.
   nativeImageAddon()?.keepLargeAllocations(32 << 20);
   const model = await loadServedModel(modelDir, {
     ...(options.threads ? { threads: options.threads } : {}),
