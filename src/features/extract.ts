@@ -138,7 +138,6 @@ export class FeatureExtractor {
   ): Promise<FeatureExtractor> {
     const shape = batchShape(1, preprocess);
     const prefix = await buildPooledPrefix(backbone, inputName, tensors, shape, options.session);
-    // Decodes run on the thread pool while ONNX Runtime runs: its idle threads yield rather than spin.
     // Decoding happens between runs (see extractNow), so ONNX Runtime's threads may spin within a run.
     const session = await Session.create(prefix.model, { spinWait: 'within-runs', ...options.session });
     let cache: FeatureCache | undefined;
