@@ -16,7 +16,14 @@ export interface WorkerSetup {
 }
 
 export type WorkerRequest =
-  | { kind: 'run'; id: number; parts: Record<string, Tensor>[]; outputs: string[] | undefined }
+  | {
+      kind: 'run';
+      id: number;
+      parts: Record<string, Tensor>[];
+      outputs: string[] | undefined;
+      /** The caller gave the parts' buffers up (runRows): they may come back for recycling. */
+      moved: boolean;
+    }
   | { kind: 'release' };
 
 export type WorkerReply =
@@ -126,6 +133,7 @@ export class SessionThread {
         id,
         parts: [...parts],
         outputs: outputs ? [...outputs] : undefined,
+        moved: move,
       };
       this.worker.postMessage(request, move ? wholeBuffers(parts) : []);
     });

@@ -66,7 +66,7 @@ port.on('message', async (req: WorkerRequest) => {
     const result = req.outputs ? await session.run(feeds, req.outputs) : await session.run(feeds);
     const out: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
-    const inputs = setup.returnInputs ? wholeBuffers(req.parts) : [];
+    const inputs = setup.returnInputs && req.moved ? wholeBuffers(req.parts) : [];
     port.postMessage({ kind: 'result', id: req.id, out, inputs } satisfies WorkerReply, [
       ...wholeBuffers([out]),
       ...inputs,

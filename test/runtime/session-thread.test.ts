@@ -47,6 +47,14 @@ describe('Session with worker: true', () => {
           `worker ${worker}: both input buffers came back, usable`,
         );
         new Float32Array(returned[0]!).fill(1); // writable here again
+        returned.length = 0;
+        const x = rows(2, 8);
+        await s.run({ x }, ['y']);
+        assert.equal(
+          returned.length,
+          0,
+          `worker ${worker}: run keeps the caller's buffers, nothing to recycle`,
+        );
       } finally {
         await s.release();
       }
