@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds graft's native image addon (native/image → build/Release/graft_image.node) with node-gyp, against
-// libjpeg-turbo and libpng (Debian: libjpeg62-turbo-dev, libpng-dev). The addon is optional: if the build
-// fails, graft decodes every image with sharp, so installing goes on with a warning. With
+// libjpeg-turbo, libpng and libdeflate (Debian: libjpeg62-turbo-dev, libpng-dev, libdeflate-dev). The addon is
+// optional: if the build fails, graft decodes every image with sharp, so installing goes on with a warning. With
 // GRAFT_REQUIRE_NATIVE=1 (set by scripts/setup.sh, so CI notices) a failed build fails the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,8 +1,8 @@
 /**
  * The fast path of image preprocessing: 8-bit JPEG / PNG without colour profile or rotation, and raw pixels,
  * for RGB models with bilinear or nearest resizing, go through the native addon (decode with libjpeg-turbo or
- * libpng, JPEG DCT scaling for large images, alpha flattened, antialiased resampling, crop and normalisation
- * written straight into the caller's batch buffer, all off the main thread). Everything else, and any file the
+ * libdeflate / libpng, JPEG DCT scaling for large images, alpha flattened, antialiased resampling, crop and
+ * normalisation written straight into the caller's batch buffer, all off the main thread). Everything else, and any file the
  * addon cannot decode, goes the sharp path, which names the problem.
  */
 import { readFile } from 'node:fs/promises';

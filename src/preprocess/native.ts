@@ -1,7 +1,7 @@
 /**
- * graft's native image addon (native/image, built by `npm install` with node-gyp against libjpeg-turbo and
- * libpng): decode + resample + normalise in one libuv thread-pool job. Optional: when it is not built (or
- * GRAFT_NATIVE=0), every image takes the sharp path.
+ * graft's native image addon (native/image, built by `npm install` with node-gyp against libjpeg-turbo, libpng
+ * and libdeflate): decode + resample + normalise in one libuv thread-pool job, and whole-file reads. Optional:
+ * when it is not built (or GRAFT_NATIVE=0), every image takes the sharp path.
  */
 import { createRequire } from 'node:module';
 
