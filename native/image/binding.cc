@@ -53,6 +53,17 @@ bool typed(napi_env env, napi_value v, napi_typedarray_type want, void** data, s
   return type == want || (want == napi_uint8_array && type == napi_uint8_clamped_array);
 }
 
+// Queues `job` on libuv's thread pool and returns the promise its completion settles.
+napi_value queue(napi_env env, const char* name, napi_async_execute_callback execute,
+                 napi_async_complete_callback complete, void* job, napi_deferred* deferred, napi_async_work* work) {
+  napi_value promise, resource;
+  napi_create_promise(env, deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource);
+  napi_create_async_work(env, nullptr, resource, execute, complete, job, work);
+  napi_queue_async_work(env, *work);
+  return promise;
+}
+
 void execute(napi_env, void* data) {
   auto* job = static_cast<Job*>(data);
   const int* g = job->geometry;
@@ -157,12 +168,7 @@ napi_value preprocess(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[4], 1, &job->refs[1]);
   napi_create_reference(env, argv[5], 1, &job->refs[2]);
 
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "graft.preprocess", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, nullptr, name, execute, complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue(env, "graft.preprocess", execute, complete, job, &job->deferred, &job->work);
 }
 
 // readFiles(paths): reads whole files on libuv's thread pool, in one job, and resolves to an array with a
@@ -247,12 +253,7 @@ napi_value read_files(napi_env env, napi_callback_info info) {
     napi_get_value_string_utf8(env, v, path.data(), len + 1, &len);
     job->paths.push_back(std::move(path));
   }
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "graft.readFiles", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, nullptr, name, read_execute, read_complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue(env, "graft.readFiles", read_execute, read_complete, job, &job->deferred, &job->work);
 }
 
 // keepLargeAllocations(bytes): glibc serves allocations up to `bytes` from its heap instead of fresh
