@@ -47,7 +47,7 @@ try {
   port.close();
 }
 
-port.on('message', async (req: WorkerRequest) => {
+async function handle(req: WorkerRequest): Promise<void> {
   if (req.kind === 'release') {
     await session.release();
     port.postMessage({ kind: 'released' } satisfies WorkerReply);
@@ -74,4 +74,11 @@ port.on('message', async (req: WorkerRequest) => {
   } catch (e) {
     port.postMessage({ kind: 'error', id: req.id, message: message(e) } satisfies WorkerReply);
   }
+}
+
+// One request at a time, in arrival order: a run's stacked input lives in a buffer the next request reuses, and
+// a caller may hand over its next batch while this one runs (it then starts the moment this one ends).
+let pending = Promise.resolve();
+port.on('message', (req: WorkerRequest) => {
+  pending = pending.then(() => handle(req)).catch(() => undefined);
 });

@@ -1,8 +1,10 @@
 /**
  * Dynamic batching across concurrent callers: already-preprocessed feeds are queued; when the queue holds
  * `maxBatch` rows, or `maxWaitMs` after the first one arrived, ONE session.run takes the concatenation and the
- * output rows are split back to their callers. One run at a time; what queues up during a run goes next.
- * Only feeds with the same per-row shapes are concatenated (text models may pad differently per request).
+ * output rows are split back to their callers. While a run is in progress, the next batch is handed to the
+ * session as soon as half a batch has queued up, so that it starts the moment the run ends (a worker session
+ * runs them one after another); whatever queued during a run otherwise goes next. Only feeds with the same
+ * per-row shapes are concatenated (text models may pad differently per request).
  */
 import { GraftError } from '../errors.js';
 import { runBatched } from '../runtime/batching.js';
@@ -44,10 +46,15 @@ function rowsOf(feeds: Feeds): number {
   return n;
 }
 
+/** Batches handed to the session at once: one running, one waiting to start the moment it ends. */
+const MAX_IN_FLIGHT = 2;
+
 export class Batcher {
   private queue: Item[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private inFlight = 0;
+  /** When the last batch's result came back: a waiting batch's run started no earlier. */
+  private lastEnd = 0;
   private idle: (() => void)[] = [];
 
   constructor(
@@ -93,16 +100,23 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running. */
   drain(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
-    if (this.queuedRows >= this.options.maxBatch || this.options.maxWaitMs === 0) {
+    if (this.queue.length === 0) return;
+    const { maxBatch, maxWaitMs } = this.options;
+    if (this.inFlight === 0) {
+      if (this.queuedRows >= maxBatch || maxWaitMs === 0) void this.flush();
+      else
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          if (this.inFlight === 0) void this.flush();
+          else this.schedule();
+        }, maxWaitMs);
+    } else if (this.inFlight < MAX_IN_FLIGHT && this.queuedRows >= Math.ceil(maxBatch / 2)) {
       void this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.options.maxWaitMs);
     }
   }
 
@@ -123,8 +137,8 @@ export class Batcher {
   private async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
+    if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    this.inFlight++;
     const batch = this.take();
     for (const it of batch) it.detach();
     try {
@@ -138,17 +152,18 @@ export class Batcher {
     } catch (e) {
       for (const it of batch) it.reject(e);
     } finally {
-      this.running = false;
+      this.inFlight--;
     }
-    // whatever queued up during the run has waited long enough: run it now
-    if (this.queue.length > 0) void this.flush();
-    else this.settleIdle();
+    // Once nothing is in flight, whatever queued up meanwhile has waited long enough: run it now.
+    if (this.inFlight === 0 && this.queue.length > 0) void this.flush();
+    else this.schedule();
+    this.settleIdle();
   }
 
   private async run(batch: readonly Item[]): Promise<Float32Array> {
     const rows = batch.reduce((n, it) => n + it.rows, 0);
     const { outputName, maxBatch } = this.options;
-    const start = performance.now();
+    const handedOver = performance.now();
     // Submitted feeds belong to the batcher now: runRows may move their buffers to a worker thread.
     const result =
       rows > maxBatch
@@ -160,7 +175,9 @@ export class Batcher {
             batch.map((it) => it.feeds),
             [outputName],
           );
-    const seconds = (performance.now() - start) / 1000;
+    const end = performance.now();
+    const seconds = (end - Math.max(handedOver, this.lastEnd)) / 1000;
+    this.lastEnd = end;
     const out = result[outputName];
     if (!out || !(out.data instanceof Float32Array) || out.shape[0] !== rows) {
       throw new GraftError(
@@ -176,7 +193,7 @@ export class Batcher {
   }
 
   private settleIdle(): void {
-    if (this.running || this.queue.length > 0) return;
+    if (this.inFlight > 0 || this.queue.length > 0) return;
     const waiters = this.idle;
     this.idle = [];
     for (const w of waiters) w();

@@ -26,6 +26,37 @@ const rows = (n: number, seed: number) =>
   );
 
 describe('Session with worker: true', () => {
+  it('runs batches handed over while another runs one after another, each with its own rows', async () => {
+    const m = model();
+    const main = await Session.create(m, { threads: 1 });
+    const worker = await Session.create(m, { threads: 1, worker: true });
+    try {
+      const batches = [0, 1, 2].map((b) => [rows(3, 10 + b), rows(2, 20 + b)]);
+      const want = await Promise.all(
+        batches.map(async (parts) => {
+          const whole = float32(
+            [5, 3],
+            parts.flatMap((p) => Array.from(p.data)),
+          );
+          return Array.from((await main.run({ x: whole }, ['y']))['y']!.data as Float32Array);
+        }),
+      );
+      // All three handed over at once: each stacks into the worker's reused buffer only after the previous ran.
+      const got = await Promise.all(
+        batches.map((parts) =>
+          worker.runRows(
+            parts.map((p) => ({ x: float32(p.shape, p.data) })),
+            ['y'],
+          ),
+        ),
+      );
+      got.forEach((g, i) => assert.deepEqual(Array.from(g['y']!.data as Float32Array), want[i]));
+    } finally {
+      await main.release();
+      await worker.release();
+    }
+  });
+
   it('gives the buffers runRows moved back through recycle once the run is done, on either thread', async () => {
     const m = model();
     for (const worker of [true, false]) {
