@@ -2,7 +2,8 @@
  * Loopback load test for `graft serve`: N requests (default 1000) from C concurrent clients (default 32), one
  * encoded image per request, against a server in a child process (or in-process with --in-process). Reports
  * requests/s, p50/p99 latency, errors, the server's mean batch size, and the ratio of served images/s to the raw
- * batch-32 forward throughput of the same model.onnx run with onnxruntime-node on preprocessed tensors.
+ * batch-32 forward throughput of the same model.onnx run with onnxruntime-node on preprocessed tensors (measured
+ * before and after the load, averaged).
  *
  *   node --import tsx bench/serve-load.ts [model-dir] [--requests 1000] [--concurrency 32] [--max-wait-ms 5]
  *        [--threads n] [--in-process] [--fixture-size 8] [--fixture-convs 0] [--formats png,jpeg] [--json out.json]
@@ -276,7 +277,8 @@ try {
       photo(i + 1, Math.round(w * 1.25), Math.round(h * 1.25), FORMATS[i % FORMATS.length]!),
     ),
   );
-  const raw = await rawThroughput(dir, images);
+  // Raw forward throughput before and after the load, averaged: the machine's speed drifts (other tenants).
+  const rawBefore = await rawThroughput(dir, images);
   const pre = await preprocessThroughput(dir, images);
   const target = await startTarget(dir);
   await load(target.url, images, Math.min(REQUESTS, 2 * CONCURRENCY)); // warm-up, not counted
@@ -289,6 +291,8 @@ try {
   const runs = metric(after, 'graft_batch_size_count') - metric(before, 'graft_batch_size_count');
   const rows = metric(after, 'graft_batch_size_sum') - metric(before, 'graft_batch_size_sum');
   const exit = await target.stop();
+  const rawAfter = await rawThroughput(dir, images);
+  const raw = (rawBefore + rawAfter) / 2;
   const rps = r.requests / r.seconds;
   const report = {
     model: dir,
@@ -305,6 +309,7 @@ try {
     errors: r.errors,
     meanBatch: Number((rows / runs).toFixed(2)),
     rawForwardImagesPerSecond: Number(raw.toFixed(1)),
+    rawBeforeAndAfter: [Number(rawBefore.toFixed(1)), Number(rawAfter.toFixed(1))],
     preprocessImagesPerSecond: Number(pre.toFixed(1)),
     servedToRawRatio: Number((rps / raw).toPrecision(3)),
     serverExit: exit,
