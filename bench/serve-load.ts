@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { SERVE_V8_FLAGS } from '../src/cli/respawn.js';
 import { MODEL_FILE, readManifest } from '../src/export/manifest.js';
 import { preprocessBatch } from '../src/preprocess/image.js';
 import { createServer } from '../src/serve/app.js';
@@ -129,8 +130,8 @@ async function startTarget(dir: string): Promise<Target> {
 process.exitCode = await runServe(${JSON.stringify(dir)}, ${JSON.stringify({ ...options, threads: THREADS })});`;
   const proc: ChildProcess = spawn(
     process.execPath,
-    // The V8 option bin/graft.js starts `graft serve` with (see there).
-    ['--initial-old-space-size=256', '--import', 'tsx', '--input-type=module', '-e', script],
+    // Started as `graft serve` starts its server (src/cli/respawn.ts).
+    [...SERVE_V8_FLAGS, '--import', 'tsx', '--input-type=module', '-e', script],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { GraftError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { reportError } from './output.js';
+import { ChildExit } from './respawn.js';
 import { registerCommands } from './commands/index.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return 0;
   } catch (e) {
+    if (e instanceof ChildExit) return e.code;
     if (e instanceof CommanderError) {
       if (
         e.code === 'commander.helpDisplayed' ||

@@ -1,22 +1,60 @@
 /**
- * bin/graft.js runs through its own shebang line (`env -S node --initial-old-space-size=256`, the V8 setting
- * graft serve relies on to keep garbage collection off its cores) on this system.
+ * `graft serve` through bin/graft.js: the server runs in a child node started with SERVE_V8_FLAGS, a SIGTERM to
+ * the command reaches it once (graceful shutdown, exit 0), and the child's errors and exit codes come through.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SERVE_V8_FLAGS } from '../../src/cli/respawn.js';
+import { tempModel } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/graft.js', import.meta.url));
 
-test('bin/graft.js starts node with its V8 options and runs the CLI', () => {
-  const first = readFileSync(BIN, 'utf8').split('\n')[0];
-  assert.equal(first, '#!/usr/bin/env -S node --initial-old-space-size=256');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  const run = spawnSync(BIN, ['--version'], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout.trim(), pkg.version);
+test('graft serve runs its server in a child node with the V8 flags and stops it on SIGTERM', async (t) => {
+  if (process.platform === 'win32') return t.skip('the server runs in-process on Windows');
+  const { dir, cleanup } = await tempModel();
+  const cli = spawn(process.execPath, [BIN, 'serve', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      cli.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      cli.once('exit', (code) => reject(new Error(`graft serve exited (${code}) before listening`)));
+    });
+    const children = execFileSync('ps', ['--ppid', String(cli.pid), '-o', 'args='], { encoding: 'utf8' });
+    assert.ok(
+      SERVE_V8_FLAGS.every((f) => children.includes(f)),
+      `the server process runs with ${SERVE_V8_FLAGS.join(' ')}: ${children}`,
+    );
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    const exited = once(cli, 'exit');
+    cli.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0);
+  } finally {
+    cli.kill('SIGKILL');
+    await cleanup();
+  }
+});
+
+test("graft serve passes on its server's error and exit code", () => {
+  try {
+    execFileSync(process.execPath, [BIN, 'serve', '/nonexistent-model-dir', '--port', '0'], {
+      stdio: 'pipe',
+    });
+    assert.fail('graft serve should have failed');
+  } catch (e) {
+    const err = e as { status: number; stderr: Buffer };
+    assert.equal(err.status, 4);
+    const lines = err.stderr.toString().trim().split('\n');
+    assert.equal(lines.length, 1, 'one error line, printed once');
+    assert.match(lines[0]!, /MODEL_NOT_FOUND/);
+  }
 });

@@ -4,6 +4,7 @@ import { GraftError } from '../../errors.js';
 import { createServer } from '../../serve/app.js';
 import { parseSize, type ServeOptions } from '../../serve/options.js';
 import { installShutdown } from '../../serve/shutdown.js';
+import { ChildExit, hasNodeFlags, rerunWithNodeFlags, SERVE_V8_FLAGS, stopWithParent } from '../respawn.js';
 
 interface ServeFlags {
   port: string;
@@ -70,7 +71,16 @@ export function registerServe(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: CPU cores)')
     .option('--log', 'log every request to stderr')
     .action(async (dir: string, flags: ServeFlags) => {
-      const code = await runServe(dir, serveOptionsFromFlags(flags));
+      const options = serveOptionsFromFlags(flags);
+      // The server runs in a child node with SERVE_V8_FLAGS (POSIX; on Windows a console's Ctrl-C would reach
+      // both processes, so it runs here without them). The child prints its own errors.
+      if (process.platform !== 'win32' && !hasNodeFlags(SERVE_V8_FLAGS)) {
+        const code = await rerunWithNodeFlags(SERVE_V8_FLAGS);
+        if (code !== 0) throw new ChildExit(code);
+        return;
+      }
+      stopWithParent();
+      const code = await runServe(dir, options);
       if (code !== 0) throw new GraftError('CANCELLED', 'shutdown did not complete cleanly');
     });
 }
