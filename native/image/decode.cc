@@ -38,6 +38,11 @@ bool jpeg_run(jpeg_decompress_struct* cinfo, JpegError* err, const uint8_t* byte
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, bytes, static_cast<unsigned long>(size));
   jpeg_read_header(cinfo, TRUE);
+  if (static_cast<uint64_t>(cinfo->image_width) * cinfo->image_height > kMaxPixels) {
+    std::snprintf(err->message, sizeof err->message, "image too large (%ux%u)", cinfo->image_width,
+                  cinfo->image_height);
+    return false;
+  }
   if (cinfo->num_components != 1 && cinfo->num_components != 3) {
     std::snprintf(err->message, sizeof err->message, "%d-component JPEG", cinfo->num_components);
     return false;
@@ -89,6 +94,10 @@ std::string decode_png(const uint8_t* bytes, size_t size, uint8_t background, Pi
   std::memset(&image, 0, sizeof image);
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, bytes, size)) return image.message;
+  if (static_cast<uint64_t>(image.width) * image.height > kMaxPixels) {
+    png_image_free(&image);
+    return "image too large (" + std::to_string(image.width) + "x" + std::to_string(image.height) + ")";
+  }
   const bool alpha = image.format & PNG_FORMAT_FLAG_ALPHA;
   image.format = PNG_FORMAT_RGBA;
   const int w = static_cast<int>(image.width), h = static_cast<int>(image.height);

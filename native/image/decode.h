@@ -15,6 +15,10 @@ struct Pixels {
   int width = 0, height = 0;
 };
 
+// Largest image decoded, in pixels (sharp's default limit, 0x3FFF squared): a header can claim far more than
+// its file holds, and the decoded buffer is allocated from the header.
+constexpr uint64_t kMaxPixels = 0x3FFFull * 0x3FFFull;
+
 // Sizes `px` for w x h RGBX pixels plus the read padding.
 uint8_t* reserve_rgbx(Pixels& px, int w, int h);
 

@@ -150,9 +150,9 @@ bool read_chunks(const uint8_t* bytes, size_t size, Header& h, std::vector<uint8
       if (!is(type, "IHDR") || len != 13) return false;
       const uint32_t w = be32(data), hh = be32(data + 4);
       h.depth = data[8], h.type = data[9];
-      // Compression and filter method 0, no interlacing; sizes libpng would also accept.
-      if (w == 0 || hh == 0 || w > 1000000 || hh > 1000000 || !valid_format(h.type, h.depth) || data[10] != 0 ||
-          data[11] != 0 || data[12] != 0)
+      // Compression and filter method 0, no interlacing, at most kMaxPixels.
+      if (w == 0 || hh == 0 || static_cast<uint64_t>(w) * hh > kMaxPixels || !valid_format(h.type, h.depth) ||
+          data[10] != 0 || data[11] != 0 || data[12] != 0)
         return false;
       h.width = static_cast<int>(w), h.height = static_cast<int>(hh);
       h.channels = h.type == 2 ? 3 : h.type == 4 ? 2 : h.type == 6 ? 4 : 1;

@@ -22,6 +22,9 @@ export function imagePipelineId(spec: ImagePreprocess): string {
   return native ? 'graft-native-image/2' : 'sharp';
 }
 
+/** sharp's default `limitInputPixels`. */
+const MAX_PIXELS = 0x3fff * 0x3fff;
+
 const packedTables = new WeakMap<Float32Array[], Float32Array>();
 
 function packTables(tables: Float32Array[]): Float32Array {
@@ -71,6 +74,8 @@ export async function preprocessNative(
     ({ width, height } = header);
     format = header.format === 'jpeg' ? 1 : 2;
   }
+  // Larger images go to sharp, which refuses them by name (its default limit, which the addon also applies).
+  if (width * height > MAX_PIXELS) return false;
   const plan = planResize(width, height, spec);
   const [outH, outW] = spec.size;
   const geometry = Int32Array.of(

@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
+import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { isGraftError } from '../../src/errors.js';
 import type { ImagePreprocess } from '../../src/models/spec.js';
 import { preprocessImage } from '../../src/preprocess/image.js';
 import { readImageHeader } from '../../src/preprocess/image-header.js';
@@ -122,6 +124,54 @@ describe('native image preprocessing', () => {
     assert.deepEqual(again, bytes);
     assert.deepEqual(await addon.readFiles([]), []);
     assert.throws(() => addon.readFiles([42 as unknown as string]), TypeError);
+  });
+
+  it('refuses images whose header claims more than 0x3FFF² pixels before allocating for them', async () => {
+    const chunk = (type: string, data: Buffer): Buffer => {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const out = Buffer.alloc(12 + data.length);
+      out.writeUInt32BE(data.length, 0);
+      body.copy(out, 4);
+      out.writeUInt32BE(crc32(body), 8 + data.length);
+      return out;
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(20000, 0);
+    ihdr.writeUInt32BE(20000, 4);
+    ihdr[8] = 8; // bit depth
+    ihdr[9] = 2; // RGB
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(Buffer.alloc(64))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+    const jpeg = Buffer.from(
+      await sharp(Buffer.alloc(8 * 8 * 3, 90), { raw: { width: 8, height: 8, channels: 3 } })
+        .jpeg()
+        .toBuffer(),
+    );
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(30000, sof + 5);
+    jpeg.writeUInt16BE(30000, sof + 7);
+    const spec = levels({ file: '', size: [8, 8], resizeShorter: 8, crop: 'none' });
+    const tables = normalizationTables(spec);
+    const out = new Float32Array(8 * 8 * 3);
+    const addon = nativeImageAddon()!;
+    const geometry = Int32Array.of(8, 8, 8, 8, 0, 0, 1, 0, 255);
+    const packed = new Float32Array(768);
+    for (const [bytes, format] of [
+      [png, 2],
+      [jpeg, 1],
+    ] as const) {
+      await assert.rejects(
+        addon.preprocess(bytes, format, null, geometry, packed, out, 0),
+        /image too large/,
+      );
+      assert.equal(await preprocessNative(bytes, spec, out, 0, {}, tables), false);
+      // sharp, which the general path hands them to, refuses them by name
+      await assert.rejects(preprocessImage(bytes, spec), (e: unknown) => isGraftError(e));
+    }
   });
 
   it('names its pipeline for cache keys apart from sharp', () => {
