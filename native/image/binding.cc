@@ -187,7 +187,9 @@ std::pair<uint8_t*, size_t> read_whole(const std::string& path) {
   struct stat st;
   uint8_t* data = nullptr;
   size_t size = 0;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+  // Regular files up to 1 GiB (an image larger than that is not one graft decodes; its path goes on to the
+  // decoder, which says so).
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= (1LL << 30)) {
     size = static_cast<size_t>(st.st_size);
     data = static_cast<uint8_t*>(std::malloc(size > 0 ? size : 1));
     size_t got = 0;
