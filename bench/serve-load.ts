@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { SERVE_V8_FLAGS } from '../src/cli/respawn.js';
+import { SERVE_V8_FLAGS, serveEnvironment } from '../src/cli/respawn.js';
 import { MODEL_FILE, readManifest } from '../src/export/manifest.js';
 import { preprocessBatch } from '../src/preprocess/image.js';
 import { createServer } from '../src/serve/app.js';
@@ -132,9 +132,7 @@ process.exitCode = await runServe(${JSON.stringify(dir)}, ${JSON.stringify({ ...
     process.execPath,
     // Started as `graft serve` starts its server (src/cli/respawn.ts).
     [...SERVE_V8_FLAGS, '--import', 'tsx', '--input-type=module', '-e', script],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: serveEnvironment() },
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

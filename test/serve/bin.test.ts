@@ -1,13 +1,15 @@
 /**
- * `graft serve` through bin/graft.js: the server runs in a child node started with SERVE_V8_FLAGS, a SIGTERM to
- * the command reaches it once (graceful shutdown, exit 0), and the child's errors and exit codes come through.
+ * `graft serve` through bin/graft.js: the server runs in a child node started with SERVE_V8_FLAGS and
+ * serveEnvironment()'s thread-pool size, a SIGTERM to the command reaches it once (graceful shutdown, exit 0),
+ * and the child's errors and exit codes come through.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SERVE_V8_FLAGS } from '../../src/cli/respawn.js';
+import { SERVE_V8_FLAGS, serveEnvironment } from '../../src/cli/respawn.js';
 import { tempModel } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/graft.js', import.meta.url));
@@ -28,11 +30,17 @@ test('graft serve runs its server in a child node with the V8 flags and stops it
       });
       cli.once('exit', (code) => reject(new Error(`graft serve exited (${code}) before listening`)));
     });
-    const children = execFileSync('ps', ['--ppid', String(cli.pid), '-o', 'args='], { encoding: 'utf8' });
+    const [pid, ...args] = execFileSync('ps', ['--ppid', String(cli.pid), '-o', 'pid=,args='], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split(/\s+/);
     assert.ok(
-      SERVE_V8_FLAGS.every((f) => children.includes(f)),
-      `the server process runs with ${SERVE_V8_FLAGS.join(' ')}: ${children}`,
+      SERVE_V8_FLAGS.every((f) => args.includes(f)),
+      `the server process runs with ${SERVE_V8_FLAGS.join(' ')}: ${args.join(' ')}`,
     );
+    const environ = (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
+    assert.ok(environ.includes(`UV_THREADPOOL_SIZE=${serveEnvironment({}).UV_THREADPOOL_SIZE}`));
     assert.equal((await fetch(`${url}/health`)).status, 200);
     const exited = once(cli, 'exit');
     cli.kill('SIGTERM');

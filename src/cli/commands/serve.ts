@@ -4,7 +4,14 @@ import { GraftError } from '../../errors.js';
 import { createServer } from '../../serve/app.js';
 import { parseSize, type ServeOptions } from '../../serve/options.js';
 import { installShutdown } from '../../serve/shutdown.js';
-import { ChildExit, hasNodeFlags, rerunWithNodeFlags, SERVE_V8_FLAGS, stopWithParent } from '../respawn.js';
+import {
+  ChildExit,
+  hasNodeFlags,
+  rerunWithNodeFlags,
+  SERVE_V8_FLAGS,
+  serveEnvironment,
+  stopWithParent,
+} from '../respawn.js';
 
 interface ServeFlags {
   port: string;
@@ -72,10 +79,10 @@ export function registerServe(program: Command): void {
     .option('--log', 'log every request to stderr')
     .action(async (dir: string, flags: ServeFlags) => {
       const options = serveOptionsFromFlags(flags);
-      // The server runs in a child node with SERVE_V8_FLAGS (POSIX; on Windows a console's Ctrl-C would reach
-      // both processes, so it runs here without them). The child prints its own errors.
+      // The server runs in a child node with SERVE_V8_FLAGS and serveEnvironment() (POSIX; on Windows a console's
+      // Ctrl-C would reach both processes, so it runs here without them). The child prints its own errors.
       if (process.platform !== 'win32' && !hasNodeFlags(SERVE_V8_FLAGS)) {
-        const code = await rerunWithNodeFlags(SERVE_V8_FLAGS);
+        const code = await rerunWithNodeFlags(SERVE_V8_FLAGS, serveEnvironment());
         if (code !== 0) throw new ChildExit(code);
         return;
       }
