@@ -1,6 +1,6 @@
 /** Runs a session over inputs larger than one batch, slicing along dim 0 (last partial batch included). */
 import { GraftError } from '../errors.js';
-import { allocate, sizeOf, type Tensor, type TensorData } from '../tensor.js';
+import { allocate, sizeOf, type DType, type Tensor, type TensorData } from '../tensor.js';
 import type { Feeds, Session } from './session.js';
 
 export interface BatchRunOptions {
@@ -10,22 +10,30 @@ export interface BatchRunOptions {
   signal?: AbortSignal;
 }
 
+/** Data of a numeric tensor (everything but strings). */
+export type NumericData = Exclude<TensorData, string[]>;
+
 export function sliceBatch(t: Tensor, start: number, end: number): Tensor {
   const row = sizeOf(t.shape.slice(1));
-  const data = (t.data as Exclude<TensorData, string[]>).subarray(start * row, end * row) as TensorData;
+  const data = (t.data as NumericData).subarray(start * row, end * row) as TensorData;
   return { dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], data };
 }
 
-export function concatBatches(parts: readonly Tensor[]): Tensor {
+/** The parts stacked along dim 0, into data from `allocateData` (default: a fresh array). */
+export function concatBatches(
+  parts: readonly Tensor[],
+  allocateData: (dtype: Exclude<DType, 'string'>, length: number) => NumericData = (dtype, length) =>
+    allocate(dtype, length) as NumericData,
+): Tensor {
   const first = parts[0]!;
   const rows = parts.reduce((n, p) => n + p.shape[0]!, 0);
   const shape = [rows, ...first.shape.slice(1)];
   if (first.dtype === 'string')
     return { dtype: 'string', shape, data: parts.flatMap((p) => p.data as string[]) };
-  const out = allocate(first.dtype, sizeOf(shape)) as Exclude<TensorData, string[]>;
+  const out = allocateData(first.dtype, sizeOf(shape));
   let offset = 0;
   for (const p of parts) {
-    const d = p.data as Exclude<TensorData, string[]>;
+    const d = p.data as NumericData;
     (out as Float32Array).set(d as Float32Array, offset);
     offset += d.length;
   }

@@ -9,3 +9,17 @@ export function toOrt(t: Tensor): ort.Tensor {
 export function fromOrt(t: ort.Tensor): Tensor {
   return { dtype: t.type as DType, shape: [...t.dims], data: t.data as TensorData };
 }
+
+/** One InferenceSession.run on graft tensors (all outputs when `outputNames` is not given). */
+export async function runOrt(
+  session: ort.InferenceSession,
+  feeds: Record<string, Tensor>,
+  outputNames?: readonly string[],
+): Promise<Record<string, Tensor>> {
+  const ortFeeds: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
+  const result = outputNames ? await session.run(ortFeeds, [...outputNames]) : await session.run(ortFeeds);
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
+  return out;
+}

@@ -5,35 +5,25 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { allocate, type Tensor, type TensorData } from '../tensor.js';
-import { concatBatches } from './batching.js';
-import { fromOrt, toOrt } from './ort-tensor.js';
+import { allocate, type Tensor } from '../tensor.js';
+import { concatBatches, type NumericData } from './batching.js';
+import { runOrt } from './ort-tensor.js';
 import { wholeBuffers, type WorkerReply, type WorkerRequest, type WorkerSetup } from './session-thread.js';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
 
-/** Per input, a buffer reused to stack parts into (grown when a batch needs more). */
-const stacks = new Map<string, Exclude<TensorData, string[]>>();
+/** Per input and dtype, an array reused to stack parts into (grown when a batch needs more). */
+const stacks = new Map<string, NumericData>();
 
 function stack(name: string, parts: readonly Tensor[]): Tensor {
-  const first = parts[0]!;
-  if (parts.length === 1 || first.dtype === 'string')
-    return parts.length === 1 ? first : concatBatches(parts);
-  const length = parts.reduce((n, p) => n + p.data.length, 0);
-  let buffer = stacks.get(name);
-  if (!buffer || buffer.length < length || buffer.constructor !== first.data.constructor) {
-    buffer = allocate(first.dtype, length) as Exclude<TensorData, string[]>;
-    stacks.set(name, buffer);
-  }
-  const data = buffer.subarray(0, length) as Exclude<TensorData, string[]>;
-  let offset = 0;
-  for (const p of parts) {
-    (data as Float32Array).set(p.data as Float32Array, offset);
-    offset += p.data.length;
-  }
-  const rows = parts.reduce((n, p) => n + p.shape[0]!, 0);
-  return { dtype: first.dtype, shape: [rows, ...first.shape.slice(1)], data };
+  if (parts.length === 1) return parts[0]!;
+  return concatBatches(parts, (dtype, length) => {
+    const key = `${name}:${dtype}`;
+    let buffer = stacks.get(key);
+    if (!buffer || buffer.length < length) stacks.set(key, (buffer = allocate(dtype, length) as NumericData));
+    return buffer.subarray(0, length) as NumericData;
+  });
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -55,17 +45,13 @@ async function handle(req: WorkerRequest): Promise<void> {
     return;
   }
   try {
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, Tensor> = {};
     for (const k of Object.keys(req.parts[0]!))
-      feeds[k] = toOrt(
-        stack(
-          k,
-          req.parts.map((p) => p[k]!),
-        ),
+      feeds[k] = stack(
+        k,
+        req.parts.map((p) => p[k]!),
       );
-    const result = req.outputs ? await session.run(feeds, req.outputs) : await session.run(feeds);
-    const out: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
+    const out = await runOrt(session, feeds, req.outputs);
     const inputs = setup.returnInputs && req.moved ? wholeBuffers(req.parts) : [];
     port.postMessage({ kind: 'result', id: req.id, out, inputs } satisfies WorkerReply, [
       ...wholeBuffers([out]),

@@ -6,7 +6,7 @@ import type { Model, ValueInfo } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { sizeOf, type Tensor } from '../tensor.js';
 import { concatBatches } from './batching.js';
-import { fromOrt, toOrt } from './ort-tensor.js';
+import { runOrt } from './ort-tensor.js';
 import { SessionThread, wholeBuffers } from './session-thread.js';
 
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -62,14 +62,8 @@ function mainThreadBackend(
   session: ort.InferenceSession,
   recycle: ((buffers: ArrayBuffer[]) => void) | undefined,
 ): Backend {
-  const run = async (feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>> => {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(t);
-    const result = outputNames ? await session.run(ortFeeds, [...outputNames]) : await session.run(ortFeeds);
-    const out: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(result)) out[k] = fromOrt(t);
-    return out;
-  };
+  const run = (feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>> =>
+    runOrt(session, feeds, outputNames);
   return {
     run,
     runRows: async (parts, outputNames) => {
