@@ -2,8 +2,8 @@
  * The fast path of image preprocessing: 8-bit JPEG / PNG without colour profile or rotation, and raw pixels,
  * for RGB models with bilinear or nearest resizing, go through the native addon (decode with libjpeg-turbo or
  * libdeflate / libpng, JPEG DCT scaling for large images, alpha flattened, antialiased resampling, crop and
- * normalisation written straight into the caller's batch buffer, all off the main thread). Everything else, and any file the
- * addon cannot decode, goes the sharp path, which names the problem.
+ * normalisation written straight into the caller's batch buffer, all off the main thread). Everything else, and
+ * any file the addon cannot decode, goes the sharp path, which names the problem.
  */
 import { readFile } from 'node:fs/promises';
 import type { ImagePreprocess } from '../models/spec.js';
@@ -18,8 +18,12 @@ import { nativeImageAddon } from './native.js';
  * served to the other. Bump the version whenever the native output changes.
  */
 export function imagePipelineId(spec: ImagePreprocess): string {
-  const native = nativeImageAddon() && spec.channels === 3 && spec.interpolation !== 'bicubic';
-  return native ? 'graft-native-image/2' : 'sharp';
+  return nativeHandles(spec) ? 'graft-native-image/2' : 'sharp';
+}
+
+/** Whether the addon is built and preprocesses for `spec` (RGB out, bilinear or nearest resizing). */
+export function nativeHandles(spec: ImagePreprocess): boolean {
+  return nativeImageAddon() !== undefined && spec.channels === 3 && spec.interpolation !== 'bicubic';
 }
 
 /** sharp's default `limitInputPixels`. */
@@ -49,8 +53,8 @@ export async function preprocessNative(
   options: ImageDecodeOptions,
   tables: Float32Array[],
 ): Promise<boolean> {
-  const addon = nativeImageAddon();
-  if (!addon || spec.channels !== 3 || spec.interpolation === 'bicubic') return false;
+  if (!nativeHandles(spec)) return false;
+  const addon = nativeImageAddon()!;
   let bytes: Uint8Array;
   let format: 0 | 1 | 2;
   let raw: Int32Array | null = null;

@@ -4,14 +4,15 @@
  * orientation, alpha flattened onto white (or black, by option), 8-bit RGB or gray, resize shorter side + centre
  * crop (or plain resize), then `value = (pixel * scale - mean[c]) / std[c]` in NHWC or NCHW layout.
  */
+import { readFile } from 'node:fs/promises';
 import type { BufferPool } from '../runtime/buffer-pool.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import type { Tensor } from '../tensor.js';
 import { decodeForSpec } from './image-decode.js';
-import { preprocessNative } from './image-native.js';
+import { nativeHandles, preprocessNative } from './image-native.js';
 import { normalizationTables, writeNormalized } from './image-normalize.js';
 import { validateImageSpec } from './image-geometry.js';
-import type { ImageDecodeOptions, ImageInput, RawImage } from './image-types.js';
+import { describeInput, type ImageDecodeOptions, type ImageInput, type RawImage } from './image-types.js';
 
 export type { ImageDecodeOptions, ImageInput, RawImage } from './image-types.js';
 export { isRawImage, describeInput } from './image-types.js';
@@ -48,8 +49,15 @@ export async function preprocessInto(
   options: ImageDecodeOptions = {},
   tables: Float32Array[] = normalizationTables(spec),
 ): Promise<void> {
-  if (await preprocessNative(input, spec, out, offset, options, tables)) return;
-  const px = await decodeForSpec(input, spec, options);
+  // A path the native path may take is read once, here: should it decline the file (rotated, colour-managed…),
+  // sharp decodes the same bytes, named by the path.
+  const bytes =
+    typeof input === 'string' && nativeHandles(spec)
+      ? await readFile(input).catch(() => undefined)
+      : undefined;
+  const source = bytes ?? input;
+  if (await preprocessNative(source, spec, out, offset, options, tables)) return;
+  const px = await decodeForSpec(source, spec, { ...options, name: describeInput(input, options.name) });
   writeNormalized(px.data, px.width, px.height, px.channels, spec, out, offset, tables);
 }
 
