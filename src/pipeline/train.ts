@@ -104,7 +104,7 @@ export async function trainClassifier(
   const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
-  const backbone = await loadBackbone(o.model);
+  const backbone = await loadBackbone(o.model, { examples: train.examples });
   if (backbone.spec.preprocess.kind !== 'image')
     throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
   const final = backbone.spec.featureTensor;
