@@ -4,6 +4,7 @@ import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
 import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
+import { registerQuantize } from './quantize.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerDemo(program);
   registerServe(program);
+  registerQuantize(program);
 }

@@ -9,6 +9,7 @@ interface PredictFlags {
   top?: string;
   json?: boolean;
   text?: boolean;
+  int8?: boolean;
 }
 
 export function registerPredict(program: Command): void {
@@ -17,9 +18,10 @@ export function registerPredict(program: Command): void {
     .description('predict labels for image files (or, with --text, for texts)')
     .option('--top <k>', 'show the k most probable labels', '1')
     .option('--text', 'treat the inputs as texts (for text models)')
+    .option('--int8', 'run model.int8.onnx (made by `graft quantize`)')
     .option('--json', 'print JSON')
     .action(async (dir: string, inputs: string[], f: PredictFlags) => {
-      const clf = await load(dir);
+      const clf = await load(dir, { int8: f.int8 });
       try {
         const isText = f.text || clf.manifest.preprocess.kind === 'text';
         if (inputs.length === 0) throw new GraftError('BAD_INPUT', 'nothing to predict');
