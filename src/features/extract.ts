@@ -134,7 +134,8 @@ async function quantizePrefix(
       'BAD_OPTION',
       'int8 extraction needs calibration examples (a few hundred training ones)',
     );
-  const size = options.batchSize ?? 32;
+  // Small batches: calibration fetches every activation of a batch at once.
+  const size = 8;
   const batches = async function* (): AsyncIterable<Record<string, Tensor>> {
     for (let i = 0; i < calibration.length; i += size) {
       const sources = calibration.slice(i, i + size).map((e) => e.source);

@@ -125,7 +125,7 @@ export async function quantizeModelDir(
   const labelOf = ds.labels.map((l) => manifest.labels.indexOf(l));
   const evalCount = options.evalExamples ?? 1000;
   const evalSet = held.filter((e) => labelOf[e.label]! >= 0).slice(0, evalCount);
-  const batchSize = options.batchSize ?? 16;
+  const batchSize = options.batchSize ?? 8;
   const session: SessionOptions = options.threads ? { threads: options.threads } : {};
   const evalBatches = batchesOf(
     evalSet.map((e) => input(ds, e)),
