@@ -8,6 +8,7 @@ import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import { FeatureExtractor, type FeatureSet } from '../features/extract.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
+import { featureTensorsFor } from '../features/tensors.js';
 import { loadBackbone } from '../models/registry.js';
 import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
 import { pixelFeatures } from '../strategies/pixels.js';
@@ -108,11 +109,7 @@ export async function trainClassifier(
   if (backbone.spec.preprocess.kind !== 'image')
     throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
   const final = backbone.spec.featureTensor;
-  const tensors =
-    o.features === 'auto'
-      ? [...new Set([...backbone.spec.candidateFeatures, final])]
-      : [o.features === 'final' ? final : o.features];
-  if (!tensors.includes(final)) tensors.push(final);
+  const tensors = featureTensorsFor(backbone.spec, o.features);
 
   emit({ type: 'stage', stage: 'extract', message: `extracting ${tensors.length} feature tensor(s)` });
   const tx = performance.now();
