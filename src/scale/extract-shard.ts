@@ -63,7 +63,7 @@ export class ExtractEngine {
     return job.model === this.model && job.tensors.join('\n') === this.tensors.join('\n');
   }
 
-  async run(job: ExtractShardJob, jobId: string, options: EngineOptions): Promise<ExtractShardResult> {
+  async run(job: ExtractShardJob, options: EngineOptions): Promise<ExtractShardResult> {
     if (job.cacheKey !== this.cacheKey) {
       throw new GraftError(
         'BAD_OPTION',
@@ -73,7 +73,7 @@ export class ExtractEngine {
       );
     }
     const dir = featureCacheDir(options.cacheDir ?? job.cacheDir);
-    if (shardComplete(dir, job.cacheKey, jobId))
+    if (shardComplete(dir, job.cacheKey, job.shardName))
       return { kind: 'extract', rows: 0, existing: true, skipped: [] };
     const skipped: { id: string; reason: string }[] = [];
     const examples: Example<Uint8Array>[] = [];
@@ -102,7 +102,7 @@ export class ExtractEngine {
       }
       return [keyOf.get(id)!, values];
     });
-    writeShard(dir, job.cacheKey, jobId, records);
+    writeShard(dir, job.cacheKey, job.shardName, records);
     return { kind: 'extract', rows: records.length, existing: false, skipped };
   }
 

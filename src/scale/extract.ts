@@ -4,7 +4,7 @@
  * submitted, and job ids are content hashes, so running the same command again resumes where it stopped.
  */
 import { GraftError } from '../errors.js';
-import { shardComplete } from '../features/cache.js';
+import { sha256, shardComplete } from '../features/cache.js';
 import { defaultCacheDir, featureCacheDir, featureCacheKey } from '../features/extract.js';
 import { featureTensorsFor } from '../features/tensors.js';
 import { loadBackbone } from '../models/registry.js';
@@ -90,7 +90,9 @@ export async function extractFeatures(
   const unique = items.filter((it) => !seen.has(it.key) && seen.add(it.key));
   const parts = splitShards<ShardItem>(unique, o.shardSize);
   const shards: PlannedShard[] = parts.map((part, i) => {
-    const id = shardJobId('extract', cacheKey, part);
+    // The file name depends on the content only; the job also on the cache it writes to.
+    const shardName = shardJobId('extract', cacheKey, part);
+    const id = `extract-${sha256(`${shardName}\n${cacheDir}`)}`;
     const job: ExtractShardJob = {
       kind: 'extract',
       shard: i,
@@ -98,12 +100,13 @@ export async function extractFeatures(
       model: o.model,
       tensors,
       cacheKey,
+      shardName,
       cacheDir,
       onBadInput: o.onBadInput,
       batchSize: o.batchSize,
       items: part,
     };
-    return { id, job, done: shardComplete(dir, cacheKey, id) };
+    return { id, job, done: shardComplete(dir, cacheKey, shardName) };
   });
   const alreadyDone = shards.filter((s) => s.done).length;
   emit({
@@ -116,6 +119,16 @@ export async function extractFeatures(
   try {
     const failures = await backend.run(shards, (progress) => emit({ type: 'shards', progress }));
     if (failures.length > 0) throw failuresError(failures);
+    const unseen = shards.filter(
+      (s) => s.job.kind === 'extract' && !shardComplete(dir, cacheKey, s.job.shardName),
+    );
+    if (unseen.length > 0)
+      throw new GraftError(
+        'IO_ERROR',
+        `${unseen.length} shard(s) completed but their files are not in ${dir}: mount the shared cache at the ` +
+          `same path on every machine, or give the workers --cache-dir where they mount it`,
+        { dir },
+      );
     let extracted = 0;
     const skipped = [...unreadable];
     for (const s of shards) {

@@ -24,6 +24,8 @@ export interface ExtractShardJob {
   readonly tensors: readonly string[];
   /** The feature cache key the coordinator computed; a worker whose own key differs refuses the shard. */
   readonly cacheKey: string;
+  /** The shard's file name in the cache: a hash of the cache key and the items' keys (same in every cache). */
+  readonly shardName: string;
   /** The shared cache directory (a worker's --cache-dir replaces it where the share is mounted elsewhere). */
   readonly cacheDir: string;
   readonly onBadInput: BadInputPolicy;

@@ -30,7 +30,7 @@ export class LocalBackend implements ShardBackend {
       if (this.signal?.aborted) throw new GraftError('CANCELLED', 'cancelled');
       report(1);
       try {
-        this.results.set(shard.id, await this.runner.run(shard.job, shard.id));
+        this.results.set(shard.id, await this.runner.run(shard.job));
         done++;
       } catch (e) {
         failures.push({ shard, reason: jobFailure(e).message, attempts: 1 });

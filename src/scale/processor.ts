@@ -13,7 +13,7 @@ const runner = new ShardRunner({ threads, cacheDir });
 
 export default async function processShard(job: SandboxedJob<ShardJob, ShardResult>): Promise<ShardResult> {
   try {
-    return await runner.run(job.data, job.id!);
+    return await runner.run(job.data);
   } catch (e) {
     throw jobFailure(e);
   }

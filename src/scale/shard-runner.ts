@@ -12,13 +12,13 @@ export class ShardRunner {
 
   constructor(private readonly options: EngineOptions = {}) {}
 
-  async run(job: ShardJob, jobId: string): Promise<ShardResult> {
+  async run(job: ShardJob): Promise<ShardResult> {
     if (job.kind === 'extract') {
       const engine =
         this.engine instanceof ExtractEngine && this.engine.matches(job)
           ? this.engine
           : await this.swap(() => ExtractEngine.open(job.model, job.tensors, this.options));
-      return engine.run(job, jobId, this.options);
+      return engine.run(job, this.options);
     }
     const engine =
       this.engine instanceof PredictEngine && this.engine.matches(job)
