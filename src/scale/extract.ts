@@ -4,13 +4,9 @@
  * submitted, and job ids are content hashes, so running the same command again resumes where it stopped.
  */
 import { GraftError } from '../errors.js';
-import { sha256, shardComplete } from '../features/cache.js';
-import { defaultCacheDir, featureCacheDir, featureCacheKey } from '../features/extract.js';
-import { featureTensorsFor } from '../features/tensors.js';
-import { loadBackbone } from '../models/registry.js';
-import type { PlannedShard, ShardBackend, ShardFailure } from './backend.js';
-import { keyInputs, readExtractInputs } from './inputs.js';
-import { shardJobId, splitShards, type ExtractShardJob, type ShardItem } from './jobs.js';
+import { shardComplete } from '../features/cache.js';
+import type { ShardBackend, ShardFailure } from './backend.js';
+import { planExtraction } from './extract-plan.js';
 import { LocalBackend } from './local-backend.js';
 import { resolveExtractOptions, type ExtractRunOptions } from './options.js';
 import { QueueBackend } from './queue-backend.js';
@@ -60,59 +56,12 @@ export async function extractFeatures(
   const o = resolveExtractOptions(input);
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
-  emit({ type: 'stage', message: `reading ${o.data}` });
-  const list = await readExtractInputs(o.data, o.onBadInput);
-  if (list.kind !== 'image')
-    throw new GraftError(
-      'BAD_OPTION',
-      `graft extract runs image backbones; '${o.data}' holds texts (graft train extracts text features itself)`,
-    );
-  emit({ type: 'stage', message: `importing ${o.model}` });
-  const backbone = await loadBackbone(o.model);
-  const pre = backbone.spec.preprocess;
-  if (pre.kind !== 'image') throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
-  const tensors = featureTensorsFor(backbone.spec, o.features);
-  const cacheKey = featureCacheKey(backbone.model, backbone.spec.inputName, pre, tensors);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
-  const dir = featureCacheDir(cacheDir);
-
-  emit({ type: 'stage', message: `hashing ${list.entries.length} files` });
-  const keyed = await keyInputs(list, o.onBadInput);
-  const items = keyed.items;
-  const unreadable = [...keyed.unreadable].map(([i, reason]) => ({ id: list.entries[i]!.id, reason }));
-  if (unreadable.length > 0)
-    emit({
-      type: 'warning',
-      message: `unreadable files skipped (first: ${unreadable[0]!.reason})`,
-      count: unreadable.length,
-    });
-  const seen = new Set<string>();
-  const unique = items.filter((it) => !seen.has(it.key) && seen.add(it.key));
-  const parts = splitShards<ShardItem>(unique, o.shardSize);
-  const shards: PlannedShard[] = parts.map((part, i) => {
-    // The file name depends on the content only; the job also on the cache it writes to.
-    const shardName = shardJobId('extract', cacheKey, part);
-    const id = `extract-${sha256(`${shardName}\n${cacheDir}`)}`;
-    const job: ExtractShardJob = {
-      kind: 'extract',
-      shard: i,
-      shards: parts.length,
-      model: o.model,
-      tensors,
-      cacheKey,
-      shardName,
-      cacheDir,
-      onBadInput: o.onBadInput,
-      batchSize: o.batchSize,
-      items: part,
-    };
-    return { id, job, done: shardComplete(dir, cacheKey, shardName) };
-  });
+  const { tensors, cacheKey, cacheDir, dir, shards, unreadable, ...plan } = await planExtraction(o, emit);
   const alreadyDone = shards.filter((s) => s.done).length;
   emit({
     type: 'stage',
     message:
-      `${unique.length} distinct inputs in ${shards.length} shards (${alreadyDone} already done), ` +
+      `${plan.unique} distinct inputs in ${shards.length} shards (${alreadyDone} already done), ` +
       (o.queue ? `on the queue` : `on this machine`),
   });
   const backend = await openBackend(o);
@@ -148,8 +97,8 @@ export async function extractFeatures(
       tensors,
       cacheDir,
       cacheKey,
-      inputs: list.entries.length,
-      unique: unique.length,
+      inputs: plan.inputs,
+      unique: plan.unique,
       shards: shards.length,
       alreadyDone,
       extracted,
