@@ -39,9 +39,16 @@ export function registerWorker(program: Command): void {
         lockDuration: number('lock-duration', f.lockDuration, { integer: true, min: 1000 }),
         onEvent: log,
       });
-      const stop = () => void worker.close();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      // The first signal lets the shard in hand finish; a second one (or Redis gone) stops at once, and
+      // the unfinished shard is re-run elsewhere once its lock lapses.
+      let stopping = false;
+      const stop = () => {
+        if (stopping) process.exit(143);
+        stopping = true;
+        void worker.close();
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
       await worker.closed;
     });
 }
