@@ -39,7 +39,7 @@ export async function planExtraction(
   const backbone = await loadBackbone(o.model);
   const pre = backbone.spec.preprocess;
   if (pre.kind !== 'image') throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
-  const tensors = featureTensorsFor(backbone.spec, o.features);
+  const tensors = featureTensorsFor(backbone.spec, o.features).extracted;
   const cacheKey = featureCacheKey(backbone.model, backbone.spec.inputName, pre, tensors);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const dir = featureCacheDir(cacheDir);
