@@ -4,6 +4,7 @@ import { registerEval } from './eval.js';
 import { registerInspect } from './inspect.js';
 import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
+import { registerRank } from './rank.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 
@@ -12,6 +13,7 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerTrain(program);
   registerEval(program);
+  registerRank(program);
   registerPredict(program);
   registerDemo(program);
   registerServe(program);
