@@ -54,7 +54,7 @@ export async function imageCandidates(
 }
 
 /** tf-idf variants worth comparing: the default (unigrams + bigrams), unigrams only, a 2,000-term vocabulary. */
-const TFIDF_VARIANTS: readonly { name: string; options: Partial<TfidfOptions> }[] = [
+export const TFIDF_VARIANTS: readonly { name: string; options: Partial<TfidfOptions> }[] = [
   { name: 'unigrams+bigrams', options: {} },
   { name: 'unigrams', options: { ngramRange: [1, 1] } },
   { name: 'unigrams+bigrams, 2k terms', options: { maxFeatures: 2000 } },

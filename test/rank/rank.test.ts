@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { TextDataset } from '../../src/data/types.js';
 import { isGraftError } from '../../src/errors.js';
 import { byRank, rank } from '../../src/rank/rank.js';
+import { kendallTau } from '../../src/rank/kendall.js';
 import { stratifiedSubsample } from '../../src/rank/score.js';
 import { colourFolder } from '../pipeline/fixtures.js';
 
@@ -52,4 +53,13 @@ test('stratifiedSubsample keeps each class its share', () => {
   const s = stratifiedSubsample(items, 50, 1);
   assert.equal(s.filter((x) => x.label === 0).length, 40);
   assert.equal(s.filter((x) => x.label === 1).length, 10);
+});
+
+test('kendallTau: hand-counted pairs, with and without ties', () => {
+  assert.equal(kendallTau([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+  assert.equal(kendallTau([1, 2, 3, 4], [40, 30, 20, 10]), -1);
+  // [1,2,3] vs [1,3,2]: pairs (1,2)+ (1,3)+ (2,3)− → (2 − 1) / 3.
+  assert.ok(Math.abs(kendallTau([1, 2, 3], [1, 3, 2]) - 1 / 3) < 1e-12);
+  // [1,1,2] vs [1,2,3]: one tie in a; C = 2, D = 0, τ-b = 2 / √(3 · 2).
+  assert.ok(Math.abs(kendallTau([1, 1, 2], [1, 2, 3]) - 2 / Math.sqrt(6)) < 1e-12);
 });
