@@ -33,7 +33,7 @@ export function header(data: ReportData): string {
   const n = heldOutCount(data);
   const small = n < SMALL_SAMPLE;
   // A tiny held-out split says little: the cross-validated estimate on the training split goes beside it.
-  const cv = data.candidates?.length ? Math.max(...data.candidates.map((c) => c.cvAccuracy)) : undefined;
+  const cv = data.candidates?.find((c) => c.chosen && !c.skipped)?.cvAccuracy;
   const trainN = data.dataset.splits['train'];
   const cvCard =
     small && cv !== undefined
