@@ -59,6 +59,30 @@ export function defaultCacheDir(): string {
   return process.env['GRAFT_CACHE'] ?? join(homedir(), '.cache', 'graft');
 }
 
+/** Where feature cache files live under a cache directory (default: defaultCacheDir()). */
+export const featureCacheDir = (cacheDir?: string): string => join(cacheDir ?? defaultCacheDir(), 'features');
+
+/**
+ * The cache key of image features: model bytes, preprocessing, the decoder that applies it, input and feature
+ * tensors. Every writer (graft train, graft extract, graft worker) names its cache file with this.
+ */
+export function featureCacheKey(
+  backbone: Model,
+  inputName: string,
+  preprocess: ImagePreprocess,
+  tensors: readonly string[],
+): string {
+  return sha256(
+    [
+      modelSha256(backbone),
+      JSON.stringify(preprocess),
+      imagePipelineId(preprocess),
+      inputName,
+      ...tensors,
+    ].join('\n'),
+  );
+}
+
 interface Prepared {
   rows: number[];
   keys: string[];
@@ -142,16 +166,8 @@ export class FeatureExtractor {
     const session = await Session.create(prefix.model, { spinWait: 'within-runs', ...options.session });
     let cache: FeatureCache | undefined;
     if (options.cacheDir !== false) {
-      const key = sha256(
-        [
-          modelSha256(backbone),
-          JSON.stringify(preprocess),
-          imagePipelineId(preprocess),
-          inputName,
-          ...tensors,
-        ].join('\n'),
-      );
-      cache = new FeatureCache(join(options.cacheDir ?? defaultCacheDir(), 'features'), key);
+      const key = featureCacheKey(backbone, inputName, preprocess, tensors);
+      cache = new FeatureCache(featureCacheDir(options.cacheDir), key);
     }
     return new FeatureExtractor(
       session,

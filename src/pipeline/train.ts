@@ -8,6 +8,7 @@ import type { Example, ImageSource } from '../data/types.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import { PIXELS_FEATURES, PIXELS_ID } from '../models/pixels.js';
+import { featureTensorsFor } from '../features/tensors.js';
 import { loadBackbone } from '../models/registry.js';
 import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/auto-select.js';
 import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
@@ -122,11 +123,7 @@ export async function trainClassifier(
   const backbone = await loadBackbone(o.model, { examples: train.examples });
   const final = backbone.spec.featureTensor;
   const searchFeatures = o.features === 'auto';
-  const primary =
-    searchFeatures && backbone.spec.candidateFeatures.length > 0
-      ? [...new Set([...backbone.spec.candidateFeatures, final])]
-      : [o.features === 'final' || o.features === 'auto' ? final : o.features];
-  const wanted = o.baseline && !primary.includes(final) ? [...primary, final] : primary;
+  const { primary, extracted: wanted } = featureTensorsFor(backbone.spec, o.features, o.baseline);
   const withBaseline = o.baseline && o.model !== PIXELS_ID;
 
   emit({ type: 'stage', stage: 'extract', message: `extracting ${wanted.length} feature tensor(s)` });

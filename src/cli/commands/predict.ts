@@ -4,8 +4,9 @@ import { GraftError } from '../../errors.js';
 import { load, type PredictInput } from '../../predict/classifier.js';
 import { number } from '../parse.js';
 import { printJson, table } from '../output.js';
+import { batchPredictFlags, runBatchPredict, type BatchPredictFlags } from './predict-batch.js';
 
-interface PredictFlags {
+interface PredictFlags extends BatchPredictFlags {
   top?: string;
   json?: boolean;
   text?: boolean;
@@ -18,7 +19,12 @@ export function registerPredict(program: Command): void {
     .option('--top <k>', 'show the k most probable labels', '1')
     .option('--text', 'treat the inputs as texts (for text models)')
     .option('--json', 'print JSON')
+    .addOption(batchPredictFlags.out)
+    .addOption(batchPredictFlags.queue)
+    .addOption(batchPredictFlags.shardSize)
+    .addOption(batchPredictFlags.onBadInput)
     .action(async (dir: string, inputs: string[], f: PredictFlags) => {
+      if (await runBatchPredict(dir, inputs, f)) return;
       const clf = await load(dir);
       try {
         const isText = f.text || clf.manifest.preprocess.kind === 'text';
