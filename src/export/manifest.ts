@@ -10,6 +10,24 @@ import { VERSION } from '../version.js';
 
 export const MANIFEST_FILE = 'graft.json';
 export const MODEL_FILE = 'model.onnx';
+export const INT8_MODEL_FILE = 'model.int8.onnx';
+
+/** The int8 copy of model.onnx that `graft quantize` wrote beside it. */
+export interface Int8Record {
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** Calibration method, weight granularity and activation type. */
+  method: string;
+  perChannel: boolean;
+  activationType: string;
+  calibration: { data: string; examples: number };
+  /** Nodes left in float, each with why. */
+  excluded: { node: string; opType: string; reason: string }[];
+  /** Held-out accuracy of both models (fractions) and the drop in points, when measured. */
+  accuracy?: { fp32: number; int8: number; drop: number; examples: number; withinMaxDrop: boolean };
+  createdAt: string;
+}
 
 export interface ModelManifest {
   format: 'graft-model';
@@ -28,6 +46,8 @@ export interface ModelManifest {
   head: Record<string, unknown>;
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
+  /** Present once `graft quantize` has written an int8 model. */
+  int8?: Int8Record;
   createdAt: string;
   graftVersion: string;
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraftError } from '../errors.js';
-import { MODEL_FILE, readManifest, type ModelManifest } from '../export/manifest.js';
+import { INT8_MODEL_FILE, MODEL_FILE, readManifest, type ModelManifest } from '../export/manifest.js';
 import { decodeModel } from '../onnx/io.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 
@@ -13,26 +13,35 @@ export interface OpenModelDir {
   session: Session;
 }
 
-export async function openModelDir(dir: string, options: SessionOptions = {}): Promise<OpenModelDir> {
+export interface ModelDirOptions extends SessionOptions {
+  /** Run model.int8.onnx (written by `graft quantize`) instead of model.onnx. */
+  int8?: boolean;
+}
+
+export async function openModelDir(dir: string, options: ModelDirOptions = {}): Promise<OpenModelDir> {
+  const { int8, ...sessionOptions } = options;
   const manifest = await readManifest(dir);
-  const path = join(dir, MODEL_FILE);
+  if (int8 && !manifest.int8)
+    throw new GraftError(
+      'BAD_OPTION',
+      `'${dir}' has no int8 model: run \`graft quantize ${dir}\` first, or drop --int8`,
+      { dir },
+    );
+  const file = int8 ? (manifest.int8?.file ?? INT8_MODEL_FILE) : MODEL_FILE;
+  const path = join(dir, file);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new GraftError('MODEL_NOT_FOUND', `missing ${MODEL_FILE} in '${dir}'`, { dir }, { cause: e });
+    throw new GraftError('MODEL_NOT_FOUND', `missing ${file} in '${dir}'`, { dir }, { cause: e });
   }
   const model = decodeModel(bytes, { baseDir: dir, label: `'${path}'` });
-  const session = await Session.fromBytes(bytes, model, options);
+  const session = await Session.fromBytes(bytes, model, sessionOptions);
   if (!session.outputNames.includes(manifest.output)) {
     await session.release();
-    throw new GraftError(
-      'CORRUPT_MODEL',
-      `${MODEL_FILE} has no output '${manifest.output}' named in graft.json`,
-      {
-        dir,
-      },
-    );
+    throw new GraftError('CORRUPT_MODEL', `${file} has no output '${manifest.output}' named in graft.json`, {
+      dir,
+    });
   }
   return { manifest, bytes, session };
 }

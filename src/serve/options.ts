@@ -20,6 +20,8 @@ export interface ServeOptions {
   threads?: number;
   /** Name reported as `model` in responses (default: the model directory's base name). */
   modelId?: string;
+  /** Serve model.int8.onnx (written by `graft quantize`) instead of model.onnx (default false). */
+  int8?: boolean;
   /** Log requests to stderr with fastify's logger (default false). */
   log?: boolean;
 }
@@ -34,6 +36,7 @@ export interface ResolvedServeOptions {
   maxFiles: number;
   threads: number | undefined;
   modelId: string | undefined;
+  int8: boolean;
   log: boolean;
 }
 
@@ -88,6 +91,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     maxFiles: int('max-files', options.maxFiles, 256, 1),
     threads: options.threads === undefined ? undefined : int('threads', options.threads, 1, 1),
     modelId: options.modelId,
+    int8: options.int8 ?? false,
     log: options.log ?? false,
   };
 }

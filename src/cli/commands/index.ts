@@ -5,6 +5,7 @@ import { registerExtract } from './extract.js';
 import { registerInspect } from './inspect.js';
 import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
+import { registerQuantize } from './quantize.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 import { registerWorker } from './worker.js';
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerExtract(program);
   registerWorker(program);
+  registerQuantize(program);
 }

@@ -21,6 +21,7 @@ interface ServeFlags {
   bodyLimit: string;
   timeoutMs: string;
   threads?: string;
+  int8?: boolean;
   log?: boolean;
 }
 
@@ -41,6 +42,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ServeOptions {
     bodyLimit: parseSize(flags.bodyLimit),
     timeoutMs: num('timeout-ms', flags.timeoutMs),
     ...(flags.threads !== undefined ? { threads: num('threads', flags.threads) } : {}),
+    int8: flags.int8 ?? false,
     log: flags.log ?? false,
   };
 }
@@ -76,6 +78,7 @@ export function registerServe(program: Command): void {
     .option('--body-limit <size>', 'largest request body (e.g. 10mb)', '10mb')
     .option('--timeout-ms <ms>', 'per-request time limit', '30000')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: CPU cores)')
+    .option('--int8', 'serve model.int8.onnx (made by `graft quantize`)')
     .option('--log', 'log every request to stderr')
     .action(async (dir: string, flags: ServeFlags) => {
       const options = serveOptionsFromFlags(flags);
