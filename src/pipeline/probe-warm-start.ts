@@ -25,7 +25,7 @@ export interface WarmStartOptions {
 }
 
 export interface LinearProbe {
-  /** [dim, classes], row-major, on unstandardised features. */
+  /** [classes, dim], row-major (the dense head layout), on unstandardised features. */
   weight: Float32Array;
   bias: Float32Array;
   /** features → probabilities with the probe's weights, for export. */
