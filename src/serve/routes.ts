@@ -75,7 +75,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return withDeadline(Math.max(1, elapsed), req, reply, async (signal) => {
       const k = parseTop(req.query);
       const inputs = await readInputs(req, { bodyLimit: options.bodyLimit, maxFiles: options.maxFiles });
-      const feeds = await encodeInputs(inputs, model.manifest, model.dir, { pool: model.pool });
+      const feeds = await encodeInputs(inputs, model.manifest, model.dir, {
+        pool: model.pool,
+        maxPixels: options.maxPixels,
+      });
       const probs = await batcher.submit(feeds, signal);
       metrics.predictions.inc({}, inputs.length);
       return { predictions: rankRows(probs, labels, k), model: model.id };
