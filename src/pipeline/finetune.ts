@@ -23,6 +23,7 @@ import { resolveFineTuneOptions, type FineTuneClassifierOptions } from './finetu
 import type { EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
+import { preflight } from './preflight.js';
 
 export interface FineTuneResult {
   labels: string[];
@@ -66,6 +67,7 @@ export async function fineTuneClassifier(
   input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
+  await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
   const { dataset, split, train, counts } = await prepareImageData(o, emit);

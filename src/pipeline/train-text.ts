@@ -21,6 +21,7 @@ import type { TextPooling } from '../text/pooling.js';
 import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
+import { preflight } from './preflight.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
@@ -148,6 +149,10 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
   const method = options.method ?? 'finetune';
   if (method !== 'finetune' && method !== 'features')
     throw new GraftError('BAD_OPTION', `method must be 'finetune' or 'features', got '${String(method)}'`);
+  await preflight({
+    out: options.export === false ? undefined : options.args.outputDir,
+    cacheDir: options.cacheDir,
+  });
   const splits = await prepareTextSplits(options);
   return method === 'finetune' ? runTextFinetune(options, splits) : runTextFeatures(options, splits);
 }
