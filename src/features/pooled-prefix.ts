@@ -1,6 +1,6 @@
 /**
- * The backbone prefix that computes feature vectors: the subgraph from the image input to the chosen tensors,
- * each globally average-pooled when spatial ([N,C,H,W] → [N,C]) and flattened when needed.
+ * The backbone prefix that computes feature vectors: the subgraph from the image input to the chosen features
+ * (feature ids, see feature-id.ts), each pooled when spatial ([N,C,H,W] → [N,C·g²]) and flattened when needed.
  */
 import { GraftError } from '../errors.js';
 import { attr, GraphBuilder } from '../onnx/builder.js';
@@ -8,10 +8,11 @@ import { createModel, opsetOf, type Model } from '../onnx/ir.js';
 import { extract } from '../onnx/surgery.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { float32, sizeOf } from '../tensor.js';
+import { emitGridPool, parseFeatureId } from './feature-id.js';
 
 export interface PooledPrefix {
   model: Model;
-  /** Output name per requested tensor, in the same order. */
+  /** Output name per requested feature, in the same order. */
   outputs: string[];
   /** Width of each pooled feature vector. */
   dims: number[];
@@ -19,16 +20,17 @@ export interface PooledPrefix {
 
 export const featureOutputName = (tensor: string): string => `features:${tensor}`;
 
-/** Probes the raw tensors once (batch 1) to learn their ranks, then builds the pooled prefix. */
+/** Probes the raw tensors once (batch 1) to learn their shapes, then builds the pooled prefix. */
 export async function buildPooledPrefix(
   backbone: Model,
   inputName: string,
-  tensors: readonly string[],
+  features: readonly string[],
   inputShape: readonly number[],
   sessionOptions: SessionOptions = {},
 ): Promise<PooledPrefix> {
-  if (tensors.length === 0) throw new GraftError('BAD_OPTION', 'no feature tensors were requested');
-  const raw = extract(backbone.graph, [inputName], [...tensors]);
+  if (features.length === 0) throw new GraftError('BAD_OPTION', 'no feature tensors were requested');
+  const ids = features.map(parseFeatureId);
+  const raw = extract(backbone.graph, [inputName], [...new Set(ids.map((f) => f.tensor))]);
   raw.outputs = raw.outputs.map((o) => ({ name: o.name, dtype: 'float32' }));
   const probeModel = { ...createModel(raw, opsetOf(backbone)), opsetImports: backbone.opsetImports };
   const probe = await Session.create(probeModel, { ...sessionOptions, validate: false });
@@ -42,13 +44,14 @@ export async function buildPooledPrefix(
   raw.outputs = [];
   const outputs: string[] = [];
   const dims: number[] = [];
-  for (const t of tensors) {
+  for (const [i, { tensor: t, grid }] of ids.entries()) {
     const shape = shapes[t]!;
-    const name = featureOutputName(t);
+    const name = featureOutputName(features[i]!);
+    if (grid > 1 && shape.length !== 4)
+      throw new GraftError('BAD_OPTION', `feature '${features[i]}': only [N,C,H,W] maps can be grid-pooled`);
     if (shape.length === 4) {
-      const pooled = b.op('GlobalAveragePool', [t]);
-      b.op('Flatten', [pooled], { axis: attr.int(1) }, { outputs: [name] });
-      dims.push(shape[1]!);
+      emitGridPool(b, t, [shape[2]!, shape[3]!], grid, name);
+      dims.push(shape[1]! * grid * grid);
     } else if (shape.length === 3) {
       // Token sequences [N, T, D]: mean over tokens.
       // ReduceMean takes axes as an input from opset 18 on.

@@ -93,149 +93,152 @@ export async function fineTuneClassifier(
     init: o.strategy === 'scratch' ? 'scratch' : 'pretrained',
     ...(session ? { session } : {}),
   });
-  let phases = recipePhases({ ...o, freezeEpochs: o.freezeEpochs });
-  const headWeight = model.params.get('head/dense0/weight');
-  if ((o.strategy === 'lp-ft' || o.strategy === 'linear-probe') && o.head !== 'mlp' && headWeight) {
-    // The probe phase becomes a converged L-BFGS linear probe on cached features; fine-tuning starts from it.
+  try {
+    let phases = recipePhases({ ...o, freezeEpochs: o.freezeEpochs });
+    const headWeight = model.params.get('head/dense0/weight');
+    if ((o.strategy === 'lp-ft' || o.strategy === 'linear-probe') && o.head !== 'mlp' && headWeight) {
+      // The probe phase becomes a converged L-BFGS linear probe on cached features; fine-tuning starts from it.
+      emit({
+        type: 'stage',
+        stage: 'train',
+        message: 'linear probe (L-BFGS on cached features) as the starting head',
+      });
+      const probe = await linearProbeHead(backbone, train.examples, {
+        featureTensor,
+        numClasses: dataset.labels.length,
+        seed: o.seed,
+        cacheDir: o.cacheDir,
+        onBadInput: o.onBadInput,
+        session,
+      });
+      headWeight.set(probe.weight);
+      model.params.get('head/dense0/bias')!.set(probe.bias);
+      phases = phases.filter((p) => p.unfreeze !== 'none');
+    }
+    const checkpointDir =
+      o.checkpointDir ?? (typeof o.resume === 'string' ? o.resume : o.out && join(o.out, 'checkpoints'));
+    const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
+    const cache = new ActivationCache();
+    let cached = true;
+
     emit({
       type: 'stage',
       stage: 'train',
-      message: 'linear probe (L-BFGS on cached features) as the starting head',
+      message: `${o.strategy}: ${phases.map((p) => `${p.name} (${p.unfreeze})`).join(' → ')}`,
     });
-    const probe = await linearProbeHead(backbone, train.examples, {
-      featureTensor,
-      numClasses: dataset.labels.length,
-      seed: o.seed,
-      cacheDir: o.cacheDir,
-      onBadInput: o.onBadInput,
-      session,
-    });
-    headWeight.set(probe.weight);
-    model.params.get('head/dense0/bias')!.set(probe.bias);
-    phases = phases.filter((p) => p.unfreeze !== 'none');
-  }
-  const checkpointDir =
-    o.checkpointDir ?? (typeof o.resume === 'string' ? o.resume : o.out && join(o.out, 'checkpoints'));
-  const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
-  const cache = new ActivationCache();
-  let cached = true;
-
-  emit({
-    type: 'stage',
-    stage: 'train',
-    message: `${o.strategy}: ${phases.map((p) => `${p.name} (${p.unfreeze})`).join(' → ')}`,
-  });
-  const tt = performance.now();
-  const results: PhaseResult[] = await runPhases(
-    model,
-    phases,
-    {
-      train: train.examples,
-      validation: split.validation.examples,
-      preprocess: pre,
-      batchSize: o.batchSize,
-      optimizer: optimizerOf(o),
-      weightDecay: o.weightDecay,
-      layerwiseLrDecay: o.layerwiseLrDecay,
-      clipGradNorm: o.clipGradNorm,
-      accumulateSteps: o.accumulateSteps,
-      augment,
-      seed: o.seed,
-      checkpointDir,
-      saveSteps: o.saveSteps,
-      saveTotalLimit: o.saveTotalLimit,
-      resume: Boolean(o.resume),
-      signal: o.signal,
-      session,
-      onPhase: (info) => {
-        cached &&= info.cached;
-        const note = info.cached
-          ? ''
-          : ' (augmentation: the activation cache is bypassed for training items)';
-        emit({
-          type: 'stage',
-          stage: 'train',
-          message: `phase ${info.index + 1}/${phases.length} ${info.phase.name}: ${model.cut.description}${note}${info.resumed ? ', resumed' : ''}`,
-        });
-      },
-    },
-    cache,
-  );
-  if (o.bnMode === 'train') {
-    // Momentum-averaged BN statistics lag the weights (badly so from scratch): reset them to the training split's
-    // batch statistics under the final weights before evaluating and exporting.
-    emit({
-      type: 'stage',
-      stage: 'train',
-      message: 'recalibrating BatchNormalization statistics (precise BN)',
-    });
-    const acts = await activationsFor(model, cache, train.examples, pre, session);
-    const labels = Int32Array.from(train.examples, (e) => e.label);
-    const source = arrayDataSource({ [model.inputName]: acts }, labels);
-    await model.recalibrateBatchNorm(source.batches(o.batchSize, 0, false));
-  }
-  const trainSeconds = (performance.now() - tt) / 1000;
-  const history = results[results.length - 1]?.history;
-  for (const e of history?.epochs ?? []) {
-    emit({
-      type: 'epoch',
-      epoch: e.epoch,
-      trainLoss: e.trainLoss,
-      valLoss: e.valLoss,
-      valAccuracy: e.metrics['val_accuracy'],
-    });
-  }
-
-  const heldName = counts.test > 0 ? 'test' : 'validation';
-  const held = counts.test > 0 ? split.test.examples : split.validation.examples;
-  emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
-  const acts = await activationsFor(model, cache, held, pre, session);
-  const heldLabels = Int32Array.from(held, (e) => e.label);
-  const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
-  const report = evaluate(probs.probs, heldLabels);
-  const result: FineTuneResult = {
-    labels: [...dataset.labels],
-    featureTensor,
-    evaluation: report,
-    evaluatedOn: heldName,
-    history,
-    counts,
-    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000 },
-    strategy: o.strategy,
-    phases: results.map((r) => ({ ...r.phase, skipped: r.skipped })),
-    trainableTensors: model.trainableNames.length,
-    activationsCached: cached,
-  };
-  if (o.out) {
-    emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
-    result.manifest = await exportFineTuned({
-      backbone,
-      tuned: model.currentBackbone(),
-      featureTensor,
-      head: model.exportHead(),
-      headInfo: { ...denseSpec(headKind(o)), standardized: false },
-      labels: result.labels,
-      out: o.out,
-      training: {
-        data: typeof o.data === 'string' ? o.data : o.data.name,
-        model: o.model,
-        strategy: o.strategy,
-        unfreeze: o.unfreeze,
-        bnMode: o.bnMode,
-        epochs: o.epochs,
-        lr: o.lr,
+    const tt = performance.now();
+    const results: PhaseResult[] = await runPhases(
+      model,
+      phases,
+      {
+        train: train.examples,
+        validation: split.validation.examples,
+        preprocess: pre,
+        batchSize: o.batchSize,
         optimizer: optimizerOf(o),
         weightDecay: o.weightDecay,
-        layerwiseLrDecay: o.layerwiseLrDecay ?? null,
-        augment: augment ?? false,
-        shots: o.shots ?? null,
+        layerwiseLrDecay: o.layerwiseLrDecay,
+        clipGradNorm: o.clipGradNorm,
+        accumulateSteps: o.accumulateSteps,
+        augment,
         seed: o.seed,
-        phases: result.phases,
+        checkpointDir,
+        saveSteps: o.saveSteps,
+        saveTotalLimit: o.saveTotalLimit,
+        resume: Boolean(o.resume),
+        signal: o.signal,
+        session,
+        onPhase: (info) => {
+          cached &&= info.cached;
+          const note = info.cached
+            ? ''
+            : ' (augmentation: the activation cache is bypassed for training items)';
+          emit({
+            type: 'stage',
+            stage: 'train',
+            message: `phase ${info.index + 1}/${phases.length} ${info.phase.name}: ${model.cut.description}${note}${info.resumed ? ', resumed' : ''}`,
+          });
+        },
       },
-      metrics: headlineMetrics(result),
-    });
-    result.dir = o.out;
+      cache,
+    );
+    if (o.bnMode === 'train') {
+      // Momentum-averaged BN statistics lag the weights (badly so from scratch): reset them to the training split's
+      // batch statistics under the final weights before evaluating and exporting.
+      emit({
+        type: 'stage',
+        stage: 'train',
+        message: 'recalibrating BatchNormalization statistics (precise BN)',
+      });
+      const acts = await activationsFor(model, cache, train.examples, pre, session);
+      const labels = Int32Array.from(train.examples, (e) => e.label);
+      const source = arrayDataSource({ [model.inputName]: acts }, labels);
+      await model.recalibrateBatchNorm(source.batches(o.batchSize, 0, false));
+    }
+    const trainSeconds = (performance.now() - tt) / 1000;
+    const history = results[results.length - 1]?.history;
+    for (const e of history?.epochs ?? []) {
+      emit({
+        type: 'epoch',
+        epoch: e.epoch,
+        trainLoss: e.trainLoss,
+        valLoss: e.valLoss,
+        valAccuracy: e.metrics['val_accuracy'],
+      });
+    }
+
+    const heldName = counts.test > 0 ? 'test' : 'validation';
+    const held = counts.test > 0 ? split.test.examples : split.validation.examples;
+    emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
+    const acts = await activationsFor(model, cache, held, pre, session);
+    const heldLabels = Int32Array.from(held, (e) => e.label);
+    const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
+    const report = evaluate(probs.probs, heldLabels);
+    const result: FineTuneResult = {
+      labels: [...dataset.labels],
+      featureTensor,
+      evaluation: report,
+      evaluatedOn: heldName,
+      history,
+      counts,
+      seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000 },
+      strategy: o.strategy,
+      phases: results.map((r) => ({ ...r.phase, skipped: r.skipped })),
+      trainableTensors: model.trainableNames.length,
+      activationsCached: cached,
+    };
+    if (o.out) {
+      emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
+      result.manifest = await exportFineTuned({
+        backbone,
+        tuned: model.currentBackbone(),
+        featureTensor,
+        head: model.exportHead(),
+        headInfo: { ...denseSpec(headKind(o)), standardized: false },
+        labels: result.labels,
+        out: o.out,
+        training: {
+          data: typeof o.data === 'string' ? o.data : o.data.name,
+          model: o.model,
+          strategy: o.strategy,
+          unfreeze: o.unfreeze,
+          bnMode: o.bnMode,
+          epochs: o.epochs,
+          lr: o.lr,
+          optimizer: optimizerOf(o),
+          weightDecay: o.weightDecay,
+          layerwiseLrDecay: o.layerwiseLrDecay ?? null,
+          augment: augment ?? false,
+          shots: o.shots ?? null,
+          seed: o.seed,
+          phases: result.phases,
+        },
+        metrics: headlineMetrics(result),
+      });
+      result.dir = o.out;
+    }
+    return result;
+  } finally {
+    await model.release();
   }
-  await model.release();
-  return result;
 }

@@ -3,6 +3,7 @@
  * solver as the feature-extraction pipeline) becomes the fine-tuning head's starting point — so fine-tuning starts
  * where the best linear probe ends, instead of from an epoch of Adam on a random head.
  */
+import { GraftError } from '../errors.js';
 import type { Example, ImageSource } from '../data/types.js';
 import { FeatureExtractor } from '../features/extract.js';
 import type { Backbone } from '../models/registry.js';
@@ -26,7 +27,8 @@ export async function linearProbeHead(
   o: WarmStartOptions,
 ): Promise<{ weight: Float32Array; bias: Float32Array }> {
   const { spec } = backbone;
-  if (spec.preprocess.kind !== 'image') throw new Error('warm start needs an image backbone');
+  if (spec.preprocess.kind !== 'image')
+    throw new GraftError('BAD_OPTION', 'warm start needs an image backbone');
   const extractor = await FeatureExtractor.create(
     backbone.model,
     spec.inputName,
@@ -37,8 +39,7 @@ export async function linearProbeHead(
       session: o.session,
     },
   );
-  const set = await extractor.extract(train, { onBadInput: o.onBadInput });
-  await extractor.release();
+  const set = await extractor.extract(train, { onBadInput: o.onBadInput }).finally(() => extractor.release());
   const dim = set.dims[0]!;
   const head = await fitHead({ data: set.matrices[0]!, dim, labels: set.labels }, o.numClasses, {
     ...HEAD_TRAINING_DEFAULTS,
@@ -51,8 +52,11 @@ export async function linearProbeHead(
     seed: o.seed,
     session: o.session,
   });
-  const graph = head.exportGraph();
-  await head.release();
-  const param = (name: string) => Float32Array.from(graph.initializers.get(name)!.data as Float32Array);
-  return { weight: param('dense0/weight'), bias: param('dense0/bias') };
+  try {
+    const graph = head.exportGraph();
+    const param = (name: string) => Float32Array.from(graph.initializers.get(name)!.data as Float32Array);
+    return { weight: param('dense0/weight'), bias: param('dense0/bias') };
+  } finally {
+    await head.release();
+  }
 }

@@ -106,7 +106,7 @@ export async function trainClassifier(
   const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
-  const backbone = await loadBackbone(o.model);
+  const backbone = await loadBackbone(o.model, { examples: train.examples });
   if (backbone.spec.preprocess.kind !== 'image')
     throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
   const final = backbone.spec.featureTensor;
@@ -129,12 +129,13 @@ export async function trainClassifier(
     },
   );
   const all = [...train.examples, ...split.validation.examples, ...split.test.examples];
-  const features = await extractor.extract(all, {
-    onBadInput: o.onBadInput,
-    signal: o.signal,
-    onProgress: (progress) => emit({ type: 'extract', progress }),
-  });
-  await extractor.release();
+  const features = await extractor
+    .extract(all, {
+      onBadInput: o.onBadInput,
+      signal: o.signal,
+      onProgress: (progress) => emit({ type: 'extract', progress }),
+    })
+    .finally(() => extractor.release());
   const extractSeconds = (performance.now() - tx) / 1000;
   const extractRate = features.extracted / Math.max(1e-3, extractSeconds);
   const idsOf = (exs: readonly Example<ImageSource>[]) => new Set(exs.map((e) => e.id));
@@ -181,95 +182,104 @@ export async function trainClassifier(
     headOptions(o, [live]),
     valMatrix,
   );
-  if (reported === 0) for (const e of head.history?.epochs ?? []) reportEpoch(e);
-  const trainSeconds = (performance.now() - tt) / 1000;
+  try {
+    if (reported === 0) for (const e of head.history?.epochs ?? []) reportEpoch(e);
+    const trainSeconds = (performance.now() - tt) / 1000;
 
-  emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
-  const held = matrixFor(features, chosen, heldIds);
-  const { probs, report } = await scoreHead(head, held);
-  const comparisons: Comparison[] = [];
-  if (o.baseline) {
-    emit({ type: 'stage', stage: 'baseline', message: 'training the same head on raw pixels' });
-    const kept = new Set(features.ids);
-    const pick = (ids: ReadonlySet<string>) => all.filter((e) => ids.has(e.id) && kept.has(e.id));
-    const px = await fitHead(await pixelFeatures(pick(trainIds)), dataset.labels.length, ho);
-    comparisons.push({
-      name: 'raw pixels',
-      report: (await scoreHead(px, await pixelFeatures(pick(heldIds)))).report,
-    });
-    await px.release();
-    if (chosen !== final) {
-      const fh = await fitHead(
-        matrixFor(features, final, trainIds),
-        dataset.labels.length,
-        ho,
-        valMatrix && matrixFor(features, final, valIds),
-      );
-      comparisons.push({
-        name: `final features (${final})`,
-        report: (await scoreHead(fh, matrixFor(features, final, heldIds))).report,
-      });
-      await fh.release();
+    emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
+    const held = matrixFor(features, chosen, heldIds);
+    const { probs, report } = await scoreHead(head, held);
+    const comparisons: Comparison[] = [];
+    if (o.baseline) {
+      emit({ type: 'stage', stage: 'baseline', message: 'training the same head on raw pixels' });
+      const kept = new Set(features.ids);
+      const pick = (ids: ReadonlySet<string>) => all.filter((e) => ids.has(e.id) && kept.has(e.id));
+      const px = await fitHead(await pixelFeatures(pick(trainIds)), dataset.labels.length, ho);
+      try {
+        comparisons.push({
+          name: 'raw pixels',
+          report: (await scoreHead(px, await pixelFeatures(pick(heldIds)))).report,
+        });
+      } finally {
+        await px.release();
+      }
+      if (chosen !== final) {
+        const fh = await fitHead(
+          matrixFor(features, final, trainIds),
+          dataset.labels.length,
+          ho,
+          valMatrix && matrixFor(features, final, valIds),
+        );
+        try {
+          comparisons.push({
+            name: `final features (${final})`,
+            report: (await scoreHead(fh, matrixFor(features, final, heldIds))).report,
+          });
+        } finally {
+          await fh.release();
+        }
+      }
     }
-  }
-  comparisons.push({ name: `graft: ${o.head} head on ${chosen}`, report });
+    comparisons.push({ name: `graft: ${o.head} head on ${chosen}`, report });
 
-  const byId = new Map(all.map((e) => [e.id, e]));
-  const heldRowIds = features.ids.filter((id) => heldIds.has(id));
-  const c = dataset.labels.length;
-  const mistakes = heldRowIds
-    .map((id, i) => {
-      const row = probs.subarray(i * c, (i + 1) * c);
-      const pred = row.indexOf(Math.max(...row));
-      return { id, pred, conf: row[pred]!, truth: held.labels[i]! };
-    })
-    .filter((m) => m.pred !== m.truth)
-    .sort((a, b) => b.conf - a.conf)
-    .slice(0, 12)
-    .map((m) => ({
-      id: m.id,
-      source: byId.get(m.id)!.source,
-      trueLabel: dataset.labels[m.truth]!,
-      predictedLabel: dataset.labels[m.pred]!,
-      confidence: m.conf,
-    }));
+    const byId = new Map(all.map((e) => [e.id, e]));
+    const heldRowIds = features.ids.filter((id) => heldIds.has(id));
+    const c = dataset.labels.length;
+    const mistakes = heldRowIds
+      .map((id, i) => {
+        const row = probs.subarray(i * c, (i + 1) * c);
+        const pred = row.indexOf(Math.max(...row));
+        return { id, pred, conf: row[pred]!, truth: held.labels[i]! };
+      })
+      .filter((m) => m.pred !== m.truth)
+      .sort((a, b) => b.conf - a.conf)
+      .slice(0, 12)
+      .map((m) => ({
+        id: m.id,
+        source: byId.get(m.id)!.source,
+        trueLabel: dataset.labels[m.truth]!,
+        predictedLabel: dataset.labels[m.pred]!,
+        confidence: m.conf,
+      }));
 
-  const result: TrainResult = {
-    labels: [...dataset.labels],
-    featureTensor: chosen,
-    candidates,
-    evaluation: report,
-    evaluatedOn: heldName,
-    comparisons,
-    history: head.history,
-    counts: {
-      ...counts,
-      skipped: features.skipped.length,
-      extracted: features.extracted,
-      fromCache: features.fromCache,
-    },
-    perClass,
-    datasetName: dataset.name,
-    settings: trainingSettings(o),
-    mistakes,
-    seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
-    extractRate,
-  };
-  if (o.out) {
-    emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
-    const exported = await exportClassifier({
-      backbone,
-      tensor: chosen,
-      head,
-      labels: result.labels,
-      out: o.out,
-      options: o,
-      result,
-    });
-    result.dir = o.out;
-    result.manifest = exported;
-    await writeReport(o.out, await reportDataFor(result, o.model));
+    const result: TrainResult = {
+      labels: [...dataset.labels],
+      featureTensor: chosen,
+      candidates,
+      evaluation: report,
+      evaluatedOn: heldName,
+      comparisons,
+      history: head.history,
+      counts: {
+        ...counts,
+        skipped: features.skipped.length,
+        extracted: features.extracted,
+        fromCache: features.fromCache,
+      },
+      perClass,
+      datasetName: dataset.name,
+      settings: trainingSettings(o),
+      mistakes,
+      seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
+      extractRate,
+    };
+    if (o.out) {
+      emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
+      const exported = await exportClassifier({
+        backbone,
+        tensor: chosen,
+        head,
+        labels: result.labels,
+        out: o.out,
+        options: o,
+        result,
+      });
+      result.dir = o.out;
+      result.manifest = exported;
+      await writeReport(o.out, await reportDataFor(result, o.model));
+    }
+    return result;
+  } finally {
+    await head.release();
   }
-  await head.release();
-  return result;
 }

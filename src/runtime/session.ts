@@ -115,12 +115,7 @@ export class Session {
         ? await SessionThread.start({ bytes, options: ortOptions }, options.recycle)
         : mainThreadBackend(await ort.InferenceSession.create(bytes, ortOptions), options.recycle);
     } catch (e) {
-      throw new GraftError(
-        'RUNTIME_ERROR',
-        `ONNX Runtime rejected the model: ${firstLine(e)}`,
-        {},
-        { cause: e },
-      );
+      throw runtimeError('ONNX Runtime rejected the model', e);
     }
     const initializers = model.graph.initializers;
     const inputs = model.graph.inputs.filter((v) => !initializers.has(v.name));
@@ -140,7 +135,7 @@ export class Session {
     try {
       return await this.backend.run(feeds, outputNames);
     } catch (e) {
-      throw new GraftError('RUNTIME_ERROR', `ONNX Runtime failed: ${firstLine(e)}`, {}, { cause: e });
+      throw runtimeError('ONNX Runtime failed', e);
     }
   }
 
@@ -155,7 +150,7 @@ export class Session {
     try {
       return await this.backend.runRows(parts, outputNames);
     } catch (e) {
-      throw new GraftError('RUNTIME_ERROR', `ONNX Runtime failed: ${firstLine(e)}`, {}, { cause: e });
+      throw runtimeError('ONNX Runtime failed', e);
     }
   }
 
@@ -209,6 +204,12 @@ function checkShape(info: ValueInfo, shape: readonly number[]): void {
       },
     );
   }
+}
+
+/** ONNX Runtime's error as a RUNTIME_ERROR; graft's own errors (e.g. from a `recycle` callback) pass unchanged. */
+function runtimeError(what: string, e: unknown): GraftError {
+  if (e instanceof GraftError) return e;
+  return new GraftError('RUNTIME_ERROR', `${what}: ${firstLine(e)}`, {}, { cause: e });
 }
 
 function firstLine(e: unknown): string {

@@ -1,12 +1,12 @@
 /**
- * A dense head as a TrainableModel: one ONNX Runtime session runs forward + loss + gradients (built by graft's
- * autodiff), another runs inference with the current parameters fed as inputs, so weights change every step
- * without rebuilding anything.
+ * A dense head (features → probabilities) as a TrainableModel: builds the head's training and inference graphs
+ * and runs them through a TrainableGraph; optionally one fixed, pre-standardised batch for full-batch solvers.
  */
 import { addSoftmaxCrossEntropy, buildTrainingGraph, type CrossEntropyOptions } from '../autodiff/index.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { createModel, type Graph } from '../onnx/ir.js';
-import { Session, type SessionOptions } from '../runtime/session.js';
+import { LABELS, TrainableGraph, type Gradients } from '../learner/trainable-graph.js';
+import type { SessionOptions } from '../runtime/session.js';
 import type { Batch, TrainableModel } from '../train/types.js';
 import type { Tensor } from '../tensor.js';
 import {
@@ -48,22 +48,12 @@ export function paramsAsInputs(graph: Graph, names: readonly string[]): Graph {
 }
 
 export class HeadModel implements TrainableModel {
-  readonly params: Map<string, Float32Array>;
-  private readonly shapes = new Map<string, number[]>();
-
   private constructor(
     readonly options: HeadModelOptions,
-    private readonly train: Session,
-    private readonly infer: Session,
-    private readonly gradientNames: Readonly<Record<string, string>>,
-    private readonly lossName: string,
-    params: Map<string, Float32Array>,
+    private readonly graph: TrainableGraph,
     private readonly exportGraph: Graph,
     private readonly fixedFeeds: Record<string, Tensor> = {},
-  ) {
-    this.params = params;
-    for (const [name, t] of exportGraph.initializers) this.shapes.set(name, [...t.shape]);
-  }
+  ) {}
 
   static async create(options: HeadModelOptions): Promise<HeadModel> {
     const { spec, inputDim, numClasses } = options;
@@ -76,29 +66,26 @@ export class HeadModel implements TrainableModel {
       mode: 'train',
     });
     const b = new GraphBuilder(trainHead.graph);
-    const labels = b.input('labels', 'int64', ['batch']);
+    const labels = b.input(LABELS, 'int64', ['batch']);
     const loss = addSoftmaxCrossEntropy(b, trainHead.output, labels, numClasses, options.loss);
     b.output(loss, 'float32', []);
     const training = buildTrainingGraph(createModel(b.graph), { params: trainHead.paramNames, loss });
 
     const exportHead = buildDenseHead(spec, { ...common, mode: 'export' });
-    const inferModel = createModel(paramsAsInputs(exportHead.graph, exportHead.paramNames));
-    const [train, infer] = await Promise.all([
-      Session.create(training.model, options.session),
-      Session.create(inferModel, options.session),
-    ]);
-    const params = initDenseParams(spec, inputDim, numClasses, options.uniform);
+    const graph = await TrainableGraph.create({
+      training,
+      inference: createModel(paramsAsInputs(exportHead.graph, exportHead.paramNames)),
+      probabilities: exportHead.output,
+      params: initDenseParams(spec, inputDim, numClasses, options.uniform),
+      inputs: [exportHead.input],
+      session: options.session,
+    });
     const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize) : undefined;
-    return new HeadModel(
-      options,
-      train,
-      infer,
-      training.gradients,
-      training.loss,
-      params,
-      exportHead.graph,
-      fixedFeeds,
-    );
+    return new HeadModel(options, graph, exportHead.graph, fixedFeeds);
+  }
+
+  get params(): Map<string, Float32Array> {
+    return this.graph.params;
   }
 
   /** Fresh random parameters (same shapes), e.g. between cross-validation folds. */
@@ -108,43 +95,17 @@ export class HeadModel implements TrainableModel {
       this.params.set(name, value);
   }
 
-  private paramFeeds(): Record<string, Tensor> {
-    const feeds: Record<string, Tensor> = {};
-    for (const [name, data] of this.params)
-      feeds[name] = { dtype: 'float32', shape: this.shapes.get(name)!, data };
-    return feeds;
-  }
-
   /** Loss and gradients on the fixed batch (requires `fixedBatch`). */
-  async fullBatchGradients(): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    return this.runTraining({ ...this.fixedFeeds, ...this.paramFeeds() });
+  fullBatchGradients(): Promise<Gradients> {
+    return this.graph.gradientsFor(this.fixedFeeds);
   }
 
-  async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    const features = batch.inputs['features']!;
-    const labels: Tensor = {
-      dtype: 'int64',
-      shape: [batch.labels.length],
-      data: toInt64(batch.labels),
-    };
-    return this.runTraining({ features, labels, ...this.paramFeeds() });
+  computeGradients(batch: Batch): Promise<Gradients> {
+    return this.graph.computeGradients(batch);
   }
 
-  private async runTraining(
-    feeds: Record<string, Tensor>,
-  ): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    const out = await this.train.run(feeds, [this.lossName, ...Object.values(this.gradientNames)]);
-    const gradients = new Map<string, Float32Array>();
-    for (const [param, grad] of Object.entries(this.gradientNames))
-      gradients.set(param, out[grad]!.data as Float32Array);
-    return { loss: (out[this.lossName]!.data as Float32Array)[0]!, gradients };
-  }
-
-  async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    const out = await this.infer.run({ features: inputs['features']!, ...this.paramFeeds() }, [
-      'probabilities',
-    ]);
-    return out['probabilities']!.data as Float32Array;
+  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
+    return this.graph.predictProbs(inputs);
   }
 
   /** The export head (features → probabilities) with the current parameters baked in. */
@@ -152,15 +113,9 @@ export class HeadModel implements TrainableModel {
     return withParams(this.exportGraph, this.params);
   }
 
-  async release(): Promise<void> {
-    await Promise.all([this.train.release(), this.infer.release()]);
+  release(): Promise<void> {
+    return this.graph.release();
   }
-}
-
-function toInt64(labels: Int32Array): BigInt64Array {
-  const out = new BigInt64Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = BigInt(labels[i]!);
-  return out;
 }
 
 /**
@@ -184,6 +139,6 @@ function batchFeeds(
   }
   return {
     features: { dtype: 'float32', shape: [n, dim], data: x },
-    labels: { dtype: 'int64', shape: [n], data: toInt64(batch.labels) },
+    [LABELS]: TrainableGraph.labels(batch.labels),
   };
 }

@@ -1,5 +1,6 @@
 /** Contract test over every registry entry: import, run a batch, features and candidates exist. */
 import assert from 'node:assert/strict';
+import { parseFeatureId } from '../../src/features/feature-id.js';
 import { test } from 'node:test';
 import { getModelSpec, listModels, loadBackbone } from '../../src/models/registry.js';
 import { Session } from '../../src/runtime/session.js';
@@ -30,8 +31,8 @@ for (const spec of listModels()) {
     const g = model.graph;
     assert.equal(g.inputs[0]!.name, spec.inputName);
     const produced = new Set(g.nodes.flatMap((n) => n.outputs));
-    for (const name of [spec.featureTensor, ...spec.candidateFeatures])
-      assert.ok(produced.has(name), `tensor ${name}`);
+    for (const id of [spec.featureTensor, ...spec.candidateFeatures])
+      assert.ok(produced.has(parseFeatureId(id).tensor), `tensor ${id}`);
     const nodeNames = new Set(g.nodes.map((n) => n.name));
     for (const n of spec.headNodes) assert.ok(nodeNames.has(n), `head node ${n}`);
     assert.ok(spec.preprocess.kind === 'image');

@@ -1,4 +1,5 @@
 /** Keras spatial layers (NHWC in Keras, NCHW in the graph): convolutions, padding, pooling. */
+import { GraftError } from '../../errors.js';
 import { attr } from '../../onnx/builder.js';
 import type { Attribute, Dim } from '../../onnx/ir.js';
 import { depthwiseToOihw, hwioToOihw, tfWindowing } from '../kernels.js';
@@ -9,7 +10,7 @@ export function pair(v: unknown, fallback?: readonly [number, number]): [number,
   if (typeof v === 'number') return [v, v];
   if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
   if (fallback) return [...fallback];
-  throw new TypeError(`expected an int or a pair of ints, got ${JSON.stringify(v)}`);
+  throw new GraftError('CORRUPT_MODEL', `expected an int or a pair of ints, got ${JSON.stringify(v)}`);
 }
 
 function spatialInput(call: LayerCall): KTensor {

@@ -1,4 +1,5 @@
 /** TF convolutions (plain and fused with bias/activation/batch norm) and pooling, run NCHW in ONNX. */
+import { GraftError } from '../../errors.js';
 import { attr } from '../../onnx/builder.js';
 import type { Attribute, Dim } from '../../onnx/ir.js';
 import { float32 } from '../../tensor.js';
@@ -84,7 +85,10 @@ const oneLike = (t: GTensor): GTensor => ({
 
 /** A rank-1 per-channel constant reshaped to [C, 1, 1] so it broadcasts over NCHW. */
 export function channelConst(ctx: GraphContext, t: GTensor, suffix: string): string {
-  if (!t.value) throw new Error(`'${t.name}' is not a constant`);
+  if (!t.value)
+    throw new GraftError('UNSUPPORTED_OP', `'${t.name}' must be a constant (a per-channel weight)`, {
+      tensor: t.name,
+    });
   return ctx.constInit(t, `${suffix}/c11`, (v) => ({ ...v, shape: [v.data.length, 1, 1] }));
 }
 

@@ -1,17 +1,17 @@
 /**
  * BackboneTrainable: a pre-trained backbone's suffix (from a cut tensor, or from the input) + pooling + dense head
- * as a TrainableModel. One ONNX Runtime session runs forward + loss + gradients (graft's autodiff); frozen weights
+ * as a TrainableModel, run by a TrainableGraph (forward + loss + gradients by graft's autodiff); frozen weights
  * stay initializers. `params` holds the trainable weights, the head and, in 'train' BN mode, the BN running
  * statistics as buffers (updated from the training graph's extra outputs, never by the optimizer, and saved in
  * checkpoints with everything else). Changing what is trainable (`setUnfreeze`) rebuilds both sessions.
  */
 import type { CrossEntropyOptions } from '../../autodiff/index.js';
-import { GraftError } from '../../errors.js';
 import { buildDenseHead, initDenseParams, withParams, type DenseHeadSpec } from '../../heads/dense.js';
 import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { extract } from '../../onnx/surgery.js';
-import { Session, type SessionOptions } from '../../runtime/session.js';
-import { int64, type Tensor } from '../../tensor.js';
+import { TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
+import type { SessionOptions } from '../../runtime/session.js';
+import type { Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel } from '../../train/types.js';
 import { mulberry32 } from '../../data/random.js';
 import { resolveCut, trainableInitializers, type ResolvedCut, type UnfreezeSpec } from './cut.js';
@@ -42,8 +42,7 @@ export interface BackboneTrainableOptions {
 interface Built {
   cut: ResolvedCut;
   graphs: TrainingGraphs;
-  train: Session;
-  infer: Session;
+  graph: TrainableGraph;
   trainable: string[];
 }
 
@@ -52,7 +51,6 @@ export class BackboneTrainable implements TrainableModel {
   readonly params = new Map<string, Float32Array>();
   /** Current value of every backbone weight or buffer that ever changed, and the head. */
   private readonly values = new Map<string, Float32Array>();
-  private readonly shapes = new Map<string, number[]>();
   private built!: Built;
   private rebuilds = 0;
 
@@ -149,16 +147,8 @@ export class BackboneTrainable implements TrainableModel {
       cut.cut === o.featureTensor ? [] : suffixInitializers(backbone, cut.cut, o.featureTensor);
     const trainable = suffixWeights.filter((n) => !filter || filter(n));
     const graphs = buildSuffixGraphs(spec0, trainable);
-    const [train, infer] = await Promise.all([
-      Session.create(graphs.training, trainingSessionOptions(o.session, graphs.training, trainable)),
-      Session.create(graphs.inferenceWithInputs, o.session),
-    ]);
-    const old = this.built;
-    this.built = { cut, graphs, train, infer, trainable };
-    this.rebuilds++;
-    if (old) await Promise.all([old.train.release(), old.infer.release()]);
-    this.params.clear();
     const buffers = o.bnMode === 'train' ? graphs.bnStats.flatMap((s) => [s.mean, s.variance]) : [];
+    const params = new Map<string, Float32Array>();
     for (const name of [...trainable, ...graphs.headParams, ...buffers]) {
       let v = this.values.get(name);
       if (!v) {
@@ -166,11 +156,24 @@ export class BackboneTrainable implements TrainableModel {
         v = Float32Array.from(t.data as Float32Array);
         this.values.set(name, v);
       }
-      this.params.set(name, v);
+      params.set(name, v);
     }
-    for (const v of graphs.inferenceWithInputs.graph.inputs) {
-      if (v.shape) this.shapes.set(v.name, v.shape as number[]);
-    }
+    const graph = await TrainableGraph.create({
+      training: { model: graphs.training, loss: graphs.loss, gradients: graphs.gradients },
+      inference: graphs.inferenceWithInputs,
+      probabilities: PROBABILITIES,
+      params: this.params,
+      inputs: [graphs.input],
+      buffers: runningStats(graphs),
+      session: o.session,
+      trainingSession: trainingSessionOptions(o.session, graphs.training, trainable),
+    });
+    const old = this.built;
+    this.built = { cut, graphs, graph, trainable };
+    this.rebuilds++;
+    if (old) await old.graph.release();
+    this.params.clear();
+    for (const [name, v] of params) this.params.set(name, v);
   }
 
   private async featureShapeOnce(): Promise<number[]> {
@@ -178,30 +181,8 @@ export class BackboneTrainable implements TrainableModel {
     return this.featureShapeCache!;
   }
 
-  private feeds(batchInputs: Record<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
-    const input = batchInputs[this.inputName] ?? Object.values(batchInputs)[0];
-    if (!input) throw new GraftError('BAD_INPUT', `the batch has no input '${this.inputName}'`);
-    const feeds: Record<string, Tensor> = { [this.inputName]: input };
-    for (const name of names) {
-      feeds[name] = { dtype: 'float32', shape: this.shapes.get(name)!, data: this.params.get(name)! };
-    }
-    return feeds;
-  }
-
-  async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    const g = this.built.graphs;
-    const labels = int64([batch.labels.length], batch.labels);
-    const updates = this.runningStats();
-    const out = await this.built.train.run({ ...this.feeds(batch.inputs, [...this.params.keys()]), labels }, [
-      g.loss,
-      ...Object.values(g.gradients),
-      ...updates.map((u) => u[1]),
-    ]);
-    const gradients = new Map<string, Float32Array>();
-    for (const [param, grad] of Object.entries(g.gradients))
-      gradients.set(param, out[grad]!.data as Float32Array);
-    for (const [buffer, output] of updates) this.params.get(buffer)!.set(out[output]!.data as Float32Array);
-    return { loss: (out[g.loss]!.data as Float32Array)[0]!, gradients };
+  computeGradients(batch: Batch): Promise<Gradients> {
+    return this.built.graph.computeGradients(batch);
   }
 
   /**
@@ -213,19 +194,15 @@ export class BackboneTrainable implements TrainableModel {
    * of layers set (0 unless bnMode is 'train').
    */
   async recalibrateBatchNorm(batches: AsyncIterable<Batch> | Iterable<Batch>): Promise<number> {
-    const pairs = this.runningStats();
+    const pairs = runningStats(this.built.graphs);
     if (pairs.length === 0) return 0;
     const keep = 1 - this.options.bnMomentum;
     const sums = pairs.map(([buffer]) => new Float64Array(this.params.get(buffer)!.length));
     const outputs = pairs.map(([, output]) => output);
     let rows = 0;
     for await (const batch of batches) {
-      const feeds = this.feeds(batch.inputs, [...this.params.keys()]);
-      pairs.forEach(([buffer], i) => {
-        feeds[buffer] = { ...feeds[buffer]!, data: new Float32Array(sums[i]!.length) };
-      });
-      feeds['labels'] = int64([batch.labels.length], batch.labels);
-      const out = await this.built.train.run(feeds, outputs);
+      const zeros = new Map(pairs.map(([buffer], i) => [buffer, new Float32Array(sums[i]!.length)]));
+      const out = await this.built.graph.runTraining(batch, outputs, zeros);
       const n = batch.labels.length;
       pairs.forEach(([, output], i) => {
         const sum = sums[i]!;
@@ -243,24 +220,8 @@ export class BackboneTrainable implements TrainableModel {
     return pairs.length / 2;
   }
 
-  /** (running-statistic input, its updated output) for every BatchNormalization trained in 'train' mode. */
-  private runningStats(): [string, string][] {
-    return this.built.graphs.bnStats.flatMap((s): [string, string][] =>
-      s.meanOut && s.varianceOut
-        ? [
-            [s.mean, s.meanOut],
-            [s.variance, s.varianceOut],
-          ]
-        : [],
-    );
-  }
-
-  async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    const names = this.built.graphs.inferenceWithInputs.graph.inputs
-      .map((v) => v.name)
-      .filter((n) => this.params.has(n));
-    const out = await this.built.infer.run(this.feeds(inputs, names), [PROBABILITIES]);
-    return out[PROBABILITIES]!.data as Float32Array;
+  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
+    return this.built.graph.predictProbs(inputs);
   }
 
   /** The head (features → probabilities) with trained parameters, for export. */
@@ -275,9 +236,21 @@ export class BackboneTrainable implements TrainableModel {
     return withParams(head.graph, params);
   }
 
-  async release(): Promise<void> {
-    await Promise.all([this.built.train.release(), this.built.infer.release()]);
+  release(): Promise<void> {
+    return this.built.graph.release();
   }
+}
+
+/** (running-statistic input, its updated output) for every BatchNormalization trained in 'train' mode. */
+function runningStats(graphs: TrainingGraphs): [string, string][] {
+  return graphs.bnStats.flatMap((s): [string, string][] =>
+    s.meanOut && s.varianceOut
+      ? [
+          [s.mean, s.meanOut],
+          [s.variance, s.varianceOut],
+        ]
+      : [],
+  );
 }
 
 /** Below this many head weights (and no backbone weights) a training step is too small to split over threads. */

@@ -118,50 +118,53 @@ export async function runPhases(
       o.preprocess,
       o.session,
     );
-    const train = await activationSource(runner, cache, o.train, o.seed + i, o.augment);
-    const validation =
-      o.validation && o.validation.length
-        ? arrayDataSource(
-            { [model.inputName]: await cache.get(runner, o.validation) },
-            Int32Array.from(o.validation, (e) => e.label),
-          )
-        : undefined;
-    const resumed = i === start && resumeState !== undefined;
-    o.onPhase?.({
-      index: i,
-      phase,
-      cut: model.inputName,
-      trainable: model.trainableNames.length,
-      cached: train.cached,
-      resumed,
-    });
-    const callbacks: Callback[] = [...(o.callbacks ?? [])];
-    const dir = dirOf(i);
-    if (dir) {
-      callbacks.push(
-        new Checkpoint({
-          dir,
-          everySteps: o.saveSteps,
-          everyEpoch: true,
-          keepLast: o.saveTotalLimit,
-          ...(validation ? { best: { monitor: 'val_accuracy', mode: 'max' as const } } : {}),
-        }),
-      );
+    try {
+      const train = await activationSource(runner, cache, o.train, o.seed + i, o.augment);
+      const validation =
+        o.validation && o.validation.length
+          ? arrayDataSource(
+              { [model.inputName]: await cache.get(runner, o.validation) },
+              Int32Array.from(o.validation, (e) => e.label),
+            )
+          : undefined;
+      const resumed = i === start && resumeState !== undefined;
+      o.onPhase?.({
+        index: i,
+        phase,
+        cut: model.inputName,
+        trainable: model.trainableNames.length,
+        cached: train.cached,
+        resumed,
+      });
+      const callbacks: Callback[] = [...(o.callbacks ?? [])];
+      const dir = dirOf(i);
+      if (dir) {
+        callbacks.push(
+          new Checkpoint({
+            dir,
+            everySteps: o.saveSteps,
+            everyEpoch: true,
+            keepLast: o.saveTotalLimit,
+            ...(validation ? { best: { monitor: 'val_accuracy', mode: 'max' as const } } : {}),
+          }),
+        );
+      }
+      const history = await new Trainer().fit(model, train, {
+        epochs: phase.epochs,
+        batchSize: o.batchSize,
+        optimizer: createOptimizer(optimizerSpec(o, phase.lr, model)),
+        seed: o.seed + i,
+        accumulateSteps: o.accumulateSteps,
+        ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
+        ...(validation ? { validation } : {}),
+        callbacks,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(resumed ? { resume: resumeState } : {}),
+      });
+      results.push({ phase, history, skipped: false });
+    } finally {
+      await runner.release();
     }
-    const history = await new Trainer().fit(model, train, {
-      epochs: phase.epochs,
-      batchSize: o.batchSize,
-      optimizer: createOptimizer(optimizerSpec(o, phase.lr, model)),
-      seed: o.seed + i,
-      accumulateSteps: o.accumulateSteps,
-      ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
-      ...(validation ? { validation } : {}),
-      callbacks,
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(resumed ? { resume: resumeState } : {}),
-    });
-    await runner.release();
-    results.push({ phase, history, skipped: false });
   }
   return results;
 }

@@ -1,6 +1,6 @@
 /**
- * BERT-style sequence classification as a TrainableModel: one ONNX Runtime session runs encoder + head + loss +
- * gradients (graft's autodiff), another runs inference with the current weights fed as inputs. Batches carry
+ * BERT-style sequence classification as a TrainableModel: builds encoder + head (+ loss + gradients) graphs and
+ * runs them through a TrainableGraph. Batches carry
  * input_ids / attention_mask / token_type_ids padded per batch, so both graphs keep symbolic batch and
  * sequence dims.
  */
@@ -9,7 +9,8 @@ import { mulberry32, deriveSeed } from '../../data/random.js';
 import { GraftError } from '../../errors.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { type Model } from '../../onnx/ir.js';
-import { Session, type SessionOptions } from '../../runtime/session.js';
+import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
+import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../strategies/head-model.js';
 import type { Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel } from '../../train/types.js';
@@ -44,24 +45,12 @@ export interface SequenceClassifierOptions {
 const DATA_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
 
 export class SequenceClassifier implements TrainableModel {
-  readonly params: Map<string, Float32Array>;
-
   private constructor(
     private readonly encoder: Model,
-    private readonly inferModel: Model,
-    private readonly shapes: Map<string, number[]>,
-    params: Map<string, Float32Array>,
-    private readonly train: Session,
-    private readonly infer: Session,
-    private readonly gradientNames: Readonly<Record<string, string>>,
-    private readonly lossName: string,
-    /** The encoder inputs the graphs take (input_ids, attention_mask and, for BERT, token_type_ids). */
-    readonly inputs: readonly string[],
+    private readonly graph: TrainableGraph,
     /** Names of the encoder weights that train. */
     readonly trainableEncoder: readonly string[],
-  ) {
-    this.params = params;
-  }
+  ) {}
 
   static async create(encoder: Model, o: SequenceClassifierOptions): Promise<SequenceClassifier> {
     if (!Number.isInteger(o.numClasses) || o.numClasses < 2)
@@ -83,7 +72,7 @@ export class SequenceClassifier implements TrainableModel {
     const enc = trainableEncoderParams(encoder, o.unfreeze ?? 'all');
     const trainGraph = buildClassifierGraph(raised, graphOptions, 'train');
     const b = new GraphBuilder(trainGraph.model.graph);
-    const labels = b.input('labels', 'int64', ['batch']);
+    const labels = b.input(LABELS, 'int64', ['batch']);
     const loss = addSoftmaxCrossEntropy(b, LOGITS, labels, o.numClasses, {
       labelSmoothing: o.labelSmoothing ?? 0,
     });
@@ -92,8 +81,6 @@ export class SequenceClassifier implements TrainableModel {
     const training = buildTrainingGraph(trainGraph.model, { params: names, loss });
 
     const inferGraph = buildClassifierGraph(encoder, graphOptions, 'infer');
-    const shapes = new Map<string, number[]>();
-    for (const n of names) shapes.set(n, [...inferGraph.model.graph.initializers.get(n)!.shape]);
     const params = new Map<string, Float32Array>();
     for (const n of enc) params.set(n, (encoder.graph.initializers.get(n)!.data as Float32Array).slice());
     const init = initHeadParams(inferGraph.headParams, mulberry32(deriveSeed(seed, 'head')));
@@ -106,70 +93,46 @@ export class SequenceClassifier implements TrainableModel {
         );
       params.set(n, given ? Float32Array.from(given) : v);
     }
-    const inferRaised = {
-      ...raiseOpsetForTraining(inferGraph.model),
-      graph: paramsAsInputs(inferGraph.model.graph, names),
-    };
-    const [train, infer] = await Promise.all([
-      Session.create(training.model, o.session),
-      Session.create(inferRaised, o.session),
-    ]);
-    const inputs = encoder.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n));
-    return new SequenceClassifier(
-      inferGraph.model,
-      inferRaised,
-      shapes,
+    const graph = await TrainableGraph.create({
+      training,
+      inference: {
+        ...raiseOpsetForTraining(inferGraph.model),
+        graph: paramsAsInputs(inferGraph.model.graph, names),
+      },
+      probabilities: PROBABILITIES,
       params,
-      train,
-      infer,
-      training.gradients,
-      loss,
-      inputs,
-      enc,
-    );
+      inputs: encoder.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
+      session: o.session,
+    });
+    return new SequenceClassifier(inferGraph.model, graph, enc);
   }
 
-  private feeds(inputs: Record<string, Tensor>): Record<string, Tensor> {
-    const feeds: Record<string, Tensor> = {};
-    for (const name of this.inputs) {
-      const t = inputs[name];
-      if (!t) throw new GraftError('BAD_INPUT', `batch has no '${name}'`, { input: name });
-      feeds[name] = t;
-    }
-    for (const [name, data] of this.params)
-      feeds[name] = { dtype: 'float32', shape: this.shapes.get(name)!, data };
-    return feeds;
+  get params(): Map<string, Float32Array> {
+    return this.graph.params;
   }
 
-  async computeGradients(batch: Batch): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    const labels: Tensor = {
-      dtype: 'int64',
-      shape: [batch.labels.length],
-      data: BigInt64Array.from(batch.labels, BigInt),
-    };
-    const out = await this.train.run({ ...this.feeds(batch.inputs), labels }, [
-      this.lossName,
-      ...Object.values(this.gradientNames),
-    ]);
-    const gradients = new Map<string, Float32Array>();
-    for (const [param, grad] of Object.entries(this.gradientNames))
-      gradients.set(param, out[grad]!.data as Float32Array);
-    return { loss: (out[this.lossName]!.data as Float32Array)[0]!, gradients };
+  /** The encoder inputs the graphs take (input_ids, attention_mask and, for BERT, token_type_ids). */
+  get inputs(): readonly string[] {
+    return this.graph.inputs;
+  }
+
+  computeGradients(batch: Batch): Promise<Gradients> {
+    return this.graph.computeGradients(batch);
   }
 
   /** Logits and probabilities, row-major [batch × classes]. */
   async forward(
     inputs: Record<string, Tensor>,
   ): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
-    const out = await this.infer.run(this.feeds(inputs), [LOGITS, PROBABILITIES]);
+    const out = await this.graph.run(inputs, [LOGITS, PROBABILITIES]);
     return {
       logits: out[LOGITS]!.data as Float32Array,
       probabilities: out[PROBABILITIES]!.data as Float32Array,
     };
   }
 
-  async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    return (await this.forward(inputs)).probabilities;
+  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
+    return this.graph.predictProbs(inputs);
   }
 
   /** Encoder + head with the current weights baked in, at the encoder's own opset; outputs probabilities, logits. */
@@ -177,16 +140,16 @@ export class SequenceClassifier implements TrainableModel {
     const m = this.encoder;
     const initializers = new Map(m.graph.initializers);
     for (const [name, data] of this.params)
-      initializers.set(name, { dtype: 'float32', shape: this.shapes.get(name)!, data: data.slice() });
+      initializers.set(name, { dtype: 'float32', shape: this.graph.shapeOf(name)!, data: data.slice() });
     return { ...m, graph: { ...m.graph, initializers }, producerName: 'graft', metadata: { ...m.metadata } };
   }
 
   /** The inference graph with weights as inputs (for inspection and tests). */
   get inferenceModel(): Model {
-    return this.inferModel;
+    return this.graph.inferenceModel;
   }
 
-  async release(): Promise<void> {
-    await Promise.all([this.train.release(), this.infer.release()]);
+  release(): Promise<void> {
+    return this.graph.release();
   }
 }

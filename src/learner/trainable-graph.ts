@@ -1,0 +1,182 @@
+/**
+ * TrainableGraph: the one object that trains an ONNX graph, for images and text alike. It owns two ONNX Runtime
+ * sessions — training (forward + loss + gradients built by graft's autodiff) and inference (probabilities) —
+ * with every parameter a graph input, so the optimizer changes weights between steps without rebuilding
+ * anything. It feeds the parameters, converts labels to int64, maps gradient outputs back to parameter names,
+ * and keeps buffers (e.g. BatchNormalization running statistics) up to date from the training graph's extra
+ * outputs. Models (a dense head, a backbone suffix + head, an encoder + head) build the graphs and hand them
+ * over; this class runs them.
+ */
+import type { TrainingGraph } from '../autodiff/index.js';
+import { GraftError } from '../errors.js';
+import type { Model } from '../onnx/ir.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
+import { int64, type Tensor } from '../tensor.js';
+import type { Batch, TrainableModel } from '../train/types.js';
+
+/** The training graph's int64 label input. */
+export const LABELS = 'labels';
+
+export interface TrainableGraphOptions {
+  /** Forward + loss + gradients; inputs: `inputs`, `labels` (int64 [batch]) and every entry of `params`. */
+  training: Pick<TrainingGraph, 'model' | 'loss' | 'gradients'>;
+  /** The inference graph with parameters (and buffers) as graph inputs. */
+  inference: Model;
+  /** Its output read by predictProbs. */
+  probabilities: string;
+  /**
+   * Parameters and buffers by name, used by reference (not copied): the optimizer updates the entries that have
+   * gradients in place, buffer updates are written into theirs.
+   */
+  params: Map<string, Float32Array>;
+  /** The data inputs a batch supplies, e.g. ['features'] or ['input_ids', 'attention_mask']. */
+  inputs: readonly string[];
+  /** [buffer, training output that holds its new value] pairs, applied after every gradient step. */
+  buffers?: readonly (readonly [string, string])[];
+  session?: SessionOptions;
+  /** Options of the training session (default `session`). */
+  trainingSession?: SessionOptions;
+}
+
+export interface Gradients {
+  loss: number;
+  gradients: Map<string, Float32Array>;
+}
+
+export class TrainableGraph implements TrainableModel {
+  readonly params: Map<string, Float32Array>;
+  readonly inputs: readonly string[];
+  private readonly shapes = new Map<string, readonly number[]>();
+  private readonly trainInputs: Set<string>;
+  private readonly inferInputs: Set<string>;
+
+  private constructor(
+    private readonly o: TrainableGraphOptions,
+    private readonly train: Session,
+    private readonly infer: Session,
+  ) {
+    this.params = o.params;
+    this.inputs = o.inputs;
+    for (const m of [o.training.model, o.inference])
+      for (const v of m.graph.inputs)
+        if (v.shape && !this.shapes.has(v.name)) this.shapes.set(v.name, v.shape as number[]);
+    this.trainInputs = new Set(o.training.model.graph.inputs.map((v) => v.name));
+    this.inferInputs = new Set(o.inference.graph.inputs.map((v) => v.name));
+  }
+
+  static async create(o: TrainableGraphOptions): Promise<TrainableGraph> {
+    const [train, infer] = await Promise.all([
+      Session.create(o.training.model, o.trainingSession ?? o.session),
+      Session.create(o.inference, o.session),
+    ]);
+    return new TrainableGraph(o, train, infer);
+  }
+
+  /** The training model (forward + loss + gradients). */
+  get trainingModel(): Model {
+    return this.o.training.model;
+  }
+
+  /** The inference model with parameters as inputs. */
+  get inferenceModel(): Model {
+    return this.o.inference;
+  }
+
+  /** The batch's data inputs by name; a single-input graph takes a batch's only tensor whatever its name. */
+  dataFeeds(inputs: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = {};
+    const values = Object.values(inputs);
+    for (const name of this.inputs) {
+      const t = inputs[name] ?? (this.inputs.length === 1 && values.length === 1 ? values[0] : undefined);
+      if (!t) throw new GraftError('BAD_INPUT', `the batch has no input '${name}'`, { input: name });
+      feeds[name] = t;
+    }
+    return feeds;
+  }
+
+  /** Class indices as the training graph's int64 label tensor. */
+  static labels(labels: Int32Array): Tensor {
+    return int64([labels.length], labels);
+  }
+
+  /** The current values of the parameters `graph` takes as inputs (`overrides` replace values by name). */
+  private paramFeeds(
+    graphInputs: ReadonlySet<string>,
+    overrides?: ReadonlyMap<string, Float32Array>,
+  ): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = {};
+    for (const [name, value] of this.params) {
+      if (!graphInputs.has(name)) continue;
+      const data = overrides?.get(name) ?? value;
+      feeds[name] = { dtype: 'float32', shape: this.shapes.get(name)!, data };
+    }
+    return feeds;
+  }
+
+  /**
+   * Loss and gradients for `feeds` (data inputs and labels; parameters are added), then buffer updates. For
+   * callers that hold their data as feeds already, e.g. one fixed full batch.
+   */
+  async gradientsFor(feeds: Readonly<Record<string, Tensor>>): Promise<Gradients> {
+    const t = this.o.training;
+    const buffers = this.o.buffers ?? [];
+    const out = await this.train.run({ ...feeds, ...this.paramFeeds(this.trainInputs) }, [
+      t.loss,
+      ...Object.values(t.gradients),
+      ...buffers.map((b) => b[1]),
+    ]);
+    const gradients = new Map<string, Float32Array>();
+    for (const [param, grad] of Object.entries(t.gradients))
+      gradients.set(param, out[grad]!.data as Float32Array);
+    for (const [buffer, output] of buffers) this.params.get(buffer)!.set(out[output]!.data as Float32Array);
+    return { loss: (out[t.loss]!.data as Float32Array)[0]!, gradients };
+  }
+
+  computeGradients(batch: Batch): Promise<Gradients> {
+    return this.gradientsFor({
+      ...this.dataFeeds(batch.inputs),
+      [LABELS]: TrainableGraph.labels(batch.labels),
+    });
+  }
+
+  /**
+   * Runs the training graph on a batch for `outputs` only, with `overrides` in place of some parameter values;
+   * nothing is updated (e.g. to read batch statistics).
+   */
+  async runTraining(
+    batch: Batch,
+    outputs: readonly string[],
+    overrides?: ReadonlyMap<string, Float32Array>,
+  ): Promise<Record<string, Tensor>> {
+    return this.train.run(
+      {
+        ...this.dataFeeds(batch.inputs),
+        [LABELS]: TrainableGraph.labels(batch.labels),
+        ...this.paramFeeds(this.trainInputs, overrides),
+      },
+      outputs,
+    );
+  }
+
+  /** Inference outputs with the current parameters. */
+  async run(
+    inputs: Readonly<Record<string, Tensor>>,
+    outputs: readonly string[],
+  ): Promise<Record<string, Tensor>> {
+    return this.infer.run({ ...this.dataFeeds(inputs), ...this.paramFeeds(this.inferInputs) }, outputs);
+  }
+
+  async predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
+    const p = this.o.probabilities;
+    return (await this.run(inputs, [p]))[p]!.data as Float32Array;
+  }
+
+  /** Shape of a parameter or buffer (as the graphs declare it). */
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.shapes.get(name);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.train.release(), this.infer.release()]);
+  }
+}
