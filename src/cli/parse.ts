@@ -39,3 +39,14 @@ export function list(name: string, value: string | undefined): number[] | undefi
   if (value === undefined) return undefined;
   return value.split(',').map((v) => number(name, v, { integer: true, min: 1 })!);
 }
+
+/** A duration: `90` or `90s` (seconds), `5m`, `1h`. Returns seconds. */
+export function duration(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
+  if (!m || Number(m[1]) <= 0)
+    throw new GraftError('BAD_OPTION', `--${name} must be a duration such as 90s, 5m or 1h; got '${value}'`, {
+      option: name,
+    });
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
+}

@@ -59,11 +59,17 @@ export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => v
         if (p.done >= p.total) stopBar();
         break;
       }
-      case 'candidate':
+      case 'candidate': {
+        const c = e.score;
+        const name = `${c.model === 'pixels' ? 'pixels: ' : ''}${c.tensor}`;
+        const score = c.skipped
+          ? `skipped (${c.skipped})`
+          : `cv accuracy ${(c.cvAccuracy * 100).toFixed(1)}%`;
         process.stderr.write(
-          `  ${e.score.tensor.padEnd(28)} ${String(e.score.dim).padStart(5)}-d  cv accuracy ${(e.score.cvAccuracy * 100).toFixed(1)}%\n`,
+          `  ${name.padEnd(30)} ${String(c.dim).padStart(5)}-d  ${c.head.padEnd(6)}  ${score}  ${c.seconds.toFixed(1)}s\n`,
         );
         break;
+      }
       case 'epoch': {
         const val = e.valLoss === undefined ? '' : `  val_loss ${e.valLoss.toFixed(4)}`;
         const acc = e.valAccuracy === undefined ? '' : `  val_accuracy ${(e.valAccuracy * 100).toFixed(1)}%`;

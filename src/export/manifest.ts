@@ -12,6 +12,24 @@ import { recoverDirectory, writeDirectory, type WholeDirOptions } from './whole-
 
 export const MANIFEST_FILE = 'graft.json';
 export const MODEL_FILE = 'model.onnx';
+export const INT8_MODEL_FILE = 'model.int8.onnx';
+
+/** The int8 copy of model.onnx that `graft quantize` wrote beside it. */
+export interface Int8Record {
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** Calibration method, weight granularity and activation type. */
+  method: string;
+  perChannel: boolean;
+  activationType: string;
+  calibration: { data: string; examples: number };
+  /** Nodes left in float, each with why. */
+  excluded: { node: string; opType: string; reason: string }[];
+  /** Held-out accuracy of both models (fractions) and the drop in points, when measured. */
+  accuracy?: { fp32: number; int8: number; drop: number; examples: number; withinMaxDrop: boolean };
+  createdAt: string;
+}
 
 export interface ModelManifest {
   format: 'graft-model';
@@ -30,6 +48,8 @@ export interface ModelManifest {
   head: Record<string, unknown>;
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
+  /** Present once `graft quantize` has written an int8 model. */
+  int8?: Int8Record;
   createdAt: string;
   graftVersion: string;
   /** sha256 of model.onnx's bytes: `load()` refuses a model.onnx that is not the one written with this file. */
@@ -43,6 +63,7 @@ export const METADATA_OUTPUT = 'graft.output';
 /** Files of a model directory that describe the model it holds (a new model replaces them all). */
 const MODEL_ENTRIES = new Set([
   MODEL_FILE,
+  INT8_MODEL_FILE,
   `${MODEL_FILE}.data`,
   'graft.json',
   'report.html',

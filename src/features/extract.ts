@@ -10,12 +10,14 @@ import type { Example, ImageSource } from '../data/types.js';
 import { GraftError, isGraftError } from '../errors.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import type { Model } from '../onnx/ir.js';
-import { batchShape, imageLength, preprocessInto } from '../preprocess/image.js';
+import { batchShape, imageLength, preprocessBatch, preprocessInto } from '../preprocess/image.js';
 import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
 import { nativeImageAddon } from '../preprocess/native.js';
 import { isRawImage } from '../preprocess/image-types.js';
+import { quantizeModel, type QuantizeOptions } from '../quantize/quantize.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
+import type { Tensor } from '../tensor.js';
 import { FeatureCache, modelSha256, sha256 } from './cache.js';
 import { extractionProgress, type ExtractProgress } from './progress.js';
 
@@ -32,6 +34,11 @@ export interface FeatureExtractorOptions {
   /** Feature cache directory; `false` disables the cache. Default: $GRAFT_CACHE or ~/.cache/graft. */
   cacheDir?: string | false;
   session?: SessionOptions;
+  /**
+   * Extract through an int8 copy of the backbone prefix (see src/quantize): its activation ranges are
+   * calibrated on `calibration` (a few hundred training examples), streamed through the same preprocessing.
+   */
+  int8?: { calibration: readonly Example<ImageSource>[]; quantize?: Partial<QuantizeOptions> };
 }
 
 export interface ExtractOptions {
@@ -57,6 +64,30 @@ export interface FeatureSet {
 
 export function defaultCacheDir(): string {
   return process.env['GRAFT_CACHE'] ?? join(homedir(), '.cache', 'graft');
+}
+
+/** Where feature cache files live under a cache directory (default: defaultCacheDir()). */
+export const featureCacheDir = (cacheDir?: string): string => join(cacheDir ?? defaultCacheDir(), 'features');
+
+/**
+ * The cache key of image features: model bytes, preprocessing, the decoder that applies it, input and feature
+ * tensors. Every writer (graft train, graft extract, graft worker) names its cache file with this.
+ */
+export function featureCacheKey(
+  backbone: Model,
+  inputName: string,
+  preprocess: ImagePreprocess,
+  tensors: readonly string[],
+): string {
+  return sha256(
+    [
+      modelSha256(backbone),
+      JSON.stringify(preprocess),
+      imagePipelineId(preprocess),
+      inputName,
+      ...tensors,
+    ].join('\n'),
+  );
 }
 
 interface Prepared {
@@ -114,11 +145,41 @@ async function exampleBytes(source: ImageSource): Promise<Uint8Array> {
   return source;
 }
 
+/** The pooled prefix quantized to int8, calibrated on `options.int8.calibration`. */
+async function quantizePrefix(
+  prefix: Model,
+  inputName: string,
+  preprocess: ImagePreprocess,
+  options: FeatureExtractorOptions,
+): Promise<Model> {
+  const calibration = options.int8?.calibration ?? [];
+  if (calibration.length === 0)
+    throw new GraftError(
+      'BAD_OPTION',
+      'int8 extraction needs calibration examples (a few hundred training ones)',
+    );
+  // Small batches: calibration fetches every activation of a batch at once.
+  const size = 8;
+  const batches = async function* (): AsyncIterable<Record<string, Tensor>> {
+    for (let i = 0; i < calibration.length; i += size) {
+      const sources = calibration.slice(i, i + size).map((e) => e.source);
+      yield { [inputName]: await preprocessBatch(sources, preprocess) };
+    }
+  };
+  const { model } = await quantizeModel(prefix, batches, {
+    ...options.int8?.quantize,
+    session: options.session,
+  });
+  return model;
+}
+
 export class FeatureExtractor {
   private buffer: Float32Array | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
+    /** The model that runs: the pooled prefix, or its int8 copy. */
+    readonly model: Model,
     private readonly session: Session,
     readonly prefix: PooledPrefix,
     readonly tensors: readonly string[],
@@ -139,21 +200,19 @@ export class FeatureExtractor {
     const shape = batchShape(1, preprocess);
     const prefix = await buildPooledPrefix(backbone, inputName, tensors, shape, options.session);
     // Decoding happens between runs (see extractNow), so ONNX Runtime's threads may spin within a run.
-    const session = await Session.create(prefix.model, { spinWait: 'within-runs', ...options.session });
+    const model = options.int8
+      ? await quantizePrefix(prefix.model, inputName, preprocess, options)
+      : prefix.model;
+    const session = await Session.create(model, { spinWait: 'within-runs', ...options.session });
     let cache: FeatureCache | undefined;
     if (options.cacheDir !== false) {
-      const key = sha256(
-        [
-          modelSha256(backbone),
-          JSON.stringify(preprocess),
-          imagePipelineId(preprocess),
-          inputName,
-          ...tensors,
-        ].join('\n'),
-      );
-      cache = new FeatureCache(join(options.cacheDir ?? defaultCacheDir(), 'features'), key);
+      const plain = featureCacheKey(backbone, inputName, preprocess, tensors);
+      // An int8 extractor's features differ from the float ones: its key adds the quantized model's hash.
+      const key = options.int8 ? sha256(`${plain}\nint8 ${modelSha256(model)}`) : plain;
+      cache = new FeatureCache(featureCacheDir(options.cacheDir), key);
     }
     return new FeatureExtractor(
+      model,
       session,
       prefix,
       tensors,

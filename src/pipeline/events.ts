@@ -1,7 +1,7 @@
 /** What a training run reports while it works; the CLI turns these into progress bars and tables. */
 import type { DataWarning } from '../data/types.js';
 import type { ExtractProgress } from '../features/extract.js';
-import type { CandidateScore } from '../strategies/select-features.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
 
 export type Stage = 'load' | 'backbone' | 'extract' | 'select' | 'train' | 'evaluate' | 'baseline' | 'export';
 

@@ -44,17 +44,27 @@ export interface FineTuneResult {
   activationsCached: boolean;
 }
 
-/** The fine-tuning head: an MLP when asked for, else linear. */
+/** The fine-tuning head: linear (also for `auto`) or an MLP; heads without a gradient cannot be fine-tuned. */
 function headKind(o: FineTuneClassifierOptions): {
   kind: 'linear' | 'mlp';
   hidden: number[];
   dropout: number;
 } {
+  if (o.head === 'knn' || o.head === 'ncm')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--head ${o.head} cannot be fine-tuned: it has no gradient; use --head linear or mlp, or --strategy linear-probe`,
+    );
   return { kind: o.head === 'mlp' ? 'mlp' : 'linear', hidden: o.hidden, dropout: o.dropout };
 }
 
-/** Gradient-based optimizers only (L-BFGS/auto fall back to Adam). */
+/** Mini-batch optimizers only: `auto` is Adam here; full-batch L-BFGS cannot step through a backbone. */
 function optimizerOf(o: FineTuneClassifierOptions): 'adam' | 'adamw' | 'sgd' {
+  if (o.optimizer === 'lbfgs')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--optimizer lbfgs is full-batch and fits heads on cached features only; fine-tuning (--strategy ${o.strategy}) uses adam, adamw or sgd`,
+    );
   return o.optimizer === 'adamw' || o.optimizer === 'sgd' ? o.optimizer : 'adam';
 }
 

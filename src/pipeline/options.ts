@@ -1,8 +1,11 @@
 /** Options of `train` (library) and `graft train` (CLI), with every default in one place. */
 import type { Dataset } from '../data/types.js';
-import type { HeadKind } from '../strategies/heads.js';
 import type { HeadOptimizer } from '../strategies/fit-head.js';
+import type { HeadKind } from '../strategies/heads.js';
 import type { TrainEvent } from './events.js';
+
+/** A head kind, or `auto`: chosen with the features by cross-validation on the training split. */
+export type HeadChoice = HeadKind | 'auto';
 
 export interface TrainClassifierOptions {
   /** A dataset spec (folder, .csv, .jsonl, `mnist`, `spam-assassin`) or a loaded dataset. */
@@ -11,7 +14,8 @@ export interface TrainClassifierOptions {
   model: string;
   /** Where to write the trained model directory; omit to keep it in memory only. */
   out?: string;
-  head: HeadKind;
+  /** Default `auto`: linear, MLP, k-NN and nearest-class-mean heads compete by cross-validation. */
+  head: HeadChoice;
   hidden: number[];
   dropout: number;
   k: number;
@@ -27,10 +31,18 @@ export interface TrainClassifierOptions {
   valSplit: number;
   testSplit: number;
   seed: number;
-  /** `auto` (cross-validate the registry's candidates), `final`, or any tensor name. */
+  /**
+   * `auto` (cross-validate the registry's candidate cuts, and the no-transfer baseline), `final`, or a feature
+   * id: a tensor name, pooled globally, or `<tensor>@2x2` pooled over a grid.
+   */
   features: string;
-  /** Also train the same head on raw pixels and report it beside the transfer result. */
+  /**
+   * The no-transfer baseline (raw pixels): a candidate under `features: 'auto'`, and always reported beside the
+   * result on the same held-out examples.
+   */
   baseline: boolean;
+  /** Seconds the automatic search may spend scoring candidates (the rest are listed as skipped). */
+  budget: number;
   onBadInput: 'skip' | 'fail';
   cacheDir?: string | false;
   threads?: number;
@@ -40,7 +52,7 @@ export interface TrainClassifierOptions {
 
 export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   model: 'npm:nsfwjs/mobilenet_v2',
-  head: 'linear',
+  head: 'auto',
   hidden: [1024],
   dropout: 0.2,
   k: 5,
@@ -56,6 +68,7 @@ export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   seed: 0,
   features: 'auto',
   baseline: true,
+  budget: 300,
   onBadInput: 'skip',
 };
 

@@ -20,7 +20,11 @@ export async function reportDataFor(result: TrainResult, modelId: string): Promi
     modelId,
     createdAt: new Date().toISOString(),
     dataset: { name: result.datasetName, splits: { train, validation, test }, perClass: result.perClass },
-    settings: { ...result.settings, featureTensor: result.featureTensor, skipped: result.counts.skipped },
+    settings: {
+      ...result.settings,
+      featureTensor: result.featureTensor,
+      skipped: result.counts.skipped,
+    },
     timing: {
       durations: {
         extract: result.seconds.extract,
@@ -49,7 +53,10 @@ export async function reportDataFor(result: TrainResult, modelId: string): Promi
       accuracy: c.report.accuracy,
       macroF1: c.report.macroF1,
     })),
-    candidates: result.candidates.map((c) => ({ tensor: c.tensor, cvAccuracy: c.cvAccuracy })),
+    candidates: result.candidates.map((c) => ({
+      ...c,
+      chosen: c.model === result.model && c.tensor === result.featureTensor && c.head === result.head,
+    })),
     mistakes,
   };
 }

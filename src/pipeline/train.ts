@@ -1,25 +1,27 @@
 /**
- * The feature-extraction recipe end to end: data → splits → backbone → cached features (several candidate cuts
- * in one pass) → cut chosen by cross-validation on the training split → head → honest evaluation beside a
- * raw-pixel baseline → one model.onnx + graft.json.
+ * The feature-extraction recipe end to end: data → splits → backbone (+ the no-transfer baseline) → cached
+ * features (every candidate in one pass) → features and head chosen by cross-validation on the training split
+ * (strategies/auto-select.ts) → head fitted on the whole training split → honest evaluation beside the baseline
+ * and the final features → one model.onnx + graft.json + report.html.
  */
 import type { Example, ImageSource } from '../data/types.js';
-import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
-import { FeatureExtractor, type FeatureSet } from '../features/extract.js';
-import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
+import type { FeatureMatrix } from '../features/matrix.js';
+import { PIXELS_FEATURES, PIXELS_ID } from '../models/pixels.js';
+import { featureTensorsFor } from '../features/tensors.js';
 import { loadBackbone } from '../models/registry.js';
-import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
-import { pixelFeatures } from '../strategies/pixels.js';
-import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/select-features.js';
+import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/auto-select.js';
+import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
 import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
+import { extractSource, sourceMatrix, type FeatureSource } from './feature-sources.js';
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { writeReport } from '../report/render.js';
 import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
+import { validateHeadOptions } from './validate.js';
 
 export interface Comparison {
   name: string;
@@ -28,7 +30,11 @@ export interface Comparison {
 
 export interface TrainResult {
   labels: string[];
+  /** The model the shipped features come from (the backbone, or `pixels` when the baseline won). */
+  model: string;
   featureTensor: string;
+  head: HeadKind;
+  /** Every candidate scored by cross-validation on the training split (empty when nothing was left open). */
   candidates: CandidateScore[];
   /** Held-out evaluation of the trained classifier (test split, or validation when there is no test split). */
   evaluation: EvaluationReport;
@@ -63,13 +69,10 @@ export interface TrainResult {
   manifest?: ModelManifest;
 }
 
-const matrixFor = (set: FeatureSet, tensor: string, ids: ReadonlySet<string>): FeatureMatrix =>
-  matrixForIds(set, ids, set.tensors.indexOf(tensor));
-
-function headOptions(o: TrainClassifierOptions, callbacks: Callback[] = []): HeadOptions {
+function headOptions(o: TrainClassifierOptions, kind: HeadKind, callbacks: Callback[] = []): HeadOptions {
   return {
     callbacks,
-    kind: o.head,
+    kind,
     hidden: o.hidden,
     dropout: o.dropout,
     k: o.k,
@@ -87,12 +90,23 @@ function headOptions(o: TrainClassifierOptions, callbacks: Callback[] = []): Hea
   };
 }
 
-async function scoreHead(
-  head: FittedHead,
-  data: FeatureMatrix,
-): Promise<{ probs: Float32Array; report: EvaluationReport }> {
-  const probs = await head.predictProbs(data);
-  return { probs, report: evaluate(probs, data.labels) };
+const AUTO_HEADS: readonly HeadKind[] = ['linear', 'knn', 'ncm', 'mlp'];
+
+async function fitAndScore(
+  train: FeatureMatrix,
+  held: FeatureMatrix,
+  numClasses: number,
+  options: HeadOptions,
+  validation?: FeatureMatrix,
+): Promise<{ head: FittedHead; probs: Float32Array; report: EvaluationReport }> {
+  const head = await fitHead(train, numClasses, options, validation);
+  try {
+    const probs = await head.predictProbs(held);
+    return { head, probs, report: evaluate(probs, held.labels) };
+  } catch (e) {
+    await head.release();
+    throw e;
+  }
 }
 
 export async function trainClassifier(
@@ -104,65 +118,77 @@ export async function trainClassifier(
   const emit = o.onEvent ?? (() => {});
 
   const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
+  validateHeadOptions(o, train.examples.length);
+  const numClasses = dataset.labels.length;
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
   const backbone = await loadBackbone(o.model, { examples: train.examples });
-  if (backbone.spec.preprocess.kind !== 'image')
-    throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
   const final = backbone.spec.featureTensor;
-  const tensors =
-    o.features === 'auto'
-      ? [...new Set([...backbone.spec.candidateFeatures, final])]
-      : [o.features === 'final' ? final : o.features];
-  if (!tensors.includes(final)) tensors.push(final);
+  const searchFeatures = o.features === 'auto';
+  const { primary, extracted: wanted } = featureTensorsFor(backbone.spec, o.features, o.baseline);
+  const withBaseline = o.baseline && o.model !== PIXELS_ID;
 
-  emit({ type: 'stage', stage: 'extract', message: `extracting ${tensors.length} feature tensor(s)` });
+  emit({ type: 'stage', stage: 'extract', message: `extracting ${wanted.length} feature tensor(s)` });
   const tx = performance.now();
-  const extractor = await FeatureExtractor.create(
-    backbone.model,
-    backbone.spec.inputName,
-    backbone.spec.preprocess,
-    tensors,
-    {
-      cacheDir: o.cacheDir,
-      session: o.threads ? { threads: o.threads } : undefined,
-    },
-  );
   const all = [...train.examples, ...split.validation.examples, ...split.test.examples];
-  const features = await extractor
-    .extract(all, {
-      onBadInput: o.onBadInput,
-      signal: o.signal,
-      onProgress: (progress) => emit({ type: 'extract', progress }),
-    })
-    .finally(() => extractor.release());
+  const main = await extractSource(backbone, wanted, all, o, emit);
+  const sources: FeatureSource[] = [main];
+  if (withBaseline) {
+    const pixels = await loadBackbone(PIXELS_ID, { examples: train.examples });
+    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit));
+  }
   const extractSeconds = (performance.now() - tx) / 1000;
-  const extractRate = features.extracted / Math.max(1e-3, extractSeconds);
-  const idsOf = (exs: readonly Example<ImageSource>[]) => new Set(exs.map((e) => e.id));
+  const extractRate = main.set.extracted / Math.max(1e-3, extractSeconds);
+
+  // Every source sees the same usable examples, so their rows (and cross-validation folds) line up.
+  const usable = new Set(main.set.ids.filter((id) => sources.every((s) => s.set.ids.includes(id))));
+  const idsOf = (exs: readonly Example<ImageSource>[]) =>
+    new Set(exs.map((e) => e.id).filter((id) => usable.has(id)));
   const trainIds = idsOf(train.examples);
   const valIds = idsOf(split.validation.examples);
   const heldName = counts.test > 0 ? 'test' : 'validation';
   const heldIds = counts.test > 0 ? idsOf(split.test.examples) : valIds;
+  const sourceOf = (model: string) => sources.find((s) => s.backbone.spec.id === model) ?? main;
 
-  const ho = headOptions(o);
+  const heads = o.head === 'auto' ? AUTO_HEADS : [o.head];
   let candidates: CandidateScore[] = [];
-  let chosen = tensors[0]!;
-  if (o.features === 'auto') {
+  let choice = { model: backbone.spec.id, tensor: primary[0]!, head: heads[0]! };
+  if (primary.length > 1 || heads.length > 1 || (searchFeatures && withBaseline)) {
     emit({
       type: 'stage',
       stage: 'select',
-      message: 'choosing the cut by cross-validation on the training split',
+      message: 'choosing features and head by cross-validation on the training split',
     });
-    const options = tensors.map((t) => ({ tensor: t, data: matrixFor(features, t, trainIds) }));
-    candidates = await scoreCandidates(options, dataset.labels.length, ho, (score) =>
-      emit({ type: 'candidate', score }),
-    );
-    chosen = bestCandidate(candidates).tensor;
+    const options = primary.map((tensor) => ({
+      model: backbone.spec.id,
+      tensor,
+      data: sourceMatrix(main, tensor, trainIds),
+    }));
+    if (searchFeatures && withBaseline) {
+      const px = sources[1]!;
+      options.push({
+        model: px.backbone.spec.id,
+        tensor: PIXELS_FEATURES,
+        data: sourceMatrix(px, PIXELS_FEATURES, trainIds),
+      });
+    }
+    candidates = await scoreCandidates(options, numClasses, headOptions(o, 'linear'), {
+      heads,
+      budgetMs: o.budget * 1000,
+      onScore: (score) => emit({ type: 'candidate', score }),
+    });
+    choice = bestCandidate(candidates);
   }
+  const chosen = sourceOf(choice.model);
+  const matrix = (s: FeatureSource, tensor: string, ids: ReadonlySet<string>) => sourceMatrix(s, tensor, ids);
 
-  emit({ type: 'stage', stage: 'train', message: `training a ${o.head} head on ${chosen}` });
+  emit({
+    type: 'stage',
+    stage: 'train',
+    message: `training a ${choice.head} head on ${choice.model === backbone.spec.id ? '' : `${choice.model} `}${choice.tensor}`,
+  });
   const tt = performance.now();
-  const valMatrix = heldName === 'test' ? matrixFor(features, chosen, valIds) : undefined;
+  const valMatrix = heldName === 'test' ? matrix(chosen, choice.tensor, valIds) : undefined;
   // Epochs are reported live (gradient-trained heads); an L-BFGS solve is reported when it ends.
   let reported = 0;
   const reportEpoch = (e: Omit<EpochRecord, 'step'>): void => {
@@ -175,11 +201,12 @@ export async function trainClassifier(
       valAccuracy: e.metrics['val_accuracy'],
     });
   };
-  const live: Callback = { epochEnd: reportEpoch };
-  const head = await fitHead(
-    matrixFor(features, chosen, trainIds),
-    dataset.labels.length,
-    headOptions(o, [live]),
+  const held = matrix(chosen, choice.tensor, heldIds);
+  const { head, probs, report } = await fitAndScore(
+    matrix(chosen, choice.tensor, trainIds),
+    held,
+    numClasses,
+    headOptions(o, choice.head, [{ epochEnd: reportEpoch }]),
     valMatrix,
   );
   try {
@@ -187,47 +214,32 @@ export async function trainClassifier(
     const trainSeconds = (performance.now() - tt) / 1000;
 
     emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
-    const held = matrixFor(features, chosen, heldIds);
-    const { probs, report } = await scoreHead(head, held);
     const comparisons: Comparison[] = [];
+    const compare = async (name: string, s: FeatureSource, tensor: string): Promise<void> => {
+      const r = await fitAndScore(
+        matrix(s, tensor, trainIds),
+        matrix(s, tensor, heldIds),
+        numClasses,
+        headOptions(o, choice.head),
+        valMatrix && matrix(s, tensor, valIds),
+      );
+      await r.head.release();
+      comparisons.push({ name, report: r.report });
+    };
     if (o.baseline) {
-      emit({ type: 'stage', stage: 'baseline', message: 'training the same head on raw pixels' });
-      const kept = new Set(features.ids);
-      const pick = (ids: ReadonlySet<string>) => all.filter((e) => ids.has(e.id) && kept.has(e.id));
-      const px = await fitHead(await pixelFeatures(pick(trainIds)), dataset.labels.length, ho);
-      try {
-        comparisons.push({
-          name: 'raw pixels',
-          report: (await scoreHead(px, await pixelFeatures(pick(heldIds)))).report,
-        });
-      } finally {
-        await px.release();
-      }
-      if (chosen !== final) {
-        const fh = await fitHead(
-          matrixFor(features, final, trainIds),
-          dataset.labels.length,
-          ho,
-          valMatrix && matrixFor(features, final, valIds),
-        );
-        try {
-          comparisons.push({
-            name: `final features (${final})`,
-            report: (await scoreHead(fh, matrixFor(features, final, heldIds))).report,
-          });
-        } finally {
-          await fh.release();
-        }
-      }
+      emit({ type: 'stage', stage: 'baseline', message: `the same ${choice.head} head on raw pixels` });
+      if (withBaseline && !(choice.model === PIXELS_ID))
+        await compare(`raw pixels (${choice.head} head)`, sources[1]!, PIXELS_FEATURES);
+      if (choice.model !== backbone.spec.id || choice.tensor !== final)
+        await compare(`final features (${final}, ${choice.head} head)`, main, final);
     }
-    comparisons.push({ name: `graft: ${o.head} head on ${chosen}`, report });
+    comparisons.push({ name: `graft: ${choice.head} head on ${choice.tensor}`, report });
 
     const byId = new Map(all.map((e) => [e.id, e]));
-    const heldRowIds = features.ids.filter((id) => heldIds.has(id));
-    const c = dataset.labels.length;
+    const heldRowIds = chosen.set.ids.filter((id) => heldIds.has(id));
     const mistakes = heldRowIds
       .map((id, i) => {
-        const row = probs.subarray(i * c, (i + 1) * c);
+        const row = probs.subarray(i * numClasses, (i + 1) * numClasses);
         const pred = row.indexOf(Math.max(...row));
         return { id, pred, conf: row[pred]!, truth: held.labels[i]! };
       })
@@ -244,7 +256,9 @@ export async function trainClassifier(
 
     const result: TrainResult = {
       labels: [...dataset.labels],
-      featureTensor: chosen,
+      model: choice.model,
+      featureTensor: choice.tensor,
+      head: choice.head,
       candidates,
       evaluation: report,
       evaluatedOn: heldName,
@@ -252,22 +266,22 @@ export async function trainClassifier(
       history: head.history,
       counts: {
         ...counts,
-        skipped: features.skipped.length,
-        extracted: features.extracted,
-        fromCache: features.fromCache,
+        skipped: main.set.skipped.length,
+        extracted: main.set.extracted,
+        fromCache: main.set.fromCache,
       },
       perClass,
       datasetName: dataset.name,
-      settings: trainingSettings(o),
+      settings: { ...trainingSettings(o), chosenModel: choice.model, chosenHead: choice.head },
       mistakes,
       seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
       extractRate,
     };
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
-      const exported = await exportClassifier({
-        backbone,
-        tensor: chosen,
+      result.manifest = await exportClassifier({
+        backbone: chosen.backbone,
+        tensor: choice.tensor,
         head,
         labels: result.labels,
         out: o.out,
@@ -275,7 +289,6 @@ export async function trainClassifier(
         result,
       });
       result.dir = o.out;
-      result.manifest = exported;
       await writeReport(o.out, await reportDataFor(result, o.model));
     }
     return result;

@@ -1,8 +1,8 @@
 /** A trained graft model, loaded from its directory: `const clf = await load(dir); await clf.predict(files)`. */
 import type { ModelManifest } from '../export/manifest.js';
-import { checkOutputWidth, openModelDir } from './model-dir.js';
+import { checkOutputWidth, openModelDir, type ModelDirOptions } from './model-dir.js';
 import type { ImageInput } from '../preprocess/image-types.js';
-import { Session, type SessionOptions } from '../runtime/session.js';
+import type { Session } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 import { encodeInputs } from './inputs.js';
 
@@ -32,7 +32,7 @@ export class Classifier {
     private readonly session: Session,
   ) {}
 
-  static async load(dir: string, options: SessionOptions = {}): Promise<Classifier> {
+  static async load(dir: string, options: ModelDirOptions = {}): Promise<Classifier> {
     const { manifest, session } = await openModelDir(dir, options);
     return new Classifier(dir, manifest, session);
   }
@@ -75,5 +75,5 @@ export class Classifier {
   }
 }
 
-export const load = (dir: string, options?: SessionOptions): Promise<Classifier> =>
+export const load = (dir: string, options?: ModelDirOptions): Promise<Classifier> =>
   Classifier.load(dir, options);

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraftError } from '../errors.js';
 import {
+  INT8_MODEL_FILE,
   METADATA_LABELS,
   METADATA_OUTPUT,
   MODEL_FILE,
@@ -28,6 +29,11 @@ export interface OpenModelDir {
   session: Session;
 }
 
+export interface ModelDirOptions extends SessionOptions {
+  /** Run model.int8.onnx (written by `graft quantize`) instead of model.onnx. */
+  int8?: boolean;
+}
+
 const corrupt = (dir: string, why: string): GraftError =>
   new GraftError(
     'CORRUPT_MODEL',
@@ -36,12 +42,10 @@ const corrupt = (dir: string, why: string): GraftError =>
   );
 
 /** Checks what can be checked before a session exists: the file's hash and its metadata. */
-function checkPair(dir: string, manifest: ModelManifest, model: Model, sha256: string): void {
-  if (manifest.modelSha256 && manifest.modelSha256 !== sha256)
-    throw corrupt(
-      dir,
-      `its sha256 is ${sha256.slice(0, 12)}…, graft.json records ${manifest.modelSha256.slice(0, 12)}…`,
-    );
+function checkPair(dir: string, manifest: ModelManifest, model: Model, sha256: string, int8: boolean): void {
+  const recorded = int8 ? manifest.int8?.sha256 : manifest.modelSha256;
+  if (recorded && recorded !== sha256)
+    throw corrupt(dir, `its sha256 is ${sha256.slice(0, 12)}…, graft.json records ${recorded.slice(0, 12)}…`);
   const labels = model.metadata[METADATA_LABELS];
   if (labels !== undefined && labels !== JSON.stringify(manifest.labels)) {
     let n = '?';
@@ -67,35 +71,39 @@ function declaredWidth(session: Session, output: string): number | undefined {
   return typeof last === 'number' && last > 0 ? last : undefined;
 }
 
-export async function openModelDir(dir: string, options: SessionOptions = {}): Promise<OpenModelDir> {
+export async function openModelDir(dir: string, options: ModelDirOptions = {}): Promise<OpenModelDir> {
+  const { int8, ...sessionOptions } = options;
   // a write killed midway leaves the new directory complete beside the name, or the previous one's
   // checkpoints beside it: finish it (a no-op unless such siblings exist)
   await recoverModelDir(dir).catch(() => undefined);
   const manifest = await readManifest(dir);
-  const path = join(dir, MODEL_FILE);
+  if (int8 && !manifest.int8)
+    throw new GraftError(
+      'BAD_OPTION',
+      `'${dir}' has no int8 model: run \`graft quantize ${dir}\` first, or drop --int8`,
+      { dir },
+    );
+  const file = int8 ? (manifest.int8?.file ?? INT8_MODEL_FILE) : MODEL_FILE;
+  const path = join(dir, file);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new GraftError('MODEL_NOT_FOUND', `missing ${MODEL_FILE} in '${dir}'`, { dir }, { cause: e });
+    throw new GraftError('MODEL_NOT_FOUND', `missing ${file} in '${dir}'`, { dir }, { cause: e });
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const model = decodeModel(bytes, { baseDir: dir, label: `'${path}'` });
-  checkPair(dir, manifest, model, sha256);
-  const session = await Session.fromBytes(bytes, model, options);
+  checkPair(dir, manifest, model, sha256, int8 === true);
+  const session = await Session.fromBytes(bytes, model, sessionOptions);
   const fail = async (e: GraftError): Promise<never> => {
     await session.release();
     throw e;
   };
   if (!session.outputNames.includes(manifest.output))
     return fail(
-      new GraftError(
-        'CORRUPT_MODEL',
-        `${MODEL_FILE} has no output '${manifest.output}' named in graft.json`,
-        {
-          dir,
-        },
-      ),
+      new GraftError('CORRUPT_MODEL', `${file} has no output '${manifest.output}' named in graft.json`, {
+        dir,
+      }),
     );
   const width = declaredWidth(session, manifest.output);
   if (width !== undefined && width !== manifest.labels.length)

@@ -86,15 +86,17 @@ export function comparisonTable(data: ReportData): string {
 export function candidatesSection(data: ReportData): string {
   const c = data.candidates;
   if (!c || c.length === 0) return '';
-  const best = Math.max(...c.map((r) => r.cvAccuracy));
   const rows = c.map((r) => [
-    `<code>${e(r.tensor)}</code>${r.cvAccuracy === best ? ' <b>(chosen)</b>' : ''}`,
-    pct(r.cvAccuracy),
+    `${e(r.model)} <code>${e(r.tensor)}</code>${r.chosen ? ' <b>(chosen)</b>' : ''}`,
+    e(r.head),
+    String(r.dim),
+    r.skipped ? `skipped (${e(r.skipped)})` : pct(r.cvAccuracy),
+    `${r.seconds.toFixed(1)} s`,
   ]);
   return section(
     'candidates',
-    'Feature tensor selection',
-    table(['feature tensor', 'CV accuracy'], rows, 'num'),
+    'What was tried (cross-validation on the training split)',
+    table(['features', 'head', 'dims', 'CV accuracy', 'time'], rows, 'num'),
   );
 }
 

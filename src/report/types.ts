@@ -55,8 +55,15 @@ export interface ReportComparison {
 
 /** A feature tensor tried as the cut point, with its cross-validated accuracy. */
 export interface ReportCandidate {
+  model: string;
   tensor: string;
+  head: string;
+  dim: number;
+  /** NaN when skipped. */
   cvAccuracy: number;
+  seconds: number;
+  skipped?: string;
+  chosen: boolean;
 }
 
 /** A confidently wrong validation example. */

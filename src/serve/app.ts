@@ -65,6 +65,7 @@ export async function createServer(modelDir: string, serveOptions: ServeOptions 
   const model = await loadServedModel(modelDir, {
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.modelId ? { modelId: options.modelId } : {}),
+    int8: options.int8,
   });
   const metrics = new ServerMetrics();
   const batcher = new Batcher(model.session, {

@@ -30,7 +30,7 @@ export interface ModelInfo {
 
 export async function loadServedModel(
   dir: string,
-  options: { threads?: number; modelId?: string } = {},
+  options: { threads?: number; modelId?: string; int8?: boolean } = {},
 ): Promise<ServedModel> {
   // ONNX Runtime runs on a worker thread, so requests keep being parsed and decoded while a batch runs (the
   // next batch fills meanwhile); its idle threads block rather than spin, leaving the cores to that work.
@@ -42,6 +42,7 @@ export async function loadServedModel(
     spinWait: false,
     recycle: (buffers) => pool.give(buffers),
     ...(options.threads ? { threads: options.threads } : {}),
+    int8: options.int8,
   });
   return {
     dir,

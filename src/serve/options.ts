@@ -28,6 +28,8 @@ export interface ServeOptions {
   threads?: number;
   /** Name reported as `model` in responses (default: the model directory's base name). */
   modelId?: string;
+  /** Serve model.int8.onnx (written by `graft quantize`) instead of model.onnx (default false). */
+  int8?: boolean;
   /** Log requests to stderr with fastify's logger (default false). */
   log?: boolean;
 }
@@ -44,6 +46,7 @@ export interface ResolvedServeOptions {
   maxPixels: number;
   threads: number | undefined;
   modelId: string | undefined;
+  int8: boolean;
   log: boolean;
 }
 
@@ -100,6 +103,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     maxPixels: int('max-pixels', options.maxPixels, DEFAULT_MAX_PIXELS, 1),
     threads: options.threads === undefined ? undefined : int('threads', options.threads, 1, 1),
     modelId: options.modelId,
+    int8: options.int8 ?? false,
     log: options.log ?? false,
   };
 }

@@ -1,21 +1,12 @@
 /**
- * Choosing where to cut the backbone: the further the target domain is from the source, the more general
- * (earlier) features win. Each candidate tensor is scored by stratified k-fold cross-validation of the head on
- * the training examples only; the best mean accuracy wins (ties go to the later tensor).
+ * Stratified k-fold cross-validation of a head on the training examples only: what every choice graft makes
+ * (where to cut, which head, whether to transfer at all) is scored with, so no choice sees held-out data.
  */
 import { deriveSeed, mulberry32, shuffled } from '../data/random.js';
 import { GraftError } from '../errors.js';
 import { accuracy } from '../eval/metrics.js';
 import { selectRows, type FeatureMatrix } from '../features/matrix.js';
 import { fitHead, type HeadOptions } from './heads.js';
-
-export interface CandidateScore {
-  tensor: string;
-  dim: number;
-  /** Mean held-out accuracy over the folds. */
-  cvAccuracy: number;
-  folds: number;
-}
 
 /** Stratified fold assignment: each class's examples are dealt round-robin over the folds after a shuffle. */
 export function stratifiedFolds(labels: Int32Array, k: number, seed: number): number[] {
@@ -62,29 +53,4 @@ export async function crossValidate(
     await head.release();
   }
   return total / k;
-}
-
-export async function scoreCandidates(
-  candidates: readonly { tensor: string; data: FeatureMatrix }[],
-  numClasses: number,
-  options: HeadOptions,
-  onScore?: (s: CandidateScore) => void,
-): Promise<CandidateScore[]> {
-  const scores: CandidateScore[] = [];
-  for (const c of candidates) {
-    const k = foldCount(c.data.labels);
-    const s = {
-      tensor: c.tensor,
-      dim: c.data.dim,
-      cvAccuracy: await crossValidate(c.data, numClasses, options, k),
-      folds: k,
-    };
-    onScore?.(s);
-    scores.push(s);
-  }
-  return scores;
-}
-
-export function bestCandidate(scores: readonly CandidateScore[]): CandidateScore {
-  return scores.reduce((best, s) => (s.cvAccuracy >= best.cvAccuracy ? s : best));
 }

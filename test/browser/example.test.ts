@@ -3,7 +3,7 @@
  * with onnxruntime-web, and compare with graft's Classifier (onnxruntime-node) on the same images.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { Classifier } from '../../src/predict/classifier.js';
+import { quantizeModelDir } from '../../src/quantize/model-dir.js';
 import { collectErrors, launchChromium } from './chromium.js';
 import { LABELS, SIZE, writeFixtureModel } from './fixture-model.js';
 import { serveStatic, type StaticServer } from './server.js';
@@ -76,6 +77,12 @@ before(async () => {
       .toFile(path);
     images.push({ path, rgba: toRgba(rgb) });
   }
+  // model.int8.onnx, calibrated on the four test images filed by class.
+  for (const [k, label] of LABELS.entries()) {
+    await mkdir(join(tmp, 'data', label), { recursive: true });
+    await copyFile(images[k]!.path, join(tmp, 'data', label, 'image.png'));
+  }
+  await quantizeModelDir(modelDir, { calibration: join(tmp, 'data') });
   classifier = await Classifier.load(modelDir);
   server = await serveStatic({ '/model/': modelDir, '/': dist });
   page = await browser.newPage();
@@ -166,4 +173,39 @@ test('larger images are resized in the page and still give a probability vector'
   assert.equal(probs.length, LABELS.length);
   assert.ok(Math.abs(probs.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
   assert.deepEqual(errors, []);
+});
+
+test('with ?int8 the page runs model.int8.onnx in onnxruntime-web like graft does in onnxruntime-node', async () => {
+  const int8Page = await browser.newPage();
+  const int8Errors = collectErrors(int8Page);
+  try {
+    await int8Page.goto(`${server.url}/?model=/model/&int8`);
+    await int8Page.waitForSelector('body[data-ready]', { timeout: 60_000 });
+    assert.equal(await int8Page.getAttribute('body', 'data-ready'), 'true');
+    assert.ok(server.requests.includes('/model/model.int8.onnx'));
+    const int8 = await Classifier.load(join(tmp, 'model'), { int8: true });
+    const graft = await int8.predictProbs(images.map((im) => im.path));
+    await int8.release();
+    const c = LABELS.length;
+    for (const [k, im] of images.entries()) {
+      const probs = await int8Page.evaluate(
+        (rgba) =>
+          (window as unknown as PageWindow).graftClassify({
+            width: 16,
+            height: 16,
+            data: new Uint8ClampedArray(rgba),
+          }),
+        im.rgba,
+      );
+      const expected = Array.from(graft.subarray(k * c, (k + 1) * c));
+      for (let j = 0; j < c; j++)
+        assert.ok(
+          Math.abs(probs[j]! - expected[j]!) <= 1e-3,
+          `image ${k} class ${j}: ${probs[j]} vs ${expected[j]}`,
+        );
+    }
+    assert.deepEqual(int8Errors, []);
+  } finally {
+    await int8Page.close();
+  }
 });

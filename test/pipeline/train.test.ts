@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { isGraftError } from '../../src/errors.js';
+import { getModelSpec } from '../../src/models/registry.js';
 import { load } from '../../src/predict/classifier.js';
 import { preprocessBatch } from '../../src/preprocess/image.js';
 import { trainClassifier } from '../../src/pipeline/train.js';
@@ -20,7 +21,13 @@ test('train → export: a plain InferenceSession on model.onnx equals graft pred
   assert.deepEqual(first.labels, ['blue', 'green', 'red']);
   assert.ok(first.counts.extracted > 0 && first.counts.fromCache === 0);
   assert.ok(first.evaluation.accuracy >= 0.8, `accuracy ${first.evaluation.accuracy}`);
-  assert.equal(first.comparisons[0]!.name, 'raw pixels');
+  assert.match(first.comparisons[0]!.name, /^raw pixels \(\w+ head\)$/);
+  assert.equal(first.featureTensor, 'flatten_1');
+  assert.deepEqual(
+    first.candidates.map((c) => c.head),
+    ['linear', 'knn', 'ncm', 'mlp'],
+    'features fixed, head auto: the heads compete on those features',
+  );
 
   const manifest = JSON.parse(await readFile(join(out, 'graft.json'), 'utf8'));
   assert.equal(manifest.featureTensor, 'flatten_1');
@@ -59,8 +66,9 @@ test('features auto: every candidate is cross-validated and the exported model c
   const r = await trainClassifier({ ...base, data, cacheDir: false, head: 'ncm', baseline: false });
   assert.deepEqual(
     r.candidates.map((c) => c.tensor),
-    ['block_8_add', 'block_12_add', 'block_15_add', 'out_relu', 'flatten_1'],
+    getModelSpec(base.model).candidateFeatures,
   );
+  assert.ok(r.candidates.every((c) => c.head === 'ncm' && c.model === base.model));
   const best = Math.max(...r.candidates.map((c) => c.cvAccuracy));
   assert.equal(r.candidates.find((c) => c.tensor === r.featureTensor)!.cvAccuracy, best);
 });

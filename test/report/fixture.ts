@@ -74,8 +74,34 @@ export async function reportFixture(): Promise<ReportData> {
       { name: 'from scratch', accuracy: 0.55, macroF1: 0.52 },
     ],
     candidates: [
-      { tensor: 'block_13_expand_relu', cvAccuracy: 0.79 },
-      { tensor: 'global_average_pooling2d', cvAccuracy: 0.86 },
+      {
+        model: 'mobilenet_v2',
+        tensor: 'block_13_expand_relu',
+        head: 'linear',
+        dim: 576,
+        cvAccuracy: 0.79,
+        seconds: 1.2,
+        chosen: false,
+      },
+      {
+        model: 'mobilenet_v2',
+        tensor: 'global_average_pooling2d',
+        head: 'linear',
+        dim: 1280,
+        cvAccuracy: 0.86,
+        seconds: 1.5,
+        chosen: true,
+      },
+      {
+        model: 'pixels',
+        tensor: 'pixels_flat',
+        head: 'mlp',
+        dim: 3072,
+        cvAccuracy: NaN,
+        seconds: 0,
+        skipped: 'time budget',
+        chosen: false,
+      },
     ],
     mistakes: [
       {

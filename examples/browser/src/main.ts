@@ -17,6 +17,8 @@ interface Manifest {
   inputs: string[];
   output: string;
   preprocess: ImageSpec | { kind: 'text' };
+  /** Written by `graft quantize`: the int8 copy of model.onnx. */
+  int8?: { file: string };
 }
 
 interface Model {
@@ -50,7 +52,12 @@ async function loadModel(): Promise<Model> {
   const manifest = (await (await fetchOk(new URL('graft.json', base).href)).json()) as Manifest;
   if (manifest.preprocess.kind !== 'image')
     throw new Error('this page classifies images; the model is a text model');
-  const bytes = new Uint8Array(await (await fetchOk(new URL('model.onnx', base).href)).arrayBuffer());
+  // `?int8` runs the int8 model `graft quantize` wrote (onnxruntime-web runs its QDQ graph as it is).
+  const int8 = new URLSearchParams(location.search).has('int8');
+  if (int8 && !manifest.int8)
+    throw new Error('no int8 model here: run `graft quantize` on the model directory');
+  const file = int8 ? manifest.int8!.file : 'model.onnx';
+  const bytes = new Uint8Array(await (await fetchOk(new URL(file, base).href)).arrayBuffer());
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   return { manifest: manifest as Model['manifest'], session };
 }

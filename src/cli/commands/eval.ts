@@ -14,6 +14,7 @@ interface EvalFlags {
   json?: boolean;
   batchSize?: string;
   onBadInput?: string;
+  int8?: boolean;
 }
 
 export function registerEval(program: Command): void {
@@ -25,9 +26,10 @@ export function registerEval(program: Command): void {
     .option('--out <file>', 'where to write the JSON report (default <model-dir>/eval.json)')
     .option('--batch-size <n>', 'inference batch size', '32')
     .option('--on-bad-input <policy>', 'skip | fail', 'skip')
+    .option('--int8', 'evaluate model.int8.onnx (made by `graft quantize`)')
     .option('--json', 'print the JSON report instead of the table')
     .action(async (dir: string, data: string, f: EvalFlags) => {
-      const clf = await load(dir);
+      const clf = await load(dir, { int8: f.int8 });
       try {
         const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
         const ds = await loadDataset(data, { onBadInput });

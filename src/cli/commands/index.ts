@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerExtract } from './extract.js';
 import { registerInspect } from './inspect.js';
 import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
+import { registerQuantize } from './quantize.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
+import { registerWorker } from './worker.js';
 
 export function registerCommands(program: Command): void {
   registerModels(program);
@@ -15,4 +18,7 @@ export function registerCommands(program: Command): void {
   registerPredict(program);
   registerDemo(program);
   registerServe(program);
+  registerExtract(program);
+  registerWorker(program);
+  registerQuantize(program);
 }

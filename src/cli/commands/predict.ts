@@ -4,11 +4,13 @@ import { GraftError } from '../../errors.js';
 import { load, type PredictInput } from '../../predict/classifier.js';
 import { number } from '../parse.js';
 import { printJson, table } from '../output.js';
+import { batchPredictFlags, runBatchPredict, type BatchPredictFlags } from './predict-batch.js';
 
-interface PredictFlags {
+interface PredictFlags extends BatchPredictFlags {
   top?: string;
   json?: boolean;
   text?: boolean;
+  int8?: boolean;
 }
 
 export function registerPredict(program: Command): void {
@@ -17,9 +19,20 @@ export function registerPredict(program: Command): void {
     .description('predict labels for image files (or, with --text, for texts)')
     .option('--top <k>', 'show the k most probable labels', '1')
     .option('--text', 'treat the inputs as texts (for text models)')
+    .option('--int8', 'run model.int8.onnx (made by `graft quantize`)')
     .option('--json', 'print JSON')
+    .addOption(batchPredictFlags.out)
+    .addOption(batchPredictFlags.queue)
+    .addOption(batchPredictFlags.shardSize)
+    .addOption(batchPredictFlags.onBadInput)
     .action(async (dir: string, inputs: string[], f: PredictFlags) => {
-      const clf = await load(dir);
+      if (f.int8 && (f.out || f.queue))
+        throw new GraftError(
+          'BAD_OPTION',
+          '--int8 applies to direct predictions; --out/--queue runs use model.onnx',
+        );
+      if (await runBatchPredict(dir, inputs, f)) return;
+      const clf = await load(dir, { int8: f.int8 });
       try {
         const isText = f.text || clf.manifest.preprocess.kind === 'text';
         if (inputs.length === 0) throw new GraftError('BAD_INPUT', 'nothing to predict');

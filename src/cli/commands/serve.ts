@@ -23,6 +23,7 @@ interface ServeFlags {
   receiveTimeoutMs: string;
   maxPixels: string;
   threads?: string;
+  int8?: boolean;
   log?: boolean;
 }
 
@@ -45,6 +46,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): ServeOptions {
     receiveTimeoutMs: num('receive-timeout-ms', flags.receiveTimeoutMs),
     maxPixels: num('max-pixels', flags.maxPixels),
     ...(flags.threads !== undefined ? { threads: num('threads', flags.threads) } : {}),
+    int8: flags.int8 ?? false,
     log: flags.log ?? false,
   };
 }
@@ -90,6 +92,7 @@ export function registerServe(program: Command): void {
       '40000000',
     )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: CPU cores)')
+    .option('--int8', 'serve model.int8.onnx (made by `graft quantize`)')
     .option('--log', 'log every request to stderr')
     .action(async (dir: string, flags: ServeFlags) => {
       const options = serveOptionsFromFlags(flags);

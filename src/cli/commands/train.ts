@@ -6,7 +6,7 @@ import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
 import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
-import { choice, list, number } from '../parse.js';
+import { choice, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
 
@@ -34,6 +34,7 @@ interface TrainFlags extends FineTuneFlags, TextFlags {
   cacheDir?: string;
   cache: boolean;
   threads?: string;
+  budget?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -41,6 +42,21 @@ interface TrainFlags extends FineTuneFlags, TextFlags {
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export function printTrainSummary(r: TrainResult): void {
+  const scored = r.candidates.filter((c) => !c.skipped);
+  if (scored.length > 1) {
+    const ranked = [...scored].sort((a, b) => b.cvAccuracy - a.cvAccuracy).slice(0, 8);
+    const rows = ranked.map((c) => [
+      `${c.model === r.model && c.tensor === r.featureTensor && c.head === r.head ? '→ ' : '  '}${c.model === 'pixels' ? 'raw pixels' : c.tensor}`,
+      c.head,
+      String(c.dim),
+      pct(c.cvAccuracy),
+    ]);
+    const skipped = r.candidates.length - scored.length;
+    process.stdout.write(
+      `\n${bold('Chosen by cross-validation on the training split')} (best ${ranked.length} of ${scored.length}${skipped ? `; ${skipped} skipped by the time budget` : ''})\n`,
+    );
+    process.stdout.write(`${table(['features', 'head', 'dims', 'cv accuracy'], rows)}\n`);
+  }
   const rows = r.comparisons.map((c) => [c.name, pct(c.report.accuracy), pct(c.report.macroF1)]);
   process.stdout.write(`\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} (${r.evaluation.n} examples)\n`);
   process.stdout.write(`${table(['features', 'accuracy', 'macro-F1'], rows)}\n`);
@@ -54,7 +70,10 @@ export function registerTrain(program: Command): void {
       'train a classifier on a folder of images (one sub-folder per class), a .csv/.jsonl manifest, or mnist',
     )
     .option('--model <id>', 'pre-trained backbone (see `graft models`; default npm:nsfwjs/mobilenet_v2)')
-    .option('--head <kind>', 'linear (default) | mlp | knn | ncm')
+    .option(
+      '--head <kind>',
+      'auto (default: chosen by cross-validation with the features) | linear | mlp | knn | ncm',
+    )
     .option('--hidden <sizes>', 'MLP hidden sizes, comma separated (default 1024)')
     .option('--dropout <p>', 'MLP dropout')
     .option('--k <n>', 'neighbours for --head knn')
@@ -69,7 +88,11 @@ export function registerTrain(program: Command): void {
     .option('--val-split <f>', 'fraction of each class held out for validation')
     .option('--test-split <f>', 'fraction of each class held out for the final test')
     .option('--seed <n>', 'random seed (splits, sampling, initialisation)')
-    .option('--features <tensor>', "'auto' (cross-validate candidate cuts), 'final', or a tensor name")
+    .option(
+      '--features <id>',
+      "'auto' (cross-validate candidate cuts and raw pixels), 'final', a tensor name, or <tensor>@2x2 (grid-pooled)",
+    )
+    .option('--budget <time>', 'time the automatic search may spend on candidates, e.g. 90s, 5m (default 5m)')
     .option('--out <dir>', 'where to write the model directory', './graft-model')
     .option('--on-bad-input <policy>', 'skip (count and report) | fail')
     .option('--no-baseline', 'skip the raw-pixel baseline')
@@ -104,7 +127,7 @@ export function registerTrain(program: Command): void {
     const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
       data: dataset,
       model: f.model,
-      head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+      head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
       hidden: list('hidden', f.hidden),
       dropout: number('dropout', f.dropout, { min: 0 }),
       k: number('k', f.k, { integer: true, min: 1 }),
@@ -125,6 +148,7 @@ export function registerTrain(program: Command): void {
       baseline: f.baseline,
       cacheDir: f.cache ? f.cacheDir : (false as const),
       threads: number('threads', f.threads, { integer: true, min: 1 }),
+      budget: duration('budget', f.budget),
       onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
     };
     const ft = fineTuneOptions(f);
@@ -171,7 +195,9 @@ export function summarize(r: TrainResult): Record<string, unknown> {
   return {
     dir: r.dir ?? null,
     labels: r.labels,
+    model: r.model,
     featureTensor: r.featureTensor,
+    head: r.head,
     evaluatedOn: r.evaluatedOn,
     accuracy: r.evaluation.accuracy,
     macroF1: r.evaluation.macroF1,

@@ -1,0 +1,162 @@
+/**
+ * Post-training static quantization of an ONNX model, end to end: prepare (fold BN, constants, pads),
+ * calibrate on streamed example batches, insert QDQ (S8S8, weights per channel), and — given an accuracy
+ * measure — guard the accuracy: while int8 loses more than `maxDrop` points, the nodes adding the most output
+ * error are left in float (1, 2, 4, … of them), each with the error that put it there.
+ */
+import { GraftError } from '../errors.js';
+import type { Model } from '../onnx/ir.js';
+import type { SessionOptions } from '../runtime/session.js';
+import { calibrate, type CalibrationMethod, type FeedBatches } from './calibrate.js';
+import { prepareForQuantization, type PrepareReport } from './prepare.js';
+import { insertQdq, quantizableNodes, tensorsToCalibrate, type QdqResult } from './qdq.js';
+import type { QuantType } from './params.js';
+import { activationErrors, rankNodes } from './sensitivity.js';
+
+export interface QuantizeOptions {
+  method: CalibrationMethod;
+  /** Percentile for method 'percentile'. */
+  percentile: number;
+  perChannel: boolean;
+  /** Activations as uint8 (default: what ONNX Runtime's x86 kernels run) or int8. */
+  activationType: QuantType;
+  /** Node names (of the prepared graph) left in float. */
+  exclude: string[];
+  /** Largest accuracy loss accepted, in percentage points (used when `evaluate` is given). */
+  maxDrop: number;
+  /** Accuracy in [0, 1] of a model on held-out data; enables the accuracy guard. */
+  evaluate?: (model: Model) => Promise<number>;
+  /** Most nodes the guard may leave in float (default: a quarter of the quantized ones). */
+  maxExcluded?: number;
+  session?: SessionOptions;
+  onProgress?: (message: string) => void;
+}
+
+export const QUANTIZE_DEFAULTS: Omit<QuantizeOptions, 'evaluate' | 'session' | 'onProgress'> = {
+  method: 'minmax',
+  percentile: 99.999,
+  perChannel: true,
+  activationType: 'uint8',
+  exclude: [],
+  maxDrop: 1,
+};
+
+export interface ExcludedNode {
+  node: string;
+  opType: string;
+  reason: string;
+}
+
+export interface QuantizeReport {
+  method: CalibrationMethod;
+  perChannel: boolean;
+  activationType: QuantType;
+  prepare: PrepareReport;
+  quantizedNodes: number;
+  quantizableNodes: number;
+  removedActivations: string[];
+  excluded: ExcludedNode[];
+  /** Held-out accuracy (fractions) of the float and int8 models, when an accuracy measure was given. */
+  accuracy?: { fp32: number; int8: number; drop: number; withinMaxDrop: boolean };
+}
+
+export interface QuantizeResult {
+  model: Model;
+  report: QuantizeReport;
+}
+
+export function resolveQuantizeOptions(options: Partial<QuantizeOptions> = {}): QuantizeOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...QUANTIZE_DEFAULTS, ...defined } as QuantizeOptions;
+  if (!(o.maxDrop >= 0))
+    throw new GraftError('BAD_OPTION', `--max-drop must be ≥ 0 points, got ${o.maxDrop}`);
+  return o;
+}
+
+export async function quantizeModel(
+  model: Model,
+  batches: FeedBatches,
+  options: Partial<QuantizeOptions> = {},
+): Promise<QuantizeResult> {
+  const o = resolveQuantizeOptions(options);
+  const say = o.onProgress ?? (() => {});
+  const { model: prepared, report: prep } = await prepareForQuantization(model);
+  const known = new Set(prepared.graph.nodes.map((n) => n.name));
+  const unknown = o.exclude.filter((n) => !known.has(n));
+  if (unknown.length > 0)
+    throw new GraftError(
+      'BAD_OPTION',
+      `--exclude names no node of the prepared graph: ${unknown.join(', ')} (see \`graft inspect\`; BatchNormalization nodes are folded into their Conv)`,
+    );
+  say(`calibrating ${o.method} ranges`);
+  const ranges = await calibrate(prepared, tensorsToCalibrate(prepared.graph), batches, {
+    method: o.method,
+    percentile: o.percentile,
+    session: o.session,
+  });
+  const excluded: ExcludedNode[] = o.exclude.map((node) => ({
+    node,
+    opType: prepared.graph.nodes.find((n) => n.name === node)!.opType,
+    reason: 'excluded by --exclude',
+  }));
+  const build = (): QdqResult =>
+    insertQdq(prepared, ranges, {
+      perChannel: o.perChannel,
+      activationType: o.activationType,
+      exclude: new Set(excluded.map((e) => e.node)),
+    });
+  let qdq = build();
+  const candidates = quantizableNodes(prepared.graph).length;
+  const report = (q: QdqResult, accuracy?: QuantizeReport['accuracy']): QuantizeResult => ({
+    model: q.model,
+    report: {
+      method: o.method,
+      perChannel: o.perChannel,
+      activationType: o.activationType,
+      prepare: prep,
+      quantizedNodes: q.quantizedNodes.length,
+      quantizableNodes: candidates,
+      removedActivations: q.removedActivations,
+      excluded,
+      ...(accuracy ? { accuracy } : {}),
+    },
+  });
+  if (!o.evaluate) return report(qdq);
+
+  say('evaluating the float model');
+  const fp32 = await o.evaluate(prepared);
+  const measure = async (q: QdqResult): Promise<QuantizeReport['accuracy']> => {
+    const int8 = await o.evaluate!(q.model);
+    const drop = (fp32 - int8) * 100;
+    return { fp32, int8, drop, withinMaxDrop: drop <= o.maxDrop + 1e-9 };
+  };
+  say('evaluating the int8 model');
+  let accuracy = (await measure(qdq))!;
+  if (accuracy.withinMaxDrop) return report(qdq, accuracy);
+
+  say(`int8 loses ${accuracy.drop.toFixed(2)} points (> ${o.maxDrop}): ranking nodes by output error`);
+  const ranked = rankNodes(
+    prepared,
+    qdq,
+    await activationErrors(prepared, qdq, batches, { session: o.session }),
+  );
+  const limit = Math.min(
+    ranked.length,
+    o.maxExcluded ?? Math.max(1, Math.floor(qdq.quantizedNodes.length / 4)),
+  );
+  for (let k = 1; ; k = Math.min(limit, k * 2)) {
+    for (const r of ranked.slice(0, k)) {
+      if (excluded.some((e) => e.node === r.node)) continue;
+      excluded.push({
+        node: r.node,
+        opType: r.opType,
+        reason: `adds ${(r.addedError * 100).toFixed(1)}% relative output error (${(r.outputError * 100).toFixed(1)}% at its output); int8 lost ${accuracy.drop.toFixed(2)} points with it quantized`,
+      });
+    }
+    qdq = build();
+    say(`evaluating with ${excluded.length} node(s) in float`);
+    accuracy = (await measure(qdq))!;
+    if (accuracy.withinMaxDrop || k >= limit) break;
+  }
+  return report(qdq, accuracy);
+}

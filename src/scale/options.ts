@@ -1,0 +1,65 @@
+/** Options of `graft extract` and of batch prediction, each with its defaults in one place. */
+import type { ShardProgress } from './backend.js';
+import type { BadInputPolicy } from './jobs.js';
+
+export type ScaleEvent =
+  | { type: 'stage'; message: string }
+  | { type: 'shards'; progress: ShardProgress }
+  | { type: 'warning'; message: string; count: number };
+
+interface RunOptions {
+  /** redis://host:port of the queue the workers serve; omit to run every shard on this machine. */
+  queue?: string;
+  /** Inputs per shard (one job). */
+  shardSize: number;
+  /** Inputs per ONNX Runtime run within a shard. */
+  batchSize: number;
+  onBadInput: BadInputPolicy;
+  /** ONNX Runtime intra-op threads for local runs. */
+  threads?: number;
+  /** Attempts per shard on the queue before it counts as failed. */
+  attempts: number;
+  onEvent?: (e: ScaleEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExtractRunOptions extends RunOptions {
+  /** A manifest (labels optional), an image folder, or a labelled manifest. */
+  data: string;
+  model: string;
+  /** `auto` (the candidate cuts `graft train` cross-validates, and the final features), `final`, or a tensor. */
+  features: string;
+  /** The shared feature cache directory (default: $GRAFT_CACHE or ~/.cache/graft). */
+  cacheDir?: string;
+}
+
+export interface PredictRunOptions extends RunOptions {
+  modelDir: string;
+  /** A CSV/JSONL manifest with a path or text column. */
+  manifest: string;
+  /** Where predictions.jsonl goes (written atomically once every shard is done). */
+  out: string;
+  topK: number;
+}
+
+const RUN_DEFAULTS = { shardSize: 256, batchSize: 32, onBadInput: 'skip', attempts: 3 } as const;
+
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+export function resolveExtractOptions(
+  o: Partial<ExtractRunOptions> & Pick<ExtractRunOptions, 'data'>,
+): ExtractRunOptions {
+  return {
+    ...RUN_DEFAULTS,
+    model: 'npm:nsfwjs/mobilenet_v2',
+    features: 'auto',
+    ...defined(o),
+  } as ExtractRunOptions;
+}
+
+export function resolvePredictOptions(
+  o: Partial<PredictRunOptions> & Pick<PredictRunOptions, 'modelDir' | 'manifest'>,
+): PredictRunOptions {
+  return { ...RUN_DEFAULTS, out: 'predictions.jsonl', topK: 1, ...defined(o) } as PredictRunOptions;
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mulberry32 } from '../../src/data/random.js';
+import { isGraftError } from '../../src/errors.js';
+import type { FeatureMatrix } from '../../src/features/matrix.js';
+import {
+  bestCandidate,
+  compareCandidates,
+  scoreCandidates,
+  type CandidateScore,
+} from '../../src/strategies/auto-select.js';
+import type { HeadOptions } from '../../src/strategies/heads.js';
+
+const HEAD: HeadOptions = {
+  kind: 'linear',
+  hidden: [16],
+  dropout: 0,
+  k: 3,
+  epochs: 20,
+  batchSize: 16,
+  lr: 1e-2,
+  optimizer: 'auto',
+  weightDecay: 0,
+  labelSmoothing: 0,
+  standardize: true,
+  seed: 0,
+  patience: 0,
+};
+
+/** 3 classes, `perClass` rows each; `signal` scales how far apart the class means are (0: pure noise). */
+function blobs(perClass: number, dim: number, signal: number, seed: number): FeatureMatrix {
+  const rand = mulberry32(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const n = perClass * 3;
+  const data = new Float32Array(n * dim);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 3;
+    for (let d = 0; d < dim; d++) data[i * dim + d] = gauss() + (d % 3 === i % 3 ? signal : 0);
+  }
+  return { data, dim, labels };
+}
+
+const score = (p: Partial<CandidateScore>): CandidateScore => ({
+  model: 'm',
+  tensor: 't',
+  head: 'linear',
+  dim: 10,
+  cvAccuracy: 0.5,
+  folds: 5,
+  seconds: 1,
+  ...p,
+});
+
+test('ties go to the simpler head, then to fewer dimensions; skipped candidates never win', () => {
+  const a = score({ head: 'knn', cvAccuracy: 0.8 });
+  const b = score({ head: 'linear', cvAccuracy: 0.8, dim: 100 });
+  const c = score({ head: 'linear', cvAccuracy: 0.8, dim: 50 });
+  const d = score({ head: 'mlp', cvAccuracy: NaN, skipped: 'time budget' });
+  assert.equal(bestCandidate([a, b, c, d]), c);
+  assert.ok(compareCandidates(score({ cvAccuracy: 0.9, head: 'knn' }), c) < 0, 'accuracy first');
+  assert.throws(
+    () => bestCandidate([d]),
+    (e) => isGraftError(e, 'BAD_OPTION'),
+  );
+});
+
+test('the informative source wins whichever it is; cheap heads are scored on every candidate', async () => {
+  const informative = blobs(12, 6, 2.5, 1);
+  const noise = { ...blobs(12, 6, 0, 2), labels: informative.labels };
+  const scores = await scoreCandidates(
+    [
+      { model: 'backbone', tensor: 'noise', data: noise },
+      { model: 'pixels', tensor: 'pixels_flat', data: informative },
+    ],
+    3,
+    HEAD,
+    { heads: ['linear', 'knn', 'ncm', 'mlp'] },
+  );
+  assert.equal(scores.filter((s) => s.head !== 'mlp').length, 6);
+  const best = bestCandidate(scores);
+  assert.equal(best.model, 'pixels');
+  assert.ok(best.cvAccuracy > 0.8, `informative features separate well (${best.cvAccuracy})`);
+  const noiseBest = Math.max(...scores.filter((s) => s.tensor === 'noise').map((s) => s.cvAccuracy));
+  assert.ok(noiseBest < 0.7, `noise stays near chance (${noiseBest})`);
+  // 12 examples per class is below the MLP's threshold: listed, with the reason, not silently dropped.
+  const mlp = scores.filter((s) => s.head === 'mlp');
+  assert.equal(mlp.length, 1);
+  assert.match(mlp[0]!.skipped ?? '', /examples per class/);
+});
+
+test('the MLP is cross-validated on the best feature when there is enough data', async () => {
+  const good = blobs(20, 4, 2, 3);
+  const weak = { ...blobs(20, 4, 0.3, 4), labels: good.labels };
+  const scores = await scoreCandidates(
+    [
+      { model: 'b', tensor: 'weak', data: weak },
+      { model: 'b', tensor: 'good', data: good },
+    ],
+    3,
+    HEAD,
+    { heads: ['linear', 'mlp'] },
+  );
+  const mlp = scores.filter((s) => s.head === 'mlp');
+  assert.deepEqual(
+    mlp.map((s) => [s.tensor, s.skipped]),
+    [['good', undefined]],
+  );
+});
+
+test('a spent time budget lists the remaining candidates as skipped', async () => {
+  const data = blobs(6, 3, 2, 5);
+  const seen: CandidateScore[] = [];
+  const scores = await scoreCandidates([{ model: 'b', tensor: 't', data }], 3, HEAD, {
+    heads: ['linear', 'ncm'],
+    budgetMs: 0,
+    onScore: (s) => seen.push(s),
+  });
+  // The first candidate starts before any time has passed only if the clock did not move; either way every
+  // candidate is reported, and those past the budget say so.
+  assert.equal(seen.length, 2);
+  assert.equal(scores.length, 2);
+  assert.ok(scores.some((s) => s.skipped === 'time budget'));
+});
