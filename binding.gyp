@@ -8,9 +8,40 @@
         "native/image/png.cc",
         "native/image/resample.cc"
       ],
-      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
-      "cflags_cc!": ["-fno-rtti"],
-      "libraries": ["-ljpeg", "-lpng", "-ldeflate"]
+      "cflags_cc": [
+        "-std=c++17",
+        "-O3",
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-rtti"
+      ],
+      "libraries": [
+        "-ljpeg",
+        "-lpng",
+        "-ldeflate"
+      ]
+    },
+    {
+      "target_name": "graft_optim",
+      "sources": [
+        "native/optim/binding.cc",
+        "native/optim/kernels.cc"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O3",
+        "-fno-exceptions",
+        "-ffp-contract=off",
+        "-fno-fast-math",
+        "-Wno-maybe-uninitialized"
+      ],
+      "cflags_cc!": [
+        "-fno-rtti"
+      ],
+      "ldflags": [
+        "-pthread"
+      ]
     }
   ]
 }

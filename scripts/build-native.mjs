@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds graft's native image addon (native/image → build/Release/graft_image.node) with node-gyp, against
-// libjpeg-turbo, libpng and libdeflate (Debian: libjpeg62-turbo-dev, libpng-dev, libdeflate-dev). The addon is
-// optional: if the build fails, graft decodes every image with sharp, so installing goes on with a warning. With
+// Builds graft's native addons with node-gyp: the image addon (native/image → build/Release/graft_image.node,
+// against libjpeg-turbo, libpng and libdeflate; Debian: libjpeg62-turbo-dev, libpng-dev, libdeflate-dev) and the
+// optimizer addon (native/optim → graft_optim.node). Both are optional: if the build fails, graft decodes every
+// image with sharp and runs the optimizers' loops in TypeScript, so installing goes on with a warning. With
 // GRAFT_REQUIRE_NATIVE=1 (set by scripts/setup.sh, so CI notices) a failed build fails the install.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,7 +18,7 @@ const candidates = [
 const required = process.env.GRAFT_REQUIRE_NATIVE === '1';
 
 function giveUp(why) {
-  const message = `graft: native image preprocessing not built (${why}); images will be decoded with sharp`;
+  const message = `graft: native addons not built (${why}); images will be decoded with sharp and optimizer loops run in TypeScript`;
   if (required) {
     console.error(`${message}.\nGRAFT_REQUIRE_NATIVE=1 makes this an error.`);
     process.exit(1);

@@ -7,7 +7,7 @@ Decode with PIL (RGB), resize to 224x224 bilinear without crop (graft's npm:nsfw
 Run it through ../shared/peers/run_pt_tuned.sh (jemalloc, passive OpenMP waits).
 
 Usage: run_pt_tuned.sh extract_torch.py <file-list.txt> [--threads 2] [--workers 0] [--batch 32]
-Default --workers 0: a DataLoader worker process made it 10x slower on these 2-core VMs (6.6 vs 84 images/s).
+bench/extract-vs-pytorch.ts probes --workers 0, 1 and 2 and runs its rounds with the fastest.
 Prints one JSON line: images, seconds (after a 2-batch warm-up pass), images_per_s.
 """
 import argparse, json, os, sys, time, warnings

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer of bench/text-finetune.ts: fine-tune steps of the same plain-torch BERT (text_bert.py) + CLS ->
-dropout(0.1) -> Linear(384, 3), AdamW (no decay on biases/LayerNorm), CE, batch 32 x 128 tokens, all weights.
+dropout(0.1) -> Linear(384, 3), AdamW (no decay on biases/LayerNorm), CE, batch 32 x 128 tokens, all weights;
+GELU as torch's fused F.gelu (same erf function as the exported graph's arithmetic).
 
 Usage: bench/peers/text_finetune_pt.py <threads> <warmup> <steps>   (run through run_pt_tuned.sh)
 Prints one JSON line: {"step_s": [...]}.
@@ -14,6 +15,7 @@ from torch import nn
 
 import text_bert
 
+text_bert.FUSED_GELU = True
 threads, warmup, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.set_num_interop_threads(1)

@@ -1,6 +1,10 @@
-/** Adam (coupled L2 weight decay) and AdamW (decoupled weight decay) — torch.optim.Adam/AdamW semantics. */
+/**
+ * Adam (coupled L2 weight decay) and AdamW (decoupled weight decay) — torch.optim.Adam/AdamW semantics, every
+ * operation in float32 (kernels.ts: the addon's SIMD loop, or the TypeScript one, with identical results).
+ */
 import { check } from '../../errors.js';
-import { Optimizer, type BaseOptimizerOptions, type ParamHyper } from './optimizer.js';
+import { ADAM_SCALARS, adamScalars, optimizerKernels } from './kernels.js';
+import { Optimizer, type BaseOptimizerOptions, type ParamUpdate } from './optimizer.js';
 
 export interface AdamOptions extends BaseOptimizerOptions {
   betas?: [number, number];
@@ -22,30 +26,33 @@ abstract class AdamBase extends Optimizer {
     check(this.eps >= 0, 'BAD_OPTION', `invalid eps ${this.eps}`);
   }
 
-  protected update(name: string, p: Float32Array, g: Float32Array, t: number, h: ParamHyper): void {
-    const lr = this.lr * h.lrScale;
-    const wd = h.weightDecay;
-    const { beta1, beta2, eps } = this;
-    let m = this.slots.get(name)?.get('exp_avg');
-    let v = this.slots.get(name)?.get('exp_avg_sq');
-    if (!m || !v) {
-      this.setSlot(name, 'exp_avg', (m = new Float32Array(p.length)));
-      this.setSlot(name, 'exp_avg_sq', (v = new Float32Array(p.length)));
-    }
-    const stepSize = lr / (1 - beta1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-    // AdamW decays the weight (decay < 1), Adam adds wd * p to the gradient (coupled > 0); with the other
-    // factor neutral (x * 1, g + 0 * p are exact) one loop without per-element branches serves both.
-    const decay = this.decoupled && wd !== 0 ? Math.fround(1 - lr * wd) : 1;
-    const coupled = this.decoupled ? 0 : wd;
-    for (let i = 0; i < p.length; i++) {
-      const pi = Math.fround(p[i]! * decay);
-      const gi = Math.fround(g[i]! + coupled * p[i]!);
-      const mi = (m[i] = m[i]! + (gi - m[i]!) * (1 - beta1));
-      const vi = (v[i] = Math.fround(v[i]! * beta2) + Math.fround(gi * gi) * (1 - beta2));
-      const denom = Math.fround(Math.fround(Math.sqrt(vi)) / bc2Sqrt) + eps;
-      p[i] = pi - stepSize * Math.fround(mi / Math.fround(denom));
-    }
+  protected apply(updates: readonly ParamUpdate[]): void {
+    const m: Float32Array[] = [];
+    const v: Float32Array[] = [];
+    const scalars = new Float32Array(updates.length * ADAM_SCALARS);
+    updates.forEach(({ name, p, t, h }, k) => {
+      let mk = this.slots.get(name)?.get('exp_avg');
+      let vk = this.slots.get(name)?.get('exp_avg_sq');
+      if (!mk || !vk) {
+        this.setSlot(name, 'exp_avg', (mk = new Float32Array(p.length)));
+        this.setSlot(name, 'exp_avg_sq', (vk = new Float32Array(p.length)));
+      }
+      m.push(mk);
+      v.push(vk);
+      const { beta1, beta2, eps, decoupled } = this;
+      adamScalars(
+        { lr: this.lr * h.lrScale, beta1, beta2, eps, weightDecay: h.weightDecay, decoupled, t },
+        scalars,
+        k,
+      );
+    });
+    optimizerKernels().adam(
+      updates.map((u) => u.p),
+      updates.map((u) => u.g),
+      m,
+      v,
+      scalars,
+    );
   }
 }
 

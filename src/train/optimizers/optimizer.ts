@@ -33,6 +33,15 @@ export interface OptimizerState {
   paramSteps: Record<string, number>;
 }
 
+/** One parameter's part of a step: its values, gradient, update count (from 1) and hyper-parameters. */
+export interface ParamUpdate {
+  name: string;
+  p: Float32Array;
+  g: Float32Array;
+  t: number;
+  h: ParamHyper;
+}
+
 /** Resolved per-param hyper-parameters. */
 export interface ParamHyper {
   lrScale: number;
@@ -85,6 +94,7 @@ export abstract class Optimizer {
   /** Updates `params` in place. Params without an entry in `grads` are left alone. */
   step(params: ParamMap, grads: ParamMap): void {
     this.stepCount++;
+    const updates: ParamUpdate[] = [];
     for (const [name, g] of grads) {
       const p = params.get(name);
       if (!p) throw new GraftError('BAD_INPUT', `gradient for unknown parameter '${name}'`, { name });
@@ -96,11 +106,13 @@ export abstract class Optimizer {
       }
       const t = (this.paramSteps.get(name) ?? 0) + 1;
       this.paramSteps.set(name, t);
-      this.update(name, p, g, t, this.hyper(name));
+      updates.push({ name, p, g, t, h: this.hyper(name) });
     }
+    this.apply(updates);
   }
 
-  protected abstract update(name: string, p: Float32Array, g: Float32Array, t: number, h: ParamHyper): void;
+  /** Updates every listed parameter in place (one call per step, so an implementation can batch them). */
+  protected abstract apply(updates: readonly ParamUpdate[]): void;
 
   protected setSlot(name: string, slotName: string, value: Float32Array): void {
     let m = this.slots.get(name);

@@ -1,6 +1,6 @@
 /** SGD with momentum, dampening, Nesterov and coupled (L2) weight decay — torch.optim.SGD semantics. */
 import { check } from '../../errors.js';
-import { Optimizer, type BaseOptimizerOptions, type ParamHyper } from './optimizer.js';
+import { Optimizer, type BaseOptimizerOptions, type ParamHyper, type ParamUpdate } from './optimizer.js';
 
 export interface SgdOptions extends BaseOptimizerOptions {
   momentum?: number;
@@ -27,7 +27,11 @@ export class SGD extends Optimizer {
     );
   }
 
-  protected update(name: string, p: Float32Array, g: Float32Array, _t: number, h: ParamHyper): void {
+  protected apply(updates: readonly ParamUpdate[]): void {
+    for (const u of updates) this.update(u.name, u.p, u.g, u.h);
+  }
+
+  private update(name: string, p: Float32Array, g: Float32Array, h: ParamHyper): void {
     const lr = this.lr * h.lrScale;
     const wd = h.weightDecay;
     const mu = this.momentum;
