@@ -31,13 +31,24 @@ export {
   type TrainTextClassifierOptions,
 } from './pipeline/train-text.js';
 export { TEXT_TRAINING_DEFAULTS, type TextTrainingArguments } from './text/finetune/arguments.js';
+export { rank, RANK_DEFAULTS, type RankOptions, type RankResult, type RankedCandidate } from './rank/rank.js';
+export { wilsonInterval, accuracyText, type Interval } from './eval/interval.js';
 
 // Errors and tensors.
 export { GraftError, isGraftError, EXIT_CODES, type GraftErrorCode } from './errors.js';
 export { float32, int64, tensor, sizeOf, type DType, type Tensor } from './tensor.js';
 
 // Models, sources and importers.
-export { listModels, getModelSpec, loadBackbone, type Backbone } from './models/registry.js';
+export {
+  listModels,
+  getModelSpec,
+  loadBackbone,
+  type Backbone,
+  type BackboneContext,
+} from './models/registry.js';
+export { pixelBackbone, pixelPreprocess, PIXELS_ID } from './models/pixels.js';
+export { fitTfidf, TfidfVectorizer, TFIDF_DEFAULTS, type TfidfOptions } from './text/tfidf/vectorizer.js';
+export { tfidfFeatures, tfidfClassifierModel } from './text/tfidf/features.js';
 export type { ModelSpec, ImagePreprocess, TextPreprocess, Preprocess } from './models/spec.js';
 export * as sources from './sources/index.js';
 export * as importers from './importers/index.js';

@@ -1,5 +1,6 @@
 /** EvaluationReport: every metric of a classifier on one data set, JSON-serialisable, and a text table. */
 import { check } from '../errors.js';
+import { SMALL_SAMPLE, wilsonInterval } from './interval.js';
 import {
   argmaxRows,
   averages,
@@ -79,6 +80,10 @@ export function formatReport(report: EvaluationReport, labels?: readonly string[
   });
   lines.push('');
   lines.push(row('accuracy', ['', '', fmt(report.accuracy), String(report.n)]));
+  if (report.n < SMALL_SAMPLE) {
+    const { low, high } = wilsonInterval(Math.round(report.accuracy * report.n), report.n);
+    lines.push(`${''.padStart(w)}  accuracy 95% interval ${fmt(low)}–${fmt(high)} (Wilson, n=${report.n})`);
+  }
   lines.push(
     row('macro avg', [
       fmt(report.macroPrecision),

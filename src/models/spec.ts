@@ -22,9 +22,21 @@ export interface TextPreprocess {
   readonly pooling: 'cls' | 'mean';
   readonly normalize: boolean;
   readonly lowercase?: boolean;
+  readonly vectorizer?: undefined;
 }
 
-export type Preprocess = ImagePreprocess | TextPreprocess;
+/**
+ * How raw text becomes a tf-idf model's input: term counts [N, vocabulary] over the vocabulary file in the
+ * model directory (src/text/tfidf); the weighting itself is part of model.onnx.
+ */
+export interface TfidfPreprocess {
+  readonly kind: 'text';
+  readonly vectorizer: 'tfidf';
+  /** The vocabulary file, relative to the model directory. */
+  readonly file: string;
+}
+
+export type Preprocess = ImagePreprocess | TextPreprocess | TfidfPreprocess;
 
 export type ModelFormat = 'keras-layers' | 'tfjs-graph' | 'onnx';
 

@@ -5,12 +5,38 @@ import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
 import { fitHead, type HeadOptions } from '../strategies/heads.js';
-import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
+import {
+  resolveTextTrainingArguments,
+  type ResolvedTextTrainingArguments,
+} from '../text/finetune/arguments.js';
+import type { SessionOptions } from '../runtime/session.js';
 import { TextFeatureExtractor } from '../text/extract.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
 import { writeTextModel } from './text-export.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+
+/** The head options of every text 'features' path (frozen encoder or tf-idf), from the HF-style arguments. */
+export function textHeadOptions(
+  o: TrainTextClassifierOptions,
+  args: ResolvedTextTrainingArguments,
+  session: SessionOptions | undefined,
+): HeadOptions {
+  return {
+    ...HEAD_TRAINING_DEFAULTS,
+    kind: o.head ?? 'linear',
+    hidden: [256],
+    dropout: o.dropout ?? 0.2,
+    k: 5,
+    epochs: args.numTrainEpochs,
+    batchSize: args.perDeviceTrainBatchSize,
+    lr: args.learningRate,
+    weightDecay: args.weightDecay,
+    seed: args.seed,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(session ? { session } : {}),
+  };
+}
 
 export async function runTextFeatures(
   o: TrainTextClassifierOptions,
@@ -33,20 +59,7 @@ export async function runTextFeatures(
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
     const set = await fx.extract(all, { signal: o.signal });
     const kind = o.head ?? 'linear';
-    const ho: HeadOptions = {
-      ...HEAD_TRAINING_DEFAULTS,
-      kind,
-      hidden: [256],
-      dropout: o.dropout ?? 0.2,
-      k: 5,
-      epochs: args.numTrainEpochs,
-      batchSize: args.perDeviceTrainBatchSize,
-      lr: args.learningRate,
-      weightDecay: args.weightDecay,
-      seed: args.seed,
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(session ? { session } : {}),
-    };
+    const ho = textHeadOptions(o, args, session);
     const tt = performance.now();
     const train = matrixForIds(set, idsOf(s.train));
     const evaluation = matrixForIds(set, idsOf(s.evaluation));

@@ -22,15 +22,19 @@ import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
 import { preflight } from './preflight.js';
+import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
   data: string | TextDataset;
   /** A separate evaluation set (HF's eval_dataset); otherwise valSplit of `data` is held out. */
   evalData?: string | TextDataset;
-  /** The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout. */
+  /**
+   * The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout; or `tfidf`,
+   * the no-transfer baseline (a tf-idf vectoriser fitted on the training split; offline).
+   */
   model: string;
-  /** Default 'finetune'. */
+  /** Default 'finetune' ('features' for tfidf). */
   method?: 'finetune' | 'features';
   args: Partial<TextTrainingArguments> & Pick<TextTrainingArguments, 'outputDir'>;
   /** finetune: which encoder weights train. Default 'all'. */
@@ -146,13 +150,20 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
 }
 
 export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
-  const method = options.method ?? 'finetune';
+  const tfidf = options.model === TFIDF_ID;
+  const method = options.method ?? (tfidf ? 'features' : 'finetune');
   if (method !== 'finetune' && method !== 'features')
     throw new GraftError('BAD_OPTION', `method must be 'finetune' or 'features', got '${String(method)}'`);
+  if (tfidf && method === 'finetune')
+    throw new GraftError(
+      'BAD_OPTION',
+      "the tf-idf model has no pre-trained weights to fine-tune: use method 'features' (a head on tf-idf rows)",
+    );
   await preflight({
     out: options.export === false ? undefined : options.args.outputDir,
     cacheDir: options.cacheDir,
   });
   const splits = await prepareTextSplits(options);
+  if (tfidf) return runTfidfFeatures(options, splits);
   return method === 'finetune' ? runTextFinetune(options, splits) : runTextFeatures(options, splits);
 }

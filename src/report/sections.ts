@@ -2,6 +2,18 @@
 import { escapeHtml as e, fmt, pct, safeImageDataUri } from './escape.js';
 import type { ChartSpec } from './charts.js';
 import type { ReportData, SettingValue } from './types.js';
+import { SMALL_SAMPLE, wilsonInterval } from '../eval/interval.js';
+
+/** Held-out examples behind the evaluation: the confusion matrix's total. */
+const heldOutCount = (data: ReportData): number =>
+  data.evaluation.confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
+
+/** ' (95% CI a–b)' under SMALL_SAMPLE examples, '' otherwise (n = 0: unknown, nothing shown). */
+function interval(accuracy: number, n: number): string {
+  if (n === 0 || n >= SMALL_SAMPLE) return '';
+  const { low, high } = wilsonInterval(Math.round(accuracy * n), n);
+  return `<div class="ci">95% CI ${pct(low)}–${pct(high)}</div>`;
+}
 
 function table(head: string[], rows: string[][], cls = ''): string {
   const th = head.map((h) => `<th>${e(h)}</th>`).join('');
@@ -18,9 +30,18 @@ export function header(data: ReportData): string {
   const card = (label: string, value: string) =>
     `<div class="card"><div class="value">${value}</div><div class="label">${e(label)}</div></div>`;
   const when = data.createdAt ? ` · ${e(data.createdAt)}` : '';
+  const n = heldOutCount(data);
+  const small = n < SMALL_SAMPLE;
+  // A tiny held-out split says little: the cross-validated estimate on the training split goes beside it.
+  const cv = data.candidates?.find((c) => c.chosen && !c.skipped)?.cvAccuracy;
+  const trainN = data.dataset.splits['train'];
+  const cvCard =
+    small && cv !== undefined
+      ? card(`cross-validated (train${trainN ? `, n=${trainN}` : ''})`, pct(cv) + interval(cv, trainN ?? 0))
+      : '';
   return `<header><h1>${e(data.title)}</h1>
 <p class="sub">model <code>${e(data.modelId)}</code> · data set <b>${e(data.dataset.name)}</b>${when}</p>
-<div class="cards">${card(`accuracy (${ev.split ?? 'validation'})`, pct(ev.accuracy))}${card('macro F1', fmt(ev.macroF1))}${card('log loss', fmt(ev.logLoss))}${card('classes', String(ev.labels.length))}</div>
+<div class="cards">${card(`accuracy (${ev.split ?? 'validation'}${small ? `, n=${n}` : ''})`, pct(ev.accuracy) + interval(ev.accuracy, n))}${cvCard}${card('macro F1', fmt(ev.macroF1))}${card('log loss', fmt(ev.logLoss))}${card('classes', String(ev.labels.length))}</div>
 </header>`;
 }
 
@@ -79,8 +100,17 @@ export function metricsTable(data: ReportData): string {
 
 export function comparisonTable(data: ReportData): string {
   if (data.comparisons.length === 0) return '';
-  const rows = data.comparisons.map((c) => [e(c.name), pct(c.accuracy), fmt(c.macroF1)]);
-  return table(['model', 'accuracy', 'macro F1'], rows, 'num');
+  // Every comparison is evaluated on the same held-out examples as the model.
+  const n = heldOutCount(data);
+  if (n >= SMALL_SAMPLE) {
+    const rows = data.comparisons.map((c) => [e(c.name), pct(c.accuracy), fmt(c.macroF1)]);
+    return table(['model', 'accuracy', 'macro F1'], rows, 'num');
+  }
+  const rows = data.comparisons.map((c) => {
+    const { low, high } = wilsonInterval(Math.round(c.accuracy * n), n);
+    return [e(c.name), pct(c.accuracy), `${pct(low)}–${pct(high)}`, fmt(c.macroF1)];
+  });
+  return table(['model', 'accuracy', `95% interval (n=${n})`, 'macro F1'], rows, 'num');
 }
 
 export function candidatesSection(data: ReportData): string {

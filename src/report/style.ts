@@ -8,6 +8,7 @@ code { font: 12px ui-monospace, 'SFMono-Regular', Menlo, monospace; background: 
 .cards { display: flex; gap: 12px; flex-wrap: wrap; }
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 16px; min-width: 120px; }
 .card .value { font-size: 22px; font-weight: 600; } .card .label { color: #59636e; font-size: 12px; }
+.card .ci { font-size: 12px; font-weight: 400; color: #59636e; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid #eaeef2; text-align: left; }
 table.num td + td, table.num th + th { text-align: right; font-variant-numeric: tabular-nums; }
 .row { display: flex; gap: 32px; flex-wrap: wrap; }

@@ -9,6 +9,7 @@ import type { ModelManifest } from '../export/manifest.js';
 import { registerTextEncoder } from '../predict/inputs.js';
 import type { Tensor } from '../tensor.js';
 import { encodeTexts } from './encode.js';
+import { tfidfFeeds } from './tfidf/predict.js';
 import { textFeeds } from './extract.js';
 import { loadTokenizer, TOKENIZER_FILES, type TextTokenizer } from './tokenizer.js';
 
@@ -32,6 +33,7 @@ export async function encodeForManifest(
 ): Promise<Record<string, Tensor>> {
   const pre = manifest.preprocess;
   if (pre.kind !== 'text') throw new GraftError('BAD_INPUT', 'this model does not take text');
+  if (pre.vectorizer === 'tfidf') return tfidfFeeds(texts, pre, dir);
   const tok = await tokenizerFor(dir);
   const batch = encodeTexts(tok, texts, { maxLength: pre.maxLength, padding: 'longest' });
   return textFeeds(batch, manifest.inputs);

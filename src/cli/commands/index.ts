@@ -6,6 +6,7 @@ import { registerInspect } from './inspect.js';
 import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
 import { registerQuantize } from './quantize.js';
+import { registerRank } from './rank.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 import { registerWorker } from './worker.js';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerTrain(program);
   registerEval(program);
+  registerRank(program);
   registerPredict(program);
   registerDemo(program);
   registerServe(program);

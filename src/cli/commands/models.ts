@@ -16,7 +16,11 @@ export function registerModels(program: Command): void {
         s.id,
         s.task,
         s.format,
-        s.preprocess.kind === 'image' ? `${s.preprocess.size.join('x')}` : `${s.preprocess.maxLength} tokens`,
+        s.preprocess.kind === 'image'
+          ? `${s.preprocess.size.join('x')}`
+          : s.preprocess.vectorizer === 'tfidf'
+            ? 'term counts'
+            : `${s.preprocess.maxLength} tokens`,
         s.description,
       ]);
       process.stdout.write(`${bold('Offline (shipped in npm packages)')}\n`);

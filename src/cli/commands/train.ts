@@ -9,6 +9,7 @@ import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
+import { accuracyText, crossValidatedLine, heldOutHeading } from '../held-out.js';
 
 interface TrainFlags extends FineTuneFlags, TextFlags {
   model?: string;
@@ -57,9 +58,18 @@ export function printTrainSummary(r: TrainResult): void {
     );
     process.stdout.write(`${table(['features', 'head', 'dims', 'cv accuracy'], rows)}\n`);
   }
-  const rows = r.comparisons.map((c) => [c.name, pct(c.report.accuracy), pct(c.report.macroF1)]);
-  process.stdout.write(`\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} (${r.evaluation.n} examples)\n`);
+  const rows = r.comparisons.map((c) => [
+    c.name,
+    accuracyText(c.report.accuracy, c.report.n),
+    pct(c.report.macroF1),
+  ]);
+  process.stdout.write(`\n${heldOutHeading(r.evaluatedOn, r.evaluation.n)}\n`);
   process.stdout.write(`${table(['features', 'accuracy', 'macro-F1'], rows)}\n`);
+  const chosen = r.candidates.find(
+    (c) => c.model === r.model && c.tensor === r.featureTensor && c.head === r.head && !c.skipped,
+  );
+  const cv = chosen && { accuracy: chosen.cvAccuracy, folds: chosen.folds, n: r.counts.train };
+  process.stdout.write(crossValidatedLine(r.evaluation.n, cv));
   if (r.dir) process.stdout.write(`\n${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
 }
 
@@ -120,7 +130,7 @@ export function registerTrain(program: Command): void {
       if (f.json) printJson(out);
       else
         process.stdout.write(
-          `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${pct(r.evaluation.accuracy)} (macro-F1 ${pct(r.evaluation.macroF1)})\n${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
+          `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)})\n${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
         );
       return;
     }
@@ -184,7 +194,7 @@ function printFineTuneSummary(r: FineTuneResult): void {
     `\n${bold(`${r.strategy}`)}\n${table(['phase', 'unfreeze', 'epochs', 'lr', ''], rows)}\n`,
   );
   process.stdout.write(
-    `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${pct(r.evaluation.accuracy)} (macro-F1 ${pct(r.evaluation.macroF1)}, ${r.evaluation.n} examples)\n`,
+    `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)}, ${r.evaluation.n} examples)\n`,
   );
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');

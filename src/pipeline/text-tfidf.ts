@@ -1,0 +1,134 @@
+/**
+ * The tf-idf path of trainTextClassifier (`model: 'tfidf'`): the no-transfer text baseline, offline. A
+ * vectoriser fitted on the training split only → tf-idf rows (by the same graph the export holds) → fitHead →
+ * model.onnx (term counts → tf-idf → head) + tfidf.json (the vocabulary) + graft.json.
+ */
+import { join } from 'node:path';
+import type { TextDataset } from '../data/types.js';
+import { GraftError } from '../errors.js';
+import { evaluate } from '../eval/report.js';
+import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import { sha256 } from '../features/cache.js';
+import type { FeatureMatrix } from '../features/matrix.js';
+import type { TfidfPreprocess } from '../models/spec.js';
+import { fitHead, type FittedHead } from '../strategies/heads.js';
+import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
+import { tfidfClassifierModel, tfidfFeatures } from '../text/tfidf/features.js';
+import { TFIDF_FEATURES, TFIDF_INPUT } from '../text/tfidf/graph.js';
+import { fitTfidf, TFIDF_FILE, type TfidfVectorizer } from '../text/tfidf/vectorizer.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { headlineMetrics } from './export.js';
+import { textHeadOptions } from './text-features.js';
+import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+
+/** The model id of the tf-idf baseline (`--model tfidf`). */
+export const TFIDF_ID = 'tfidf';
+
+const texts = (ds: TextDataset): string[] => ds.examples.map((e) => e.source);
+const labelsOf = (ds: TextDataset): Int32Array => Int32Array.from(ds.examples, (e) => e.label);
+
+/** Encoder options that mean nothing without an encoder: refused rather than ignored. */
+function refuseEncoderOptions(o: TrainTextClassifierOptions): void {
+  const given = (
+    [
+      ['pooling', o.pooling],
+      ['normalize', o.normalize],
+      ['unfreeze', o.unfreeze],
+      ['pooler', o.pooler],
+      ['maxSeqLength', o.args.maxSeqLength],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (given.length > 0)
+    throw new GraftError(
+      'BAD_OPTION',
+      `${given.map(([k]) => k).join(', ')} configure a text encoder; the tf-idf model has none (it counts every word of a text): drop them or use an encoder model`,
+      { options: given.map(([k]) => k) },
+    );
+}
+
+/** Writes model.onnx (term counts → tf-idf → head), tfidf.json and graft.json into `out`. */
+export async function writeTfidfModel(r: {
+  vectorizer: TfidfVectorizer;
+  head: FittedHead;
+  out: string;
+  training: Record<string, unknown>;
+  result: TextTrainResult;
+}): Promise<ModelManifest> {
+  const vocabulary = `${JSON.stringify(r.vectorizer.toJSON())}\n`;
+  await writeFileAtomic(join(r.out, TFIDF_FILE), vocabulary);
+  const preprocess: TfidfPreprocess = { kind: 'text', vectorizer: 'tfidf', file: TFIDF_FILE };
+  return writeModelDir(r.out, tfidfClassifierModel(r.vectorizer, r.head.exportGraph()), {
+    task: 'text-classification',
+    labels: r.result.labels,
+    inputs: [TFIDF_INPUT],
+    output: 'probabilities',
+    preprocess,
+    base: { id: TFIDF_ID, sha256: sha256(vocabulary) },
+    featureTensor: TFIDF_FEATURES,
+    head: r.head.describe(),
+    training: r.training,
+    metrics: headlineMetrics(r.result),
+  });
+}
+
+export async function runTfidfFeatures(
+  o: TrainTextClassifierOptions,
+  s: TextSplits,
+): Promise<TextTrainResult> {
+  refuseEncoderOptions(o);
+  const t0 = performance.now();
+  const args = resolveTextTrainingArguments(o.args);
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const vectorizer = fitTfidf(texts(s.train));
+  const matrix = (ds: TextDataset): Promise<FeatureMatrix> =>
+    tfidfFeatures(vectorizer, texts(ds), labelsOf(ds), session);
+  const train = await matrix(s.train);
+  const evaluation = await matrix(s.evaluation);
+  // tf-idf rows are L2-normalised and sparse: standardising columns would blow rare terms up.
+  const ho = { ...textHeadOptions(o, args, session), standardize: false };
+  const tt = performance.now();
+  const head = await fitHead(train, s.labels.length, ho, evaluation);
+  const trainSeconds = (performance.now() - tt) / 1000;
+  const hasTest = s.test.examples.length > 0;
+  const held = hasTest ? await matrix(s.test) : evaluation;
+  const result: TextTrainResult = {
+    method: 'features',
+    labels: s.labels,
+    evaluation: evaluate(await head.predictProbs(held), held.labels),
+    evaluatedOn: hasTest ? 'test' : 'evaluation',
+    counts: {
+      train: train.labels.length,
+      evaluation: evaluation.labels.length,
+      test: hasTest ? held.labels.length : 0,
+    },
+    ...(head.history ? { history: head.history } : {}),
+    logHistory: [],
+    checkpoints: [],
+    dataWarnings: s.warnings,
+    textWarnings: [],
+    seconds: { train: trainSeconds, total: 0 },
+  };
+  try {
+    if (o.export !== false) {
+      result.manifest = await writeTfidfModel({
+        vectorizer,
+        head,
+        out: args.outputDir,
+        training: {
+          method: 'features',
+          model: TFIDF_ID,
+          head: ho.kind,
+          data: typeof o.data === 'string' ? o.data : o.data.name,
+          vectorizer: vectorizer.options,
+          vocabulary: vectorizer.size,
+        },
+        result,
+      });
+      result.dir = args.outputDir;
+    }
+  } finally {
+    await head.release();
+  }
+  result.seconds.total = (performance.now() - t0) / 1000;
+  return result;
+}

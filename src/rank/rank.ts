@@ -1,0 +1,129 @@
+/**
+ * `rank()`: which backbone, cut or baseline should this data set use? Scores every candidate feature space on
+ * the training split only — cross-validated cosine k-NN accuracy beside LogME — without training any head.
+ * The split is `graft train`'s (same seed, fractions and shots), so nothing held out informs the ranking.
+ */
+import { loadDataset } from '../data/load.js';
+import { sampleShots, stratifiedSplit } from '../data/split.js';
+import type { Dataset, Example, ImageSource } from '../data/types.js';
+import { GraftError } from '../errors.js';
+import { PIXELS_ID } from '../models/pixels.js';
+import { TRAIN_DEFAULTS } from '../pipeline/options.js';
+import { TFIDF_ID } from '../pipeline/text-tfidf.js';
+import { TEXT_TRAINING_DEFAULTS } from '../text/finetune/arguments.js';
+import { scoreCandidate, stratifiedSubsample, type RankedCandidate } from './score.js';
+import {
+  encoderCandidates,
+  imageCandidates,
+  tfidfCandidates,
+  type CandidateFeatures,
+  type SourceOptions,
+} from './sources.js';
+
+export type { RankedCandidate } from './score.js';
+
+export interface RankOptions {
+  /** A dataset spec (folder, .csv, .jsonl, `mnist`, `spam-assassin`) or a loaded dataset. */
+  data: string | Dataset;
+  /** Models to rank. Default: images — the default backbone and `pixels`; text — `tfidf`. */
+  models?: readonly string[];
+  shots?: number;
+  valSplit: number;
+  testSplit: number;
+  seed: number;
+  /** Training examples scored at most (stratified subsample): k-NN costs O(n²·d), LogME O(min(n, d)³). */
+  maxExamples: number;
+  cacheDir?: string | false;
+  threads?: number;
+  onBadInput: 'skip' | 'fail';
+  /** Called as each candidate is scored. */
+  onCandidate?: (c: RankedCandidate) => void;
+  signal?: AbortSignal;
+}
+
+export const RANK_DEFAULTS: Omit<RankOptions, 'data'> = {
+  valSplit: TRAIN_DEFAULTS.valSplit,
+  testSplit: TRAIN_DEFAULTS.testSplit,
+  seed: TRAIN_DEFAULTS.seed,
+  maxExamples: 500,
+  onBadInput: 'skip',
+};
+
+/** trainTextClassifier's split defaults (its valSplit, no test split, Hugging Face's seed). */
+const TEXT_SPLIT = { valSplit: 0.2, testSplit: 0, seed: TEXT_TRAINING_DEFAULTS.seed };
+
+export interface RankResult {
+  dataset: string;
+  kind: 'image' | 'text';
+  labels: string[];
+  /** Training examples available, and scored (after subsampling). */
+  counts: { train: number; scored: number };
+  /** Best first: by k-NN accuracy, then LogME. */
+  candidates: RankedCandidate[];
+}
+
+/** The candidates' order: k-NN accuracy, LogME breaking ties. */
+export function byRank(a: RankedCandidate, b: RankedCandidate): number {
+  return b.knnAccuracy - a.knnAccuracy || b.logme - a.logme;
+}
+
+export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data'>): Promise<RankResult> {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const onBadInput = input.onBadInput ?? RANK_DEFAULTS.onBadInput;
+  const dataset = typeof input.data === 'string' ? await loadDataset(input.data, { onBadInput }) : input.data;
+  // The split `graft train` makes of this kind of data.
+  const o = { ...RANK_DEFAULTS, ...(dataset.kind === 'text' ? TEXT_SPLIT : {}), ...defined } as RankOptions;
+  if (dataset.labels.length < 2)
+    throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${dataset.labels.length}`);
+  const split = stratifiedSplit(dataset, { validation: o.valSplit, test: o.testSplit, seed: o.seed });
+  const train = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
+  const scored: Scored =
+    train.kind === 'image'
+      ? { kind: 'image', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) }
+      : { kind: 'text', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) };
+  const models = o.models ?? (dataset.kind === 'image' ? [TRAIN_DEFAULTS.model, PIXELS_ID] : [TFIDF_ID]);
+  const so: SourceOptions = {
+    cacheDir: o.cacheDir,
+    onBadInput: o.onBadInput,
+    ...(o.threads ? { session: { threads: o.threads } } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  };
+  const candidates: RankedCandidate[] = [];
+  for (const model of models) {
+    const t0 = performance.now();
+    const features = await candidatesOf(model, scored, so);
+    const extract = (performance.now() - t0) / 1000 / Math.max(1, features.length);
+    for (const { feature, matrix } of features) {
+      if (o.signal?.aborted) throw new GraftError('CANCELLED', 'ranking cancelled');
+      const { scoreSeconds, ...score } = scoreCandidate(matrix, o.seed);
+      const c: RankedCandidate = { model, feature, ...score, seconds: { extract, score: scoreSeconds } };
+      candidates.push(c);
+      o.onCandidate?.(c);
+    }
+  }
+  return {
+    dataset: dataset.name,
+    kind: dataset.kind,
+    labels: [...dataset.labels],
+    counts: { train: train.examples.length, scored: scored.examples.length },
+    candidates: candidates.sort(byRank),
+  };
+}
+
+/** The examples to score, tagged with their modality. */
+type Scored =
+  | { kind: 'image'; examples: readonly Example<ImageSource>[] }
+  | { kind: 'text'; examples: readonly Example<string>[] };
+
+function candidatesOf(model: string, scored: Scored, o: SourceOptions): Promise<CandidateFeatures[]> {
+  if (scored.kind === 'image') {
+    if (model === TFIDF_ID)
+      throw new GraftError('BAD_OPTION', 'tfidf ranks text data; this data set is images (try pixels)');
+    return imageCandidates(model, scored.examples, o);
+  }
+  if (model === PIXELS_ID)
+    throw new GraftError('BAD_OPTION', 'pixels ranks image data; this data set is text (try tfidf)');
+  return model === TFIDF_ID
+    ? tfidfCandidates(scored.examples, o)
+    : encoderCandidates(model, scored.examples, o);
+}
