@@ -1,6 +1,8 @@
 /**
- * Trainable heads as ONNX graphs: linear (logistic regression) and MLP. One builder serves training (dropout
- * active, logits out) and export (softmax probabilities out); parameters are plain Float32Arrays.
+ * The one dense head, for every modality: linear (logistic regression) or MLP, as an ONNX graph. One builder serves
+ * training (dropout active, logits out) and export (softmax probabilities out). Layers are Gemm with the weight
+ * [out, in] and transB — PyTorch's nn.Linear layout, which Hugging Face classifier heads share — initialised as
+ * nn.Linear does; parameters are plain Float32Arrays named `dense<i>/weight`, `dense<i>/bias`.
  */
 import { GraftError } from '../errors.js';
 import { attr, GraphBuilder } from '../onnx/builder.js';
@@ -9,8 +11,13 @@ import { float32, type Tensor } from '../tensor.js';
 
 export type Activation = 'relu' | 'gelu' | 'tanh' | 'sigmoid';
 
+/**
+ * A linear head's dropout applies to its input (Hugging Face's classifier dropout); an MLP's, after every hidden
+ * activation. Both are active in training graphs only.
+ */
 export type DenseHeadSpec =
-  { kind: 'linear' } | { kind: 'mlp'; hidden: readonly number[]; activation?: Activation; dropout?: number };
+  | { kind: 'linear'; dropout?: number }
+  | { kind: 'mlp'; hidden: readonly number[]; activation?: Activation; dropout?: number };
 
 /** Feature standardisation folded into the head: (x - mean) / std. */
 export interface Standardizer {
@@ -27,6 +34,8 @@ export interface DenseHeadOptions {
   /** Seed of the dropout masks in training mode. */
   dropoutSeed?: number;
   inputName?: string;
+  /** Export mode: also output the logits (after the probabilities). */
+  exportLogits?: boolean;
 }
 
 export interface DenseHeadGraph {
@@ -34,6 +43,8 @@ export interface DenseHeadGraph {
   input: string;
   /** 'logits' in training mode, 'probabilities' in export mode. */
   output: string;
+  /** The last layer's output: 'logits' in both modes. */
+  logits: string;
   /** Parameter names in the order they are created. */
   paramNames: string[];
 }
@@ -55,6 +66,14 @@ export function buildDenseHead(spec: DenseHeadSpec, options: DenseHeadOptions): 
   if (options.numClasses < 2) throw new GraftError('BAD_INPUT', 'a classifier needs at least 2 classes');
   const b = new GraphBuilder('head');
   const input = b.input(options.inputName ?? 'features', 'float32', ['batch', options.inputDim]);
+  const training = options.mode === 'train';
+  const dropout = (x: string): string => {
+    const p = spec.dropout ?? 0;
+    if (!(p > 0 && training)) return x;
+    const ratio = b.constant('dropout/ratio', float32([], [p]));
+    const on = b.constant('dropout/training', { dtype: 'bool', shape: [], data: new Uint8Array([1]) });
+    return b.op('Dropout', [x, ratio, on], { seed: attr.int(options.dropoutSeed ?? 0) });
+  };
   let x = input;
   if (options.standardize) {
     const { mean, std } = options.standardize;
@@ -62,31 +81,30 @@ export function buildDenseHead(spec: DenseHeadSpec, options: DenseHeadOptions): 
     const s = b.constant('standardize/std', float32([options.inputDim], std));
     x = b.op('Div', [b.op('Sub', [x, m]), s]);
   }
+  if (spec.kind === 'linear') x = dropout(x);
   const sizes = layerSizes(spec, options.inputDim, options.numClasses);
   const paramNames: string[] = [];
+  const logits = 'logits';
   sizes.forEach(([fanIn, fanOut], i) => {
     const w = `dense${i}/weight`;
     const bias = `dense${i}/bias`;
-    b.initializer(w, float32([fanIn, fanOut]));
+    b.initializer(w, float32([fanOut, fanIn]));
     b.initializer(bias, float32([fanOut]));
     paramNames.push(w, bias);
-    x = b.op('Gemm', [x, w, bias], {}, { name: `dense${i}` });
     const last = i === sizes.length - 1;
-    if (!last && spec.kind === 'mlp') {
-      x = b.op(ACTIVATION_OPS[spec.activation ?? 'relu'], [x]);
-      const p = spec.dropout ?? 0;
-      if (p > 0 && options.mode === 'train') {
-        const ratio = b.constant('dropout/ratio', float32([], [p]));
-        const on = b.constant('dropout/training', { dtype: 'bool', shape: [], data: new Uint8Array([1]) });
-        x = b.op('Dropout', [x, ratio, on], { seed: attr.int(options.dropoutSeed ?? 0) });
-      }
-    }
+    x = b.op(
+      'Gemm',
+      [x, w, bias],
+      { transB: attr.int(1) },
+      { name: `dense${i}`, ...(last ? { outputs: [logits] } : {}) },
+    );
+    if (!last && spec.kind === 'mlp') x = dropout(b.op(ACTIVATION_OPS[spec.activation ?? 'relu'], [x]));
   });
-  const output = options.mode === 'train' ? 'logits' : 'probabilities';
-  if (options.mode === 'train') b.op('Identity', [x], {}, { outputs: [output] });
-  else b.op('Softmax', [x], { axis: attr.int(-1) }, { outputs: [output] });
+  const output = training ? logits : 'probabilities';
+  if (!training) b.op('Softmax', [logits], { axis: attr.int(-1) }, { outputs: [output] });
   b.output(output, 'float32', ['batch', options.numClasses]);
-  return { graph: b.graph, input, output, paramNames };
+  if (!training && options.exportLogits) b.output(logits, 'float32', ['batch', options.numClasses]);
+  return { graph: b.graph, input, output, logits, paramNames };
 }
 
 /**
@@ -103,7 +121,7 @@ export function initDenseParams(
   layerSizes(spec, inputDim, numClasses).forEach(([fanIn, fanOut], i) => {
     const bound = 1 / Math.sqrt(fanIn);
     const draw = (n: number) => Float32Array.from({ length: n }, () => (uniform() * 2 - 1) * bound);
-    params.set(`dense${i}/weight`, draw(fanIn * fanOut));
+    params.set(`dense${i}/weight`, draw(fanOut * fanIn));
     params.set(`dense${i}/bias`, draw(fanOut));
   });
   return params;

@@ -20,7 +20,7 @@ export interface WarmStartOptions {
   session?: SessionOptions;
 }
 
-/** Returns the linear head's weight ([dim, classes], row-major) and bias, on unstandardised features. */
+/** Returns the linear head's weight ([classes, dim], row-major) and bias, on unstandardised features. */
 export async function linearProbeHead(
   backbone: Backbone,
   train: readonly Example<ImageSource>[],

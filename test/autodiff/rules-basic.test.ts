@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { attr } from '../../src/onnx/builder.js';
 import { checkGradients } from './fd.js';
 
-const unary = (op: string, kind: 'normal' | 'positive' | 'away' = 'away', attrs = {}) =>
+const unary = (op: string, kind: 'normal' | 'positive' | 'away' = 'away', attrs = {}): void => {
   test(`${op} gradient matches finite differences`, async () => {
     await checkGradients({ params: { x: { shape: [3, 4], kind } }, build: (b) => b.op(op, ['x'], attrs) });
   });
+};
 
 unary('Relu');
 unary('LeakyRelu', 'away', { alpha: attr.float(0.1) });

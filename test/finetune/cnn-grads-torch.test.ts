@@ -75,10 +75,8 @@ for (const mode of ['frozen', 'train'] as const) {
       seed: 0,
       session: { threads: 1 },
     });
-    // torch Linear: y = x Wᵀ + b; graft's head: Gemm(x, W[in, out]) + b.
-    const fw = fx.weights['fc.weight']!.values;
-    const wT = Float32Array.from({ length: 12 }, (_, i) => fw[(i % 3) * 4 + Math.floor(i / 3)]!);
-    model.params.get('head/dense0/weight')!.set(wT);
+    // torch Linear: y = x Wᵀ + b, W [out, in]; graft's head has the same layout (Gemm transB).
+    model.params.get('head/dense0/weight')!.set(fx.weights['fc.weight']!.values);
     model.params.get('head/dense0/bias')!.set(fx.weights['fc.bias']!.values);
     const ref = fx[mode];
     const { loss, gradients } = await model.computeGradients({
@@ -91,12 +89,7 @@ for (const mode of ['frozen', 'train'] as const) {
       if (name.startsWith('fc.')) continue;
       errors[name] = relErr(gradients.get(name)!, g);
     }
-    const gw = gradients.get('head/dense0/weight')!;
-    const fcw = ref.grads['fc.weight']!;
-    errors['fc.weight'] = relErr(
-      Float32Array.from({ length: 12 }, (_, j) => gw[(j % 4) * 3 + Math.floor(j / 4)]!),
-      fcw,
-    );
+    errors['fc.weight'] = relErr(gradients.get('head/dense0/weight')!, ref.grads['fc.weight']!);
     errors['fc.bias'] = relErr(gradients.get('head/dense0/bias')!, ref.grads['fc.bias']!);
     const worst = Math.max(...Object.values(errors));
     t.diagnostic(`max relative gradient error ${worst.toExponential(2)}`);

@@ -25,11 +25,12 @@ function run(args: string[], killAtStep?: { dir: string; step: number }): Promis
     child.stderr.on('data', (d) => (stderr += d));
     let timer: NodeJS.Timeout | undefined;
     if (killAtStep) {
-      timer = setInterval(async () => {
+      const poll = async (): Promise<void> => {
         const names = await readdir(killAtStep.dir).catch(() => []);
         const steps = names.flatMap((n) => /^step-(\d+)\.ckpt$/.exec(n)?.[1] ?? []).map(Number);
         if (steps.some((s) => s >= killAtStep.step)) child.kill('SIGKILL');
-      }, 20);
+      };
+      timer = setInterval(() => void poll(), 20);
     }
     child.on('exit', (code, signal) => {
       if (timer) clearInterval(timer);

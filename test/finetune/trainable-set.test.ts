@@ -1,6 +1,10 @@
 /** What is trainable: cuts, rebuilds on change, recipe phases, layer-wise learning rates in the optimizer. */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { GraftError } from '../../src/errors.js';
 import { findBlocks, resolveCut } from '../../src/strategies/finetune/cut.js';
 import {
   gradualUnfreezePhases,
@@ -85,6 +89,35 @@ test('LP-FT and gradual unfreezing change the trainable sets as documented', asy
   assert.ok(seen[0]!.trainable === 0 && seen[1]!.trainable < seen[2]!.trainable);
   assert.equal(m.buildCount, 4); // create + 3 phases
   await m.release();
+});
+
+test('resume with no checkpoint to resume from is a BAD_OPTION naming the directory', async () => {
+  const bb = await mobilenet();
+  const m = await trainable(bb, { unfreeze: 'none' });
+  const dir = await mkdtemp(join(tmpdir(), 'graft-no-ckpt-'));
+  try {
+    const run = (checkpointDir?: string) =>
+      runPhases(m, gradualUnfreezePhases(1, 0, 0.01), {
+        train: digits(1),
+        preprocess: preprocessOf(bb),
+        batchSize: 6,
+        optimizer: 'sgd',
+        weightDecay: 0,
+        accumulateSteps: 1,
+        seed: 0,
+        saveTotalLimit: 1,
+        resume: true,
+        ...(checkpointDir ? { checkpointDir } : {}),
+      });
+    const badOption = (pattern: RegExp) => (e: unknown) =>
+      e instanceof GraftError && e.code === 'BAD_OPTION' && pattern.test(e.message);
+    await assert.rejects(run(dir), badOption(new RegExp(`nothing to resume from.*'${dir}'`)));
+    await assert.rejects(run(), badOption(/checkpoint directory/));
+    assert.equal(m.buildCount, 1, 'nothing was trained');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await m.release();
+  }
 });
 
 test('layer-wise learning-rate multipliers reach the optimizer', async () => {

@@ -49,7 +49,7 @@ test('LP-FT starts from the L-BFGS probe: with no fine-tuning phase the exported
   for (let n = 0; n < sample.length; n++) {
     const logits = [0, 1, 2].map((c) => {
       let z = bias[c]!;
-      for (let i = 0; i < 1280; i++) z += f.matrices[0]![n * 1280 + i]! * weight[i * 3 + c]!;
+      for (let i = 0; i < 1280; i++) z += f.matrices[0]![n * 1280 + i]! * weight[c * 1280 + i]!;
       return z;
     });
     const m = Math.max(...logits);

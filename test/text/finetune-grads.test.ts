@@ -39,6 +39,13 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const H = 64;
+/** The torch modules' parameter names → graft's dense head (the same [out, in] layout). */
+const HEAD_NAMES: Record<string, string> = {
+  'graft_pooler.dense.weight': 'head/dense0/weight',
+  'graft_pooler.dense.bias': 'head/dense0/bias',
+  'classifier.weight': 'head/dense1/weight',
+  'classifier.bias': 'head/dense1/bias',
+};
 const formula = (rows: number, cols: number, f: (i: number, j: number) => number) =>
   Float32Array.from({ length: rows * cols }, (_, k) => f(Math.floor(k / cols), k % cols));
 
@@ -54,10 +61,13 @@ describe('BERT fine-tuning gradients vs torch', () => {
   test('loss, logits and gradients of embeddings, LayerNorm, attention, pooler and head agree ≤ 1e-4', async () => {
     const encoder = decodeModel(await readFile(join(BERT_DIR, 'onnx', 'model.onnx')));
     const initialParams = new Map([
-      ['graft_pooler.dense.weight', formula(H, H, (i, j) => 0.1 * Math.sin(0.37 * i + 0.11 * j + 0.5))],
-      ['graft_pooler.dense.bias', formula(1, H, (_, j) => 0.01 * Math.cos(j))],
-      ['classifier.weight', formula(3, H, (c, j) => 0.2 * Math.sin(1.3 * c + 0.07 * j))],
-      ['classifier.bias', Float32Array.of(0.1, -0.05, 0)],
+      [
+        HEAD_NAMES['graft_pooler.dense.weight']!,
+        formula(H, H, (i, j) => 0.1 * Math.sin(0.37 * i + 0.11 * j + 0.5)),
+      ],
+      [HEAD_NAMES['graft_pooler.dense.bias']!, formula(1, H, (_, j) => 0.01 * Math.cos(j))],
+      [HEAD_NAMES['classifier.weight']!, formula(3, H, (c, j) => 0.2 * Math.sin(1.3 * c + 0.07 * j))],
+      [HEAD_NAMES['classifier.bias']!, Float32Array.of(0.1, -0.05, 0)],
     ]);
     const model = await SequenceClassifier.create(encoder, {
       numClasses: fx.num_classes,
@@ -100,7 +110,8 @@ describe('BERT fine-tuning gradients vs torch', () => {
       assert.ok(node, nodeName);
       errors[nodeName] = relErr(gradients.get(node.inputs[1]!)!, ref);
     }
-    for (const [name, ref] of Object.entries(fx.head)) errors[name] = relErr(gradients.get(name)!, ref);
+    for (const [name, ref] of Object.entries(fx.head))
+      errors[name] = relErr(gradients.get(HEAD_NAMES[name]!)!, ref);
     for (const [name, err] of Object.entries(errors))
       assert.ok(err <= 1e-4, `${name}: relative error ${err}`);
     assert.equal(Object.keys(errors).length, 10);

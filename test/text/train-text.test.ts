@@ -97,7 +97,7 @@ describe('trainTextClassifier', () => {
     });
     assert.deepEqual(
       [...model.params.keys()].sort(),
-      [...top, 'classifier.bias', 'classifier.weight'].sort(),
+      [...top, 'head/dense0/bias', 'head/dense0/weight'].sort(),
     );
     await model.release();
     await assert.rejects(

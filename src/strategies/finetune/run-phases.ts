@@ -1,9 +1,11 @@
 /**
  * Runs a recipe's phases on a BackboneTrainable: per phase, change what is trainable (rebuilding the graphs),
  * rebuild the frozen prefix and its cached activations when the cut moved, build the optimizer (layer-wise
- * param groups), fit with checkpoints in `<checkpointDir>/phase-<i>`, and resume from the newest intact one.
+ * param groups), fit with checkpoints in `<checkpointDir>/phase-<i>`, and resume from the newest intact one
+ * (resuming with none is a BAD_OPTION naming the directory, never a silent fresh start).
  */
 import { join } from 'node:path';
+import { GraftError } from '../../errors.js';
 import type { AugmentOptions } from '../../augment/image.js';
 import type { Example, ImageSource } from '../../data/types.js';
 import type { ImagePreprocess } from '../../models/spec.js';
@@ -101,11 +103,20 @@ export async function runPhases(
   const dirOf = (i: number) => o.checkpointDir && join(o.checkpointDir, `phase-${i}`);
   let start = 0;
   let resumeState: TrainingState | undefined;
-  if (o.resume && o.checkpointDir) {
+  if (o.resume) {
+    if (!o.checkpointDir)
+      throw new GraftError('BAD_OPTION', 'resume needs a checkpoint directory (checkpointDir, or out)');
     for (let i = phases.length - 1; i >= 0 && !resumeState; i--) {
       resumeState = await loadLatestCheckpoint(dirOf(i)!);
       if (resumeState) start = i;
     }
+    if (!resumeState)
+      throw new GraftError(
+        'BAD_OPTION',
+        `nothing to resume from: no intact checkpoint in '${o.checkpointDir}' (phase-<i>/step-<n>.ckpt); ` +
+          'drop resume to train from the start',
+        { dir: o.checkpointDir },
+      );
   }
   const results: PhaseResult[] = phases.slice(0, start).map((phase) => ({ phase, skipped: true }));
   for (let i = start; i < phases.length; i++) {

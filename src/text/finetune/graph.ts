@@ -1,14 +1,15 @@
 /**
  * Sequence classification on a text encoder, as ONNX: the pooled output (the encoder's own `pooler_output`
- * when it has one, else the first token's state, optionally through a new Dense+Tanh pooler) → dropout
- * (training only) → a linear head (weight [C, H], transB, like torch's nn.Linear). Three variants share the
- * nodes: training (labels in, loss + gradients out), inference (params as inputs) and export (params baked in).
+ * when it has one, else the first token's state) → graft's one dense head (heads/dense.ts): linear with dropout
+ * on its input (Hugging Face's classifier dropout), or with pooler 'tanh' an MLP of one tanh layer of width H —
+ * BERT's Dense+Tanh pooler, new — and dropout after it. Three variants share the nodes: training (labels in,
+ * loss + gradients out), inference (params as inputs) and export (params baked in).
  */
 import { GraftError } from '../../errors.js';
-import { attr, GraphBuilder } from '../../onnx/builder.js';
+import { GraphBuilder } from '../../onnx/builder.js';
 import { cloneModel, opsetOf, type Model } from '../../onnx/ir.js';
-import { removeDeadNodes } from '../../onnx/topo.js';
-import { float32 } from '../../tensor.js';
+import { append } from '../../onnx/surgery.js';
+import { buildDenseHead, type DenseHeadSpec } from '../../heads/dense.js';
 
 export type PoolerKind = 'auto' | 'tanh' | 'none';
 
@@ -23,10 +24,8 @@ export interface ClassifierGraphOptions {
   hidden: number;
 }
 
-export const HEAD_WEIGHT = 'classifier.weight';
-export const HEAD_BIAS = 'classifier.bias';
-export const POOLER_WEIGHT = 'graft_pooler.dense.weight';
-export const POOLER_BIAS = 'graft_pooler.dense.bias';
+/** Prefix of the head's names in the merged graph (the same as the image backbones'). */
+export const HEAD_PREFIX = 'head/';
 export const LOGITS = 'logits';
 export const PROBABILITIES = 'probabilities';
 export const POOLER_OUTPUT = 'pooler_output';
@@ -81,9 +80,20 @@ export function hiddenSizeOf(model: Model, hiddenOutput: string): number {
 export interface ClassifierGraph {
   /** Forward model: encoder + head, outputs logits (train mode: before the loss is attached). */
   model: Model;
-  /** Head (and new pooler) parameter names with their shapes. */
+  /** The head's spec (what initDenseParams takes). */
+  head: DenseHeadSpec;
+  /** Head parameter names (prefixed) with their shapes. */
   headParams: Map<string, number[]>;
   logits: string;
+}
+
+/** The dense head a classifier graph appends for these options. */
+export function classifierHead(
+  o: Pick<ClassifierGraphOptions, 'pooler' | 'dropout' | 'hidden'>,
+): DenseHeadSpec {
+  return o.pooler === 'tanh'
+    ? { kind: 'mlp', hidden: [o.hidden], activation: 'tanh', dropout: o.dropout }
+    : { kind: 'linear', dropout: o.dropout };
 }
 
 /** Appends the head to a copy of the encoder; `mode` 'train' keeps dropout, 'infer' adds probabilities. */
@@ -96,12 +106,6 @@ export function buildClassifierGraph(
   const g = model.graph;
   const b = new GraphBuilder(g);
   const H = o.hidden;
-  const C = o.numClasses;
-  const headParams = new Map<string, number[]>();
-  const param = (name: string, shape: number[]): string => {
-    headParams.set(name, shape);
-    return b.initializer(name, float32(shape));
-  };
   const produced = new Set(g.nodes.flatMap((n) => n.outputs));
   let x: string;
   if (o.pooler === 'auto' && produced.has(POOLER_OUTPUT)) x = POOLER_OUTPUT;
@@ -119,57 +123,21 @@ export function buildClassifierGraph(
       { name: 'cls/slice' },
     );
     x = b.op('Reshape', [first, ints('cls/shape', [-1, H])], {}, { name: 'cls/token' });
-    if (o.pooler === 'tanh') {
-      const dense = b.op(
-        'Gemm',
-        [x, param(POOLER_WEIGHT, [H, H]), param(POOLER_BIAS, [H])],
-        { transB: attr.int(1) },
-        { name: 'graft_pooler/dense' },
-      );
-      x = b.op('Tanh', [dense], {}, { name: 'graft_pooler/tanh' });
-    }
   }
-  if (mode === 'train' && o.dropout > 0) {
-    const ratio = b.constant('classifier/dropout_ratio', float32([], [o.dropout]));
-    const on = b.constant('classifier/training', { dtype: 'bool', shape: [], data: new Uint8Array([1]) });
-    x = b.op('Dropout', [x, ratio, on], { seed: attr.int(o.dropoutSeed) }, { name: 'classifier/dropout' });
-  }
-  b.op(
-    'Gemm',
-    [x, param(HEAD_WEIGHT, [C, H]), param(HEAD_BIAS, [C])],
-    { transB: attr.int(1) },
-    { name: 'classifier', outputs: [LOGITS] },
+  const spec = classifierHead(o);
+  const head = buildDenseHead(spec, {
+    inputDim: H,
+    numClasses: o.numClasses,
+    mode: mode === 'train' ? 'train' : 'export',
+    dropoutSeed: o.dropoutSeed,
+    exportLogits: true,
+  });
+  const merged = append(g, head.graph, x, { namePrefix: HEAD_PREFIX, keepOutputNames: true });
+  for (const name of [LOGITS, ...(mode === 'infer' ? [PROBABILITIES] : [])])
+    if (!merged.outputs.some((v) => v.name === name))
+      throw new GraftError('BAD_INPUT', `the encoder already has a tensor named '${name}'`, { tensor: name });
+  const headParams = new Map(
+    head.paramNames.map((p) => [`${HEAD_PREFIX}${p}`, [...head.graph.initializers.get(p)!.shape]]),
   );
-  g.outputs = [{ name: LOGITS, dtype: 'float32', shape: ['batch', C] }];
-  if (mode === 'infer') {
-    b.op(
-      'Softmax',
-      [LOGITS],
-      { axis: attr.int(-1) },
-      { name: 'classifier/softmax', outputs: [PROBABILITIES] },
-    );
-    g.outputs.unshift({ name: PROBABILITIES, dtype: 'float32', shape: ['batch', C] });
-  }
-  removeDeadNodes(g);
-  return { model, headParams, logits: LOGITS };
-}
-
-/** HF's init for new Linear layers: weight ~ N(0, std) (Box–Muller from `uniform`), bias 0. */
-export function initHeadParams(
-  shapes: ReadonlyMap<string, number[]>,
-  uniform: () => number,
-  std = 0.02,
-): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const v = new Float32Array(n);
-    if (shape.length > 1)
-      for (let i = 0; i < n; i++) {
-        const u1 = Math.max(uniform(), 1e-12);
-        v[i] = std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * uniform());
-      }
-    out.set(name, v);
-  }
-  return out;
+  return { model: { ...model, graph: merged }, head: spec, headParams, logits: LOGITS };
 }

@@ -1,13 +1,10 @@
 /** BERT-style sequence-classification fine-tuning: graphs, trainable-weight selection, the model, data, arguments. */
 export {
   buildClassifierGraph,
-  HEAD_BIAS,
-  HEAD_WEIGHT,
+  classifierHead,
+  HEAD_PREFIX,
   hiddenSizeOf,
-  initHeadParams,
   LOGITS,
-  POOLER_BIAS,
-  POOLER_WEIGHT,
   PROBABILITIES,
   raiseOpsetForTraining,
   type ClassifierGraph,

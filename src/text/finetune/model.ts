@@ -9,6 +9,7 @@ import { mulberry32, deriveSeed } from '../../data/random.js';
 import { GraftError } from '../../errors.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { type Model } from '../../onnx/ir.js';
+import { initDenseParams } from '../../heads/dense.js';
 import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../strategies/head-model.js';
@@ -17,7 +18,7 @@ import type { Batch, TrainableModel } from '../../train/types.js';
 import {
   buildClassifierGraph,
   hiddenSizeOf,
-  initHeadParams,
+  HEAD_PREFIX,
   LOGITS,
   PROBABILITIES,
   raiseOpsetForTraining,
@@ -38,7 +39,7 @@ export interface SequenceClassifierOptions {
   labelSmoothing?: number;
   hiddenOutput?: string;
   session?: SessionOptions;
-  /** Initial head values (e.g. from a checkpoint or a test); others are drawn from N(0, 0.02). */
+  /** Initial head values by name (e.g. 'head/dense0/weight'); others are drawn as heads/dense.ts does. */
   initialParams?: ReadonlyMap<string, Float32Array>;
 }
 
@@ -83,8 +84,14 @@ export class SequenceClassifier implements TrainableModel {
     const inferGraph = buildClassifierGraph(encoder, graphOptions, 'infer');
     const params = new Map<string, Float32Array>();
     for (const n of enc) params.set(n, (encoder.graph.initializers.get(n)!.data as Float32Array).slice());
-    const init = initHeadParams(inferGraph.headParams, mulberry32(deriveSeed(seed, 'head')));
-    for (const [n, v] of init) {
+    const init = initDenseParams(
+      inferGraph.head,
+      graphOptions.hidden,
+      o.numClasses,
+      mulberry32(deriveSeed(seed, 'head')),
+    );
+    for (const [name, v] of init) {
+      const n = `${HEAD_PREFIX}${name}`;
       const given = o.initialParams?.get(n);
       if (given && given.length !== v.length)
         throw new GraftError(
