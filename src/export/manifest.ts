@@ -1,12 +1,14 @@
 /** graft.json: everything needed to use a trained model besides the ONNX graph itself. */
-import { mkdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraftError } from '../errors.js';
 import type { Preprocess } from '../models/spec.js';
 import type { Model } from '../onnx/ir.js';
-import { saveModel } from '../onnx/io.js';
+import { encodeModel } from '../onnx/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
+import { recoverDirectory, writeDirectory, type WholeDirOptions } from './whole-dir.js';
 
 export const MANIFEST_FILE = 'graft.json';
 export const MODEL_FILE = 'model.onnx';
@@ -50,7 +52,33 @@ export interface ModelManifest {
   int8?: Int8Record;
   createdAt: string;
   graftVersion: string;
+  /** sha256 of model.onnx's bytes: `load()` refuses a model.onnx that is not the one written with this file. */
+  modelSha256?: string;
 }
+
+/** The keys of model.onnx's metadata that tie it to its graft.json. */
+export const METADATA_LABELS = 'graft.labels';
+export const METADATA_OUTPUT = 'graft.output';
+
+/** Files of a model directory that describe the model it holds (a new model replaces them all). */
+const MODEL_ENTRIES = new Set([
+  MODEL_FILE,
+  INT8_MODEL_FILE,
+  `${MODEL_FILE}.data`,
+  'graft.json',
+  'report.html',
+  'eval.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+]);
+
+/** How model directories are replaced: the model's own files go, everything else (checkpoints…) moves across. */
+export const MODEL_DIR: WholeDirOptions = { replaces: (name) => MODEL_ENTRIES.has(name) };
+
+/** Finishes a model directory write that a killed process left half done (see whole-dir.ts). */
+export const recoverModelDir = (dir: string): Promise<void> => recoverDirectory(dir, MODEL_DIR);
 
 export async function writeManifest(dir: string, manifest: ModelManifest): Promise<void> {
   await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -95,22 +123,40 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
 /** What a pipeline decides; the format, version, time and graft version are filled in by `writeModelDir`. */
 export type ManifestFields = Omit<ModelManifest, 'format' | 'version' | 'createdAt' | 'graftVersion'>;
 
-/** Writes a model directory: model.onnx (labels also in its metadata) and graft.json, each atomically. */
+export interface WriteModelDirOptions {
+  /** Writes further files (tokenizer files…) into the directory before it replaces the previous one. */
+  also?: (dir: string) => Promise<unknown>;
+}
+
+/**
+ * Writes a model directory as a whole (see whole-dir.ts): model.onnx (labels and output name also in its
+ * metadata) and graft.json (with model.onnx's sha256), plus whatever `options.also` writes. A previous model
+ * in `dir` stays intact until the new one is complete; its checkpoints and other files move across.
+ */
 export async function writeModelDir(
   dir: string,
   model: Model,
   fields: ManifestFields,
+  options: WriteModelDirOptions = {},
 ): Promise<ModelManifest> {
-  await mkdir(dir, { recursive: true });
-  model.metadata = { ...model.metadata, 'graft.labels': JSON.stringify(fields.labels) };
-  await saveModel(model, join(dir, MODEL_FILE));
+  model.metadata = {
+    ...model.metadata,
+    [METADATA_LABELS]: JSON.stringify(fields.labels),
+    [METADATA_OUTPUT]: fields.output,
+  };
+  const bytes = encodeModel(model);
   const manifest: ModelManifest = {
     format: 'graft-model',
     version: 1,
     ...fields,
     createdAt: new Date().toISOString(),
     graftVersion: VERSION,
+    modelSha256: createHash('sha256').update(bytes).digest('hex'),
   };
-  await writeManifest(dir, manifest);
+  await writeDirectory(dir, MODEL_DIR, async (staging) => {
+    await writeFileAtomic(join(staging, MODEL_FILE), bytes);
+    await writeManifest(staging, manifest);
+    await options.also?.(staging);
+  });
   return manifest;
 }

@@ -26,6 +26,7 @@ import type { EvaluationReport } from '../eval/report.js';
 import { keepProbe } from './keep-probe.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
+import { preflight } from './preflight.js';
 
 export interface FineTuneResult {
   labels: string[];
@@ -82,6 +83,7 @@ export async function fineTuneClassifier(
   input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
+  await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
   const { dataset, split, train, counts } = await prepareImageData(o, emit);

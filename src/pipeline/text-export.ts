@@ -32,25 +32,28 @@ export interface TextExportRequest {
 }
 
 export async function writeTextModel(r: TextExportRequest): Promise<ModelManifest> {
-  const manifest = await writeModelDir(r.out, r.model, {
-    task: 'text-classification',
-    labels: r.result.labels,
-    inputs: r.inputs,
-    output: 'probabilities',
-    preprocess: r.preprocess,
-    base: { id: r.source, sha256: r.encoder.modelHash },
-    featureTensor: r.featureTensor,
-    head: r.head,
-    training: r.training,
-    metrics: {
-      ...headlineMetrics(r.result),
-      ...(r.result.bestModelCheckpoint
-        ? { bestModelCheckpoint: r.result.bestModelCheckpoint, bestMetric: r.result.bestMetric }
-        : {}),
+  return writeModelDir(
+    r.out,
+    r.model,
+    {
+      task: 'text-classification',
+      labels: r.result.labels,
+      inputs: r.inputs,
+      output: 'probabilities',
+      preprocess: r.preprocess,
+      base: { id: r.source, sha256: r.encoder.modelHash },
+      featureTensor: r.featureTensor,
+      head: r.head,
+      training: r.training,
+      metrics: {
+        ...headlineMetrics(r.result),
+        ...(r.result.bestModelCheckpoint
+          ? { bestModelCheckpoint: r.result.bestModelCheckpoint, bestMetric: r.result.bestMetric }
+          : {}),
+      },
     },
-  });
-  await copyTokenizerFiles(r.encoder.dir, r.out);
-  return manifest;
+    { also: (dir) => copyTokenizerFiles(r.encoder.dir, dir) },
+  );
 }
 
 export async function exportFinetuned(r: {

@@ -21,6 +21,7 @@ import type { TextPooling } from '../text/pooling.js';
 import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
+import { preflight } from './preflight.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
 
 export interface TrainTextClassifierOptions {
@@ -158,6 +159,10 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
       'BAD_OPTION',
       "the tf-idf model has no pre-trained weights to fine-tune: use method 'features' (a head on tf-idf rows)",
     );
+  await preflight({
+    out: options.export === false ? undefined : options.args.outputDir,
+    cacheDir: options.cacheDir,
+  });
   const splits = await prepareTextSplits(options);
   if (tfidf) return runTfidfFeatures(options, splits);
   return method === 'finetune' ? runTextFinetune(options, splits) : runTextFeatures(options, splits);

@@ -20,6 +20,7 @@ import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { writeReport } from '../report/render.js';
 import { reportDataFor } from './report-data.js';
+import { preflight } from './preflight.js';
 import { validateHeadOptions } from './validate.js';
 
 export interface Comparison {
@@ -112,6 +113,7 @@ export async function trainClassifier(
   input: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(input);
+  await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
 

@@ -1,6 +1,6 @@
 /** A trained graft model, loaded from its directory: `const clf = await load(dir); await clf.predict(files)`. */
 import type { ModelManifest } from '../export/manifest.js';
-import { openModelDir, type ModelDirOptions } from './model-dir.js';
+import { checkOutputWidth, openModelDir, type ModelDirOptions } from './model-dir.js';
 import type { ImageInput } from '../preprocess/image-types.js';
 import type { Session } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
@@ -50,7 +50,9 @@ export class Classifier {
       const part = inputs.slice(start, start + batch);
       const feeds: Record<string, Tensor> = await encodeInputs(part, this.manifest, this.dir);
       const result = await this.session.run(feeds, [this.manifest.output]);
-      out.set(result[this.manifest.output]!.data as Float32Array, start * c);
+      const scores = result[this.manifest.output]!.data as Float32Array;
+      checkOutputWidth(this.dir, scores.length, part.length, c);
+      out.set(scores, start * c);
       options.onBatch?.(Math.min(inputs.length, start + batch), inputs.length);
     }
     return out;

@@ -22,6 +22,8 @@ export function registerTextEncoder(hook: TextEncoderHook): void {
 export interface EncodeOptions {
   /** Where image batches' buffers come from (a server reuses them; default: fresh allocations). */
   pool?: BufferPool;
+  /** Largest image accepted, in pixels (default: the process-wide pixel budget, 40 MP). */
+  maxPixels?: number;
 }
 
 export async function encodeInputs(
@@ -37,7 +39,10 @@ export async function encodeInputs(
       return x;
     });
     return {
-      [manifest.inputs[0]!]: await preprocessBatch(images, manifest.preprocess, { pool: options.pool }),
+      [manifest.inputs[0]!]: await preprocessBatch(images, manifest.preprocess, {
+        pool: options.pool,
+        maxPixels: options.maxPixels,
+      }),
     };
   }
   const texts = inputs.map((x) => {

@@ -1,10 +1,11 @@
 /** Decoding through sharp: any supported format (plus BMP) to 8-bit pixels at the model's geometry. */
 import { readFile } from 'node:fs/promises';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { GraftError, isGraftError } from '../errors.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import { decodeBmp, isBmp } from './image-bmp.js';
 import { planResize, sharpKernel } from './image-geometry.js';
+import { checkPixelBudget, imageLimits } from './limits.js';
 import {
   describeInput,
   isRawImage,
@@ -46,8 +47,21 @@ function checkRaw(raw: RawImage, name: string): void {
   }
 }
 
+/**
+ * How libvips opens encoded images: EXIF orientation applied; any warning (truncated data, bad checksum) is
+ * fatal unless partial images are allowed; more pixels than the budget are refused from the header.
+ */
+function sharpOptions(options: ImageDecodeOptions): SharpOptions {
+  const limits = imageLimits(options);
+  return {
+    autoOrient: true,
+    failOn: limits.allowTruncated ? 'none' : 'warning',
+    limitInputPixels: limits.maxPixels,
+  };
+}
+
 /** Opens a sharp instance for any input; BMP bytes are decoded here, everything else by libvips. */
-async function open(input: ImageInput, name: string): Promise<Sharp> {
+async function open(input: ImageInput, name: string, options: ImageDecodeOptions): Promise<Sharp> {
   let raw: RawImage | undefined = isRawImage(input) ? input : undefined;
   let bytes: Uint8Array | undefined;
   if (!raw) {
@@ -57,6 +71,7 @@ async function open(input: ImageInput, name: string): Promise<Sharp> {
   }
   if (raw) {
     checkRaw(raw, name);
+    checkPixelBudget(raw.width, raw.height, imageLimits(options).maxPixels, name);
     const data = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
     const channels = raw.channels === 2 ? 4 : raw.channels;
     if (raw.channels === 2) {
@@ -70,7 +85,7 @@ async function open(input: ImageInput, name: string): Promise<Sharp> {
     }
     return sharp(data, { raw: { width: raw.width, height: raw.height, channels: channels as 1 | 3 | 4 } });
   }
-  return sharp(bytes!, { autoOrient: true, failOn: 'warning' });
+  return sharp(bytes!, sharpOptions(options));
 }
 
 /**
@@ -90,16 +105,20 @@ export async function decodeForSpec(
     // runs the previous one. Anything it cannot do (BMP, missing or corrupt files) goes the byte path below,
     // which names the problem.
     try {
-      return await pipeline(sharp(input, { autoOrient: true, failOn: 'warning' }), spec, options, name);
+      return await pipeline(sharp(input, sharpOptions(options)), spec, options, name);
     } catch {
       // fall through
     }
   }
   try {
-    return await pipeline(await open(input, name), spec, options, name);
+    return await pipeline(await open(input, name, options), spec, options, name);
   } catch (e) {
     if (isGraftError(e)) throw e;
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    if (/pixel limit/i.test(msg)) {
+      const why = `more pixels than the budget of ${imageLimits(options).maxPixels} (raise --max-pixels if genuine)`;
+      throw badInput(name, why, e);
+    }
     throw badInput(name, `not a readable image (${msg})`, e);
   }
 }

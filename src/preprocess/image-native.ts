@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { ImagePreprocess } from '../models/spec.js';
 import { planResize } from './image-geometry.js';
 import { readImageHeader } from './image-header.js';
+import { imageLimits } from './limits.js';
 import { isRawImage, type ImageDecodeOptions, type ImageInput } from './image-types.js';
 import { nativeImageAddon } from './native.js';
 
@@ -25,9 +26,6 @@ export function imagePipelineId(spec: ImagePreprocess): string {
 export function nativeHandles(spec: ImagePreprocess): boolean {
   return nativeImageAddon() !== undefined && spec.channels === 3 && spec.interpolation !== 'bicubic';
 }
-
-/** sharp's default `limitInputPixels`. */
-const MAX_PIXELS = 0x3fff * 0x3fff;
 
 const packedTables = new WeakMap<Float32Array[], Float32Array>();
 
@@ -78,8 +76,8 @@ export async function preprocessNative(
     ({ width, height } = header);
     format = header.format === 'jpeg' ? 1 : 2;
   }
-  // Larger images go to sharp, which refuses them by name (its default limit, which the addon also applies).
-  if (width * height > MAX_PIXELS) return false;
+  // Larger images go to sharp, which refuses them by name (the pixel budget, which callers check first).
+  if (width * height > imageLimits(options).maxPixels) return false;
   const plan = planResize(width, height, spec);
   const [outH, outW] = spec.size;
   const geometry = Int32Array.of(

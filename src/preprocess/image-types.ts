@@ -21,6 +21,10 @@ export interface ImageDecodeOptions {
   readonly background?: 'white' | 'black';
   /** Name used in error messages for byte / raw inputs (a path input names itself). */
   readonly name?: string;
+  /** Largest width × height decoded, checked from the header first (default: imageLimits(), 40 MP). */
+  readonly maxPixels?: number;
+  /** Use images that decode only partly (truncated, bad checksums) instead of refusing them (default false). */
+  readonly allowTruncated?: boolean;
 }
 
 export function isRawImage(input: ImageInput): input is RawImage {

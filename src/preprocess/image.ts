@@ -12,7 +12,26 @@ import { decodeForSpec } from './image-decode.js';
 import { nativeHandles, preprocessNative } from './image-native.js';
 import { normalizationTables, writeNormalized } from './image-normalize.js';
 import { validateImageSpec } from './image-geometry.js';
-import { describeInput, type ImageDecodeOptions, type ImageInput, type RawImage } from './image-types.js';
+import { readImageHeader } from './image-header.js';
+import { checkPixelBudget, imageLimits } from './limits.js';
+import {
+  describeInput,
+  isRawImage,
+  type ImageDecodeOptions,
+  type ImageInput,
+  type RawImage,
+} from './image-types.js';
+
+/**
+ * Refuses an image whose header claims more pixels than `maxPixels`, before anything is decoded: raw pixels,
+ * JPEG and PNG here (their headers are read without decoding); other formats are held to the same limit by
+ * sharp's own header check.
+ */
+function checkHeaderBudget(source: ImageInput, maxPixels: number, name: string): void {
+  if (typeof source === 'string') return;
+  const size = isRawImage(source) ? source : readImageHeader(source);
+  if (size) checkPixelBudget(size.width, size.height, maxPixels, name);
+}
 
 export type { ImageDecodeOptions, ImageInput, RawImage } from './image-types.js';
 export { isRawImage, describeInput } from './image-types.js';
@@ -56,8 +75,11 @@ export async function preprocessInto(
       ? await readFile(input).catch(() => undefined)
       : undefined;
   const source = bytes ?? input;
+  const limits = imageLimits(options);
+  const name = describeInput(input, options.name);
+  checkHeaderBudget(source, limits.maxPixels, name);
   if (await preprocessNative(source, spec, out, offset, options, tables)) return;
-  const px = await decodeForSpec(source, spec, { ...options, name: describeInput(input, options.name) });
+  const px = await decodeForSpec(source, spec, { ...options, ...limits, name });
   writeNormalized(px.data, px.width, px.height, px.channels, spec, out, offset, tables);
 }
 
@@ -108,7 +130,15 @@ export async function preprocessBatch(
   const worker = async (): Promise<void> => {
     while (next < inputs.length) {
       const i = next++;
-      await preprocessInto(inputs[i]!, spec, data, i * per, { background: options.background }, tables);
+      const { background, maxPixels, allowTruncated } = options;
+      await preprocessInto(
+        inputs[i]!,
+        spec,
+        data,
+        i * per,
+        { background, maxPixels, allowTruncated },
+        tables,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));

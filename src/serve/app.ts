@@ -12,6 +12,7 @@ import { errorAnswer, notFound, type Answer } from './http-errors.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, type ServedModel } from './model.js';
 import { resolveServeOptions, type ResolvedServeOptions, type ServeOptions } from './options.js';
+import { clientErrorHandler, installBodyDeadline, receiveServerOptions } from './receive.js';
 import { registerRoutes } from './routes.js';
 
 export interface GraftServer {
@@ -81,14 +82,28 @@ export async function createServer(modelDir: string, serveOptions: ServeOptions 
     logger: options.log,
     bodyLimit: options.bodyLimit,
     requestTimeout: options.timeoutMs,
-    return503OnClosing: true,
+    http: receiveServerOptions(options.receiveTimeoutMs, options.timeoutMs),
+    clientErrorHandler: clientErrorHandler((status, code) => {
+      metrics.requests.inc({ route: 'unmatched', method: 'unknown', status: String(status) });
+      metrics.errors.inc({ route: 'unmatched', code });
+    }),
+    frameworkErrors: (e, req, reply) => send(req, reply, errorAnswer(e)),
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   instrument(app, metrics);
   let closing: Promise<void> | undefined;
+  app.addHook('onRequest', async (req, reply) => {
+    if (closing)
+      return send(req, reply.header('connection', 'close'), {
+        statusCode: 503,
+        body: { error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down' } },
+      });
+  });
   app.addHook('onSend', async (_req, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  installBodyDeadline(app, options.receiveTimeoutMs, send);
   for (const type of [/^image\/[\w.+-]+$/i, 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }

@@ -1,5 +1,4 @@
 /** The model a server serves: manifest, one ONNX Runtime session, and what GET /info reports. */
-import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import type { ModelManifest } from '../export/manifest.js';
 import { openModelDir } from '../predict/model-dir.js';
@@ -38,7 +37,7 @@ export async function loadServedModel(
   // Request tensors come from `pool` and return to it after their batch: fresh ones each request made V8
   // collect garbage every few dozen requests.
   const pool = new BufferPool();
-  const { manifest, bytes, session } = await openModelDir(dir, {
+  const { manifest, sha256, session } = await openModelDir(dir, {
     worker: true,
     spinWait: false,
     recycle: (buffers) => pool.give(buffers),
@@ -48,7 +47,7 @@ export async function loadServedModel(
   return {
     dir,
     id: options.modelId ?? basename(resolve(dir)),
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256,
     manifest,
     session,
     pool,

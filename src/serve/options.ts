@@ -1,5 +1,6 @@
 /** `graft serve` options: one type, defaults merged in one place, sizes like '10mb' parsed here. */
 import { GraftError } from '../errors.js';
+import { DEFAULT_MAX_PIXELS } from '../preprocess/limits.js';
 
 export interface ServeOptions {
   /** TCP port (default 8080; 0 picks a free one). */
@@ -14,8 +15,15 @@ export interface ServeOptions {
   bodyLimit?: number | string;
   /** Per-request time limit in ms, receiving the body through to the reply (default 30000). */
   timeoutMs?: number;
+  /**
+   * How long to wait for a request's headers, or for the next bytes of its body, before answering 408
+   * (default 5000): a stalled upload or a lying Content-Length does not hold a connection for long.
+   */
+  receiveTimeoutMs?: number;
   /** Most files one multipart request may carry (default 256). */
   maxFiles?: number;
+  /** Largest image accepted, in pixels (width × height from its header, before decoding; default 40 MP). */
+  maxPixels?: number;
   /** ONNX Runtime intra-op threads (default: number of CPU cores). */
   threads?: number;
   /** Name reported as `model` in responses (default: the model directory's base name). */
@@ -33,7 +41,9 @@ export interface ResolvedServeOptions {
   maxWaitMs: number;
   bodyLimit: number;
   timeoutMs: number;
+  receiveTimeoutMs: number;
   maxFiles: number;
+  maxPixels: number;
   threads: number | undefined;
   modelId: string | undefined;
   int8: boolean;
@@ -88,7 +98,9 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     maxWaitMs: maxWait,
     bodyLimit: parseSize(options.bodyLimit ?? '10mb'),
     timeoutMs: int('timeout-ms', options.timeoutMs, 30000, 1),
+    receiveTimeoutMs: int('receive-timeout-ms', options.receiveTimeoutMs, 5000, 1),
     maxFiles: int('max-files', options.maxFiles, 256, 1),
+    maxPixels: int('max-pixels', options.maxPixels, DEFAULT_MAX_PIXELS, 1),
     threads: options.threads === undefined ? undefined : int('threads', options.threads, 1, 1),
     modelId: options.modelId,
     int8: options.int8 ?? false,

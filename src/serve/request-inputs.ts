@@ -34,7 +34,27 @@ export async function readInputs(req: FastifyRequest, limits: InputLimits): Prom
   throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type '${type}'`);
 }
 
+/**
+ * A multipart body the parser cannot read (no boundary, a part cut off, malformed part headers) is the
+ * client's fault: 400. Errors that already carry a 4xx status (size limits) keep it.
+ */
+function malformedMultipart(e: unknown): unknown {
+  if (e instanceof HttpError) return e;
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return e;
+  const why = e instanceof Error ? e.message : String(e);
+  return new HttpError(400, 'BAD_MULTIPART', `malformed multipart/form-data body: ${why}`);
+}
+
 async function readMultipart(req: FastifyRequest, limits: InputLimits): Promise<PredictInput[]> {
+  try {
+    return await readParts(req, limits);
+  } catch (e) {
+    throw malformedMultipart(e);
+  }
+}
+
+async function readParts(req: FastifyRequest, limits: InputLimits): Promise<PredictInput[]> {
   const inputs: PredictInput[] = [];
   let total = 0;
   for await (const part of req.parts()) {

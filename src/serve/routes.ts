@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClassScore, Prediction } from '../predict/classifier.js';
 import { encodeInputs } from '../predict/inputs.js';
+import { checkOutputWidth } from '../predict/model-dir.js';
 import type { Batcher } from './batcher.js';
 import { HttpError } from './http-errors.js';
 import { PROMETHEUS_CONTENT_TYPE, type ServerMetrics } from './metrics.js';
@@ -75,8 +76,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return withDeadline(Math.max(1, elapsed), req, reply, async (signal) => {
       const k = parseTop(req.query);
       const inputs = await readInputs(req, { bodyLimit: options.bodyLimit, maxFiles: options.maxFiles });
-      const feeds = await encodeInputs(inputs, model.manifest, model.dir, { pool: model.pool });
+      const feeds = await encodeInputs(inputs, model.manifest, model.dir, {
+        pool: model.pool,
+        maxPixels: options.maxPixels,
+      });
       const probs = await batcher.submit(feeds, signal);
+      checkOutputWidth(model.dir, probs.length, inputs.length, labels.length);
       metrics.predictions.inc({}, inputs.length);
       return { predictions: rankRows(probs, labels, k), model: model.id };
     });

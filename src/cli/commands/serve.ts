@@ -20,6 +20,8 @@ interface ServeFlags {
   maxWaitMs: string;
   bodyLimit: string;
   timeoutMs: string;
+  receiveTimeoutMs: string;
+  maxPixels: string;
   threads?: string;
   int8?: boolean;
   log?: boolean;
@@ -41,6 +43,8 @@ export function serveOptionsFromFlags(flags: ServeFlags): ServeOptions {
     maxWaitMs: num('max-wait-ms', flags.maxWaitMs),
     bodyLimit: parseSize(flags.bodyLimit),
     timeoutMs: num('timeout-ms', flags.timeoutMs),
+    receiveTimeoutMs: num('receive-timeout-ms', flags.receiveTimeoutMs),
+    maxPixels: num('max-pixels', flags.maxPixels),
     ...(flags.threads !== undefined ? { threads: num('threads', flags.threads) } : {}),
     int8: flags.int8 ?? false,
     log: flags.log ?? false,
@@ -77,6 +81,16 @@ export function registerServe(program: Command): void {
     .option('--max-wait-ms <ms>', 'how long a request waits for others to join its batch', '5')
     .option('--body-limit <size>', 'largest request body (e.g. 10mb)', '10mb')
     .option('--timeout-ms <ms>', 'per-request time limit', '30000')
+    .option(
+      '--receive-timeout-ms <ms>',
+      'longest wait for headers, or between two pieces of a body, before a 408',
+      '5000',
+    )
+    .option(
+      '--max-pixels <n>',
+      'largest image accepted (width × height, checked before decoding)',
+      '40000000',
+    )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: CPU cores)')
     .option('--int8', 'serve model.int8.onnx (made by `graft quantize`)')
     .option('--log', 'log every request to stderr')
