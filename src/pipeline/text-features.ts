@@ -4,6 +4,7 @@ import { evaluate } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
+import { TRAIN_DEFAULTS } from './options.js';
 import { fitHead, type HeadOptions } from '../strategies/heads.js';
 import {
   resolveTextTrainingArguments,
@@ -16,7 +17,12 @@ import { TEXT_FEATURES } from '../text/pooling.js';
 import { writeTextModel } from './text-export.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
-/** The head options of every text 'features' path (frozen encoder or tf-idf), from the HF-style arguments. */
+/**
+ * The head options of every text 'features' path (frozen encoder or tf-idf). A head on cached features trains
+ * like the image path's (pipeline/options.ts defaults: 60 epochs at lr 1e-3, or L-BFGS for linear heads), not with
+ * the fine-tuning defaults (3 epochs at 5e-5, which left an MLP head at chance); what the user set explicitly
+ * through the HF-style arguments is used as given.
+ */
 export function textHeadOptions(
   o: TrainTextClassifierOptions,
   args: ResolvedTextTrainingArguments,
@@ -25,13 +31,14 @@ export function textHeadOptions(
   return {
     ...HEAD_TRAINING_DEFAULTS,
     kind: o.head ?? 'linear',
-    hidden: [256],
-    dropout: o.dropout ?? 0.2,
-    k: 5,
-    epochs: args.numTrainEpochs,
-    batchSize: args.perDeviceTrainBatchSize,
-    lr: args.learningRate,
-    weightDecay: args.weightDecay,
+    hidden: TRAIN_DEFAULTS.hidden,
+    dropout: o.dropout ?? TRAIN_DEFAULTS.dropout,
+    k: TRAIN_DEFAULTS.k,
+    epochs: o.args.numTrainEpochs ?? TRAIN_DEFAULTS.epochs,
+    batchSize: o.args.perDeviceTrainBatchSize ?? TRAIN_DEFAULTS.batchSize,
+    lr: o.args.learningRate ?? TRAIN_DEFAULTS.lr,
+    weightDecay: o.args.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
+    patience: TRAIN_DEFAULTS.patience,
     seed: args.seed,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(session ? { session } : {}),
