@@ -2,10 +2,10 @@
 import type { TextDataset } from '../data/types.js';
 import { evaluate } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
-import { matrixForIds } from '../features/matrix.js';
+import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
 import { TRAIN_DEFAULTS } from './options.js';
-import { fitHead, type HeadOptions } from '../strategies/heads.js';
+import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
 import {
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,
@@ -14,6 +14,7 @@ import type { SessionOptions } from '../runtime/session.js';
 import { TextFeatureExtractor } from '../text/extract.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
+import type { TextWarning } from '../text/warnings.js';
 import { writeTextModel } from './text-export.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
@@ -45,6 +46,45 @@ export function textHeadOptions(
   };
 }
 
+/**
+ * The shared half of every text 'features' path: fits the head on the training rows (early stopping on the
+ * evaluation rows) and scores it on the test rows, or on the evaluation rows when there is no test split.
+ */
+export async function fitTextHead(
+  s: TextSplits,
+  options: HeadOptions,
+  m: { train: FeatureMatrix; evaluation: FeatureMatrix; test?: FeatureMatrix },
+  textWarnings: TextWarning[],
+): Promise<{ head: FittedHead; result: TextTrainResult }> {
+  const tt = performance.now();
+  const head = await fitHead(m.train, s.labels.length, options, m.evaluation);
+  const trainSeconds = (performance.now() - tt) / 1000;
+  const held = m.test ?? m.evaluation;
+  try {
+    const result: TextTrainResult = {
+      method: 'features',
+      labels: s.labels,
+      evaluation: evaluate(await head.predictProbs(held), held.labels),
+      evaluatedOn: m.test ? 'test' : 'evaluation',
+      counts: {
+        train: m.train.labels.length,
+        evaluation: m.evaluation.labels.length,
+        test: m.test ? m.test.labels.length : 0,
+      },
+      ...(head.history ? { history: head.history } : {}),
+      logHistory: [],
+      checkpoints: [],
+      dataWarnings: s.warnings,
+      textWarnings,
+      seconds: { train: trainSeconds, total: 0 },
+    };
+    return { head, result };
+  } catch (e) {
+    await head.release();
+    throw e;
+  }
+}
+
 export async function runTextFeatures(
   o: TrainTextClassifierOptions,
   s: TextSplits,
@@ -66,32 +106,16 @@ export async function runTextFeatures(
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
     const set = await fx.extract(all, { signal: o.signal });
     const kind = o.head ?? 'linear';
-    const ho = textHeadOptions(o, args, session);
-    const tt = performance.now();
-    const train = matrixForIds(set, idsOf(s.train));
-    const evaluation = matrixForIds(set, idsOf(s.evaluation));
-    const head = await fitHead(train, s.labels.length, ho, evaluation);
-    const trainSeconds = (performance.now() - tt) / 1000;
-    const hasTest = s.test.examples.length > 0;
-    const held = hasTest ? matrixForIds(set, idsOf(s.test)) : evaluation;
-    const probs = await head.predictProbs(held);
-    const result: TextTrainResult = {
-      method: 'features',
-      labels: s.labels,
-      evaluation: evaluate(probs, held.labels),
-      evaluatedOn: hasTest ? 'test' : 'evaluation',
-      counts: {
-        train: train.labels.length,
-        evaluation: evaluation.labels.length,
-        test: hasTest ? held.labels.length : 0,
+    const { head, result } = await fitTextHead(
+      s,
+      textHeadOptions(o, args, session),
+      {
+        train: matrixForIds(set, idsOf(s.train)),
+        evaluation: matrixForIds(set, idsOf(s.evaluation)),
+        ...(s.test.examples.length > 0 ? { test: matrixForIds(set, idsOf(s.test)) } : {}),
       },
-      ...(head.history ? { history: head.history } : {}),
-      logHistory: [],
-      checkpoints: [],
-      dataWarnings: s.warnings,
-      textWarnings: set.warnings,
-      seconds: { train: trainSeconds, total: 0 },
-    };
+      set.warnings,
+    );
     if (o.export !== false) {
       const model = mergeBackboneAndHead(fx.pooledModel, TEXT_FEATURES, head.exportGraph());
       const inputs = fx.pooledModel.graph.inputs.filter(
