@@ -19,6 +19,8 @@ export interface Int8Record {
   file: string;
   sha256: string;
   bytes: number;
+  /** static (calibrated QDQ) or dynamic (MatMul weights; activations quantized on each run); absent: static. */
+  mode?: string;
   /** Calibration method, weight granularity and activation type. */
   method: string;
   perChannel: boolean;

@@ -96,7 +96,8 @@ export function quantize(
   const ch = channelOf(shape, p.axis);
   for (let i = 0; i < data.length; i++) {
     const c = ch(i);
-    const q = roundHalfEven(data[i]! / p.scale[c]!) + p.zeroPoint[c]!;
+    // x / scale rounded to float32 first, as ONNX's QuantizeLinear computes it (ties then round alike).
+    const q = roundHalfEven(Math.fround(data[i]! / p.scale[c]!)) + p.zeroPoint[c]!;
     out[i] = Math.min(max, Math.max(lo, q));
   }
   return out;

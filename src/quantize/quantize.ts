@@ -1,19 +1,26 @@
 /**
- * Post-training static quantization of an ONNX model, end to end: prepare (fold BN, constants, pads),
- * calibrate on streamed example batches, insert QDQ (S8S8, weights per channel), and — given an accuracy
- * measure — guard the accuracy: while int8 loses more than `maxDrop` points, the nodes adding the most output
- * error are left in float (1, 2, 4, … of them), each with the error that put it there.
+ * Post-training quantization of an ONNX model, end to end: prepare (fold BN, constants, pads), then either
+ *   static   calibrate on streamed example batches and insert QDQ (int8 weights per channel, int32 biases), or
+ *   dynamic  MatMul weights int8, activations quantized at run time (ONNX Runtime's advice for transformers),
+ * and — given an accuracy measure — guard the accuracy: while int8 loses more than `maxDrop` points, the nodes
+ * adding the most output error are left in float (1, 2, 4, … of them), each with the error that put it there.
  */
 import { GraftError } from '../errors.js';
 import type { Model } from '../onnx/ir.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { calibrate, type CalibrationMethod, type FeedBatches } from './calibrate.js';
 import { prepareForQuantization, type PrepareReport } from './prepare.js';
-import { insertQdq, quantizableNodes, tensorsToCalibrate, type QdqResult } from './qdq.js';
+import { dynamicNodes, insertDynamic } from './dynamic.js';
+import { insertQdq, quantizableNodes, tensorsToCalibrate } from './qdq.js';
 import type { QuantType } from './params.js';
-import { activationErrors, rankNodes } from './sensitivity.js';
+import { activationErrors, rankDynamicNodes, rankNodes, type NodeError } from './sensitivity.js';
+
+export type QuantizeMode = 'static' | 'dynamic';
+export const QUANTIZE_MODES: readonly QuantizeMode[] = ['static', 'dynamic'];
 
 export interface QuantizeOptions {
+  /** static: calibrated QDQ (every quantizable op); dynamic: MatMul weights only, activations at run time. */
+  mode: QuantizeMode;
   method: CalibrationMethod;
   /** Percentile for method 'percentile'. */
   percentile: number;
@@ -33,6 +40,7 @@ export interface QuantizeOptions {
 }
 
 export const QUANTIZE_DEFAULTS: Omit<QuantizeOptions, 'evaluate' | 'session' | 'onProgress'> = {
+  mode: 'static',
   method: 'minmax',
   percentile: 99.999,
   perChannel: true,
@@ -48,6 +56,7 @@ export interface ExcludedNode {
 }
 
 export interface QuantizeReport {
+  mode: QuantizeMode;
   method: CalibrationMethod;
   perChannel: boolean;
   activationType: QuantType;
@@ -88,61 +97,47 @@ export async function quantizeModel(
       'BAD_OPTION',
       `--exclude names no node of the prepared graph: ${unknown.join(', ')} (see \`graft inspect\`; BatchNormalization nodes are folded into their Conv)`,
     );
-  say(`calibrating ${o.method} ranges`);
-  const ranges = await calibrate(prepared, tensorsToCalibrate(prepared.graph), batches, {
-    method: o.method,
-    percentile: o.percentile,
-    session: o.session,
-  });
   const excluded: ExcludedNode[] = o.exclude.map((node) => ({
     node,
     opType: prepared.graph.nodes.find((n) => n.name === node)!.opType,
     reason: 'excluded by --exclude',
   }));
-  const build = (): QdqResult =>
-    insertQdq(prepared, ranges, {
-      perChannel: o.perChannel,
-      activationType: o.activationType,
-      exclude: new Set(excluded.map((e) => e.node)),
-    });
-  let qdq = build();
-  const candidates = quantizableNodes(prepared.graph).length;
-  const report = (q: QdqResult, accuracy?: QuantizeReport['accuracy']): QuantizeResult => ({
-    model: q.model,
+  const q = await quantizerFor(prepared, batches, o);
+  const build = (): Built => q.build(new Set(excluded.map((e) => e.node)));
+  let built = build();
+  const report = (b: Built, accuracy?: QuantizeReport['accuracy']): QuantizeResult => ({
+    model: b.model,
     report: {
+      mode: o.mode,
       method: o.method,
       perChannel: o.perChannel,
-      activationType: o.activationType,
+      activationType: o.mode === 'dynamic' ? 'uint8' : o.activationType,
       prepare: prep,
-      quantizedNodes: q.quantizedNodes.length,
-      quantizableNodes: candidates,
-      removedActivations: q.removedActivations,
+      quantizedNodes: b.quantizedNodes.length,
+      quantizableNodes: q.candidates,
+      removedActivations: b.removedActivations,
       excluded,
       ...(accuracy ? { accuracy } : {}),
     },
   });
-  if (!o.evaluate) return report(qdq);
+  if (!o.evaluate) return report(built);
 
   say('evaluating the float model');
   const fp32 = await o.evaluate(prepared);
-  const measure = async (q: QdqResult): Promise<QuantizeReport['accuracy']> => {
-    const int8 = await o.evaluate!(q.model);
+  const measure = async (b: Built): Promise<QuantizeReport['accuracy']> => {
+    const int8 = await o.evaluate!(b.model);
     const drop = (fp32 - int8) * 100;
     return { fp32, int8, drop, withinMaxDrop: drop <= o.maxDrop + 1e-9 };
   };
   say('evaluating the int8 model');
-  let accuracy = (await measure(qdq))!;
-  if (accuracy.withinMaxDrop) return report(qdq, accuracy);
+  let accuracy = (await measure(built))!;
+  if (accuracy.withinMaxDrop) return report(built, accuracy);
 
   say(`int8 loses ${accuracy.drop.toFixed(2)} points (> ${o.maxDrop}): ranking nodes by output error`);
-  const ranked = rankNodes(
-    prepared,
-    qdq,
-    await activationErrors(prepared, qdq, batches, { session: o.session }),
-  );
+  const ranked = await q.rank(built);
   const limit = Math.min(
     ranked.length,
-    o.maxExcluded ?? Math.max(1, Math.floor(qdq.quantizedNodes.length / 4)),
+    o.maxExcluded ?? Math.max(1, Math.floor(built.quantizedNodes.length / 4)),
   );
   for (let k = 1; ; k = Math.min(limit, k * 2)) {
     for (const r of ranked.slice(0, k)) {
@@ -153,10 +148,69 @@ export async function quantizeModel(
         reason: `adds ${(r.addedError * 100).toFixed(1)}% relative output error (${(r.outputError * 100).toFixed(1)}% at its output); int8 lost ${accuracy.drop.toFixed(2)} points with it quantized`,
       });
     }
-    qdq = build();
+    built = build();
     say(`evaluating with ${excluded.length} node(s) in float`);
-    accuracy = (await measure(qdq))!;
+    accuracy = (await measure(built))!;
     if (accuracy.withinMaxDrop || k >= limit) break;
   }
-  return report(qdq, accuracy);
+  return report(built, accuracy);
+}
+
+interface Built {
+  model: Model;
+  quantizedNodes: string[];
+  removedActivations: string[];
+}
+
+/** One way of quantizing a prepared model: build it with some nodes left in float, rank its nodes by error. */
+interface Quantizer {
+  candidates: number;
+  build: (exclude: ReadonlySet<string>) => Built;
+  rank: (built: Built) => Promise<NodeError[]>;
+}
+
+async function quantizerFor(prepared: Model, batches: FeedBatches, o: QuantizeOptions): Promise<Quantizer> {
+  const say = o.onProgress ?? (() => {});
+  if (o.mode === 'dynamic') {
+    if (o.method !== 'minmax')
+      throw new GraftError(
+        'BAD_OPTION',
+        `--method ${o.method} chooses calibrated ranges; dynamic quantization has none (activations are quantized on each run): drop --method or use --mode static`,
+      );
+    if (o.activationType !== 'uint8')
+      throw new GraftError(
+        'BAD_OPTION',
+        'dynamic quantization quantizes activations to uint8 (DynamicQuantizeLinear); drop --activation-type or use --mode static',
+      );
+    return {
+      candidates: dynamicNodes(prepared.graph).length,
+      build: (exclude) => ({
+        ...insertDynamic(prepared, { perChannel: o.perChannel, exclude }),
+        removedActivations: [],
+      }),
+      rank: (b) => rankDynamicNodes(prepared, b.model, b.quantizedNodes, batches, { session: o.session }),
+    };
+  }
+  say(`calibrating ${o.method} ranges`);
+  const ranges = await calibrate(prepared, tensorsToCalibrate(prepared.graph), batches, {
+    method: o.method,
+    percentile: o.percentile,
+    session: o.session,
+  });
+  const qdqOf = (exclude: ReadonlySet<string>) =>
+    insertQdq(prepared, ranges, { perChannel: o.perChannel, activationType: o.activationType, exclude });
+  const last = new Map<Model, ReturnType<typeof qdqOf>>();
+  return {
+    candidates: quantizableNodes(prepared.graph).length,
+    build: (exclude) => {
+      const r = qdqOf(exclude);
+      last.clear();
+      last.set(r.model, r);
+      return r;
+    },
+    rank: async (b) => {
+      const r = last.get(b.model) ?? qdqOf(new Set());
+      return rankNodes(prepared, r, await activationErrors(prepared, r, batches, { session: o.session }));
+    },
+  };
 }

@@ -30,19 +30,22 @@ async function sessionWith(
   return Session.create(m, { ...options, validate: false });
 }
 
-/** Relative error per quantized activation tensor, over at most `maxBatches` batches. */
-export async function activationErrors(
+/**
+ * Relative L2 error of tensors of `quantized` against tensors of `float` (pairs: float name → quantized
+ * name), over at most `maxBatches` batches.
+ */
+export async function tensorErrors(
   float: Model,
-  qdq: QdqResult,
+  quantized: Model,
+  pairs: ReadonlyMap<string, string>,
   batches: FeedBatches,
   options: { maxBatches?: number; session?: SessionOptions } = {},
 ): Promise<Map<string, number>> {
-  const inputs = new Set(float.graph.inputs.map((v) => v.name));
-  const tensors = [...qdq.dequantized.keys()].filter((t) => !inputs.has(t));
+  const tensors = [...pairs.keys()];
   const fs = await sessionWith(float, tensors, options.session ?? {});
   const qs = await sessionWith(
-    qdq.model,
-    tensors.map((t) => qdq.dequantized.get(t)!),
+    quantized,
+    tensors.map((t) => pairs.get(t)!),
     options.session ?? {},
   );
   const diff = new Map<string, number>();
@@ -54,11 +57,11 @@ export async function activationErrors(
       const fo = await fs.run(feeds, tensors);
       const qo = await qs.run(
         feeds,
-        tensors.map((t) => qdq.dequantized.get(t)!),
+        tensors.map((t) => pairs.get(t)!),
       );
       for (const t of tensors) {
         const a = fo[t]!.data as Float32Array;
-        const b = qo[qdq.dequantized.get(t)!]!.data as Float32Array;
+        const b = qo[pairs.get(t)!]!.data as Float32Array;
         let d = 0;
         let n = 0;
         for (let i = 0; i < a.length; i++) {
@@ -75,6 +78,54 @@ export async function activationErrors(
     await qs.release();
   }
   return new Map(tensors.map((t) => [t, Math.sqrt((diff.get(t) ?? 0) / Math.max(norm.get(t) ?? 0, 1e-30))]));
+}
+
+/** Relative error per quantized activation tensor of a QDQ model (its dequantized value against float). */
+export async function activationErrors(
+  float: Model,
+  qdq: QdqResult,
+  batches: FeedBatches,
+  options: { maxBatches?: number; session?: SessionOptions } = {},
+): Promise<Map<string, number>> {
+  const inputs = new Set(float.graph.inputs.map((v) => v.name));
+  const pairs = new Map([...qdq.dequantized].filter(([t]) => !inputs.has(t)));
+  return tensorErrors(float, qdq.model, pairs, batches, options);
+}
+
+/**
+ * Dynamically quantized MatMuls ranked by the error they add: the relative error of the output (which keeps its
+ * name) minus that of the input, largest first.
+ */
+export async function rankDynamicNodes(
+  float: Model,
+  quantized: Model,
+  nodes: readonly string[],
+  batches: FeedBatches,
+  options: { maxBatches?: number; session?: SessionOptions } = {},
+): Promise<NodeError[]> {
+  const byName = new Map(float.graph.nodes.map((n) => [n.name, n]));
+  const inputs = new Set(float.graph.inputs.map((v) => v.name));
+  const tensors = new Set<string>();
+  for (const name of nodes) {
+    const n = byName.get(name)!;
+    if (!inputs.has(n.inputs[0]!)) tensors.add(n.inputs[0]!);
+    tensors.add(n.outputs[0]!);
+  }
+  const errors = await tensorErrors(
+    float,
+    quantized,
+    new Map([...tensors].map((t) => [t, t])),
+    batches,
+    options,
+  );
+  return nodes
+    .map((name) => {
+      const n = byName.get(name)!;
+      const outputError = errors.get(n.outputs[0]!) ?? 0;
+      const addedError = outputError - (errors.get(n.inputs[0]!) ?? 0);
+      return { node: name, opType: n.opType, outputError, addedError };
+    })
+    .sort((a, b) => b.addedError - a.addedError);
 }
 
 /** Quantized nodes of `float` (the prepared model) ranked by the error they add, largest first. */

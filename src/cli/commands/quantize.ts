@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { GraftError } from '../../errors.js';
 import { CALIBRATION_METHODS } from '../../quantize/calibrate.js';
 import { quantizeModelDir } from '../../quantize/model-dir.js';
+import { QUANTIZE_MODES } from '../../quantize/quantize.js';
 import { choice, number } from '../parse.js';
 import { bold, green, printJson, table } from '../output.js';
 
 interface QuantizeFlags {
+  mode?: string;
   calibration?: string;
   method?: string;
   percentile?: string;
@@ -31,6 +33,10 @@ export function registerQuantize(program: Command): void {
       'int8 post-training quantization: writes model.int8.onnx beside model.onnx (see README, "int8")',
     )
     .option('--calibration <data>', 'data to calibrate on (default: the training data named in graft.json)')
+    .option(
+      '--mode <m>',
+      'static (calibrated QDQ; default for images) | dynamic (MatMul weights, activations at run time; default for text)',
+    )
     .option('--method <name>', 'activation ranges: minmax (default) | percentile | entropy')
     .option('--percentile <p>', 'percentile of |x| kept by --method percentile (default 99.999)')
     .option('--per-channel', 'weights quantized per output channel (default)', true)
@@ -51,6 +57,7 @@ export function registerQuantize(program: Command): void {
         );
       const r = await quantizeModelDir(dir, {
         calibration: f.calibration,
+        mode: choice('mode', f.mode, QUANTIZE_MODES),
         method: choice('method', f.method, CALIBRATION_METHODS),
         percentile: number('percentile', f.percentile, { min: 0 }),
         perChannel: f.perChannel,
@@ -72,7 +79,7 @@ export function registerQuantize(program: Command): void {
         `${green('saved')} ${r.file} (${mb(r.record.bytes)}, ${(r.fp32Bytes / r.record.bytes).toFixed(2)}× smaller than model.onnx)\n`,
       );
       out.write(
-        `${rep.quantizedNodes} of ${rep.quantizableNodes} quantizable nodes in int8 (${rep.method} ranges, weights ${rep.perChannel ? 'per channel' : 'per tensor'}); folded ${rep.prepare.foldedBatchNorms} BatchNormalization, ${rep.removedActivations.length} Relu/Clip absorbed\n`,
+        `${rep.quantizedNodes} of ${rep.quantizableNodes} quantizable nodes in int8 (${rep.mode === 'static' ? `${rep.method} ranges` : 'dynamic: activation ranges on each run'}, weights ${rep.perChannel ? 'per channel' : 'per tensor'}); folded ${rep.prepare.foldedBatchNorms} BatchNormalization, ${rep.removedActivations.length} Relu/Clip absorbed\n`,
       );
       const a = r.record.accuracy;
       if (a) {
