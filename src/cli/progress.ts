@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { TrainEvent } from '../pipeline/events.js';
 import { bold, dim } from './output.js';
+import { featureName } from './decision-table.js';
 
 export interface RenderOptions {
   quiet?: boolean;
@@ -61,7 +62,7 @@ export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => v
       }
       case 'candidate': {
         const c = e.score;
-        const name = `${c.model === 'pixels' ? 'pixels: ' : ''}${c.tensor}`;
+        const name = featureName(c);
         const score = c.skipped
           ? `skipped (${c.skipped})`
           : `cv accuracy ${(c.cvAccuracy * 100).toFixed(1)}%`;

@@ -1,4 +1,5 @@
 /** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head) and graft.json. */
+import type { CandidateScore } from '../strategies/auto-select.js';
 import { GraftError } from '../errors.js';
 import { writeModelDir, type ModelManifest } from '../export/manifest.js';
 import type { EvaluationReport } from '../eval/report.js';
@@ -70,7 +71,12 @@ export function imageManifestFields(backbone: Backbone, tensor: string, labels: 
 }
 
 /** The metrics every model directory records: where it was evaluated, headline scores, data counts. */
-export function headlineMetrics<C>(r: { evaluatedOn: string; evaluation: EvaluationReport; counts: C }) {
+export function headlineMetrics<C>(r: {
+  evaluatedOn: string;
+  evaluation: EvaluationReport;
+  counts: C;
+  candidates?: readonly CandidateScore[];
+}) {
   const e = r.evaluation;
   return {
     evaluatedOn: r.evaluatedOn,
@@ -78,6 +84,8 @@ export function headlineMetrics<C>(r: { evaluatedOn: string; evaluation: Evaluat
     macroF1: e.macroF1,
     logLoss: e.logLoss,
     counts: r.counts,
+    // The automatic search's decision table, whichever modality ran it.
+    ...(r.candidates?.length ? { candidates: r.candidates } : {}),
   };
 }
 
@@ -94,7 +102,6 @@ export async function exportClassifier(r: ExportRequest): Promise<ModelManifest>
         accuracy: c.report.accuracy,
         macroF1: c.report.macroF1,
       })),
-      candidates: r.result.candidates,
     },
   });
 }

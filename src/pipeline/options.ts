@@ -43,6 +43,12 @@ export interface TrainClassifierOptions {
   baseline: boolean;
   /** Seconds the automatic search may spend scoring candidates (the rest are listed as skipped). */
   budget: number;
+  /**
+   * `auto`: when the search chose a linear head on a backbone cut, also try LP-FT on that cut if data and budget
+   * allow (pipeline/auto-finetune.ts), shipping it only when it beats its probe on the validation split.
+   * `false`: feature extraction only.
+   */
+  fineTune: 'auto' | false;
   onBadInput: 'skip' | 'fail';
   cacheDir?: string | false;
   threads?: number;
@@ -69,6 +75,7 @@ export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   features: 'auto',
   baseline: true,
   budget: 300,
+  fineTune: 'auto',
   onBadInput: 'skip',
 };
 

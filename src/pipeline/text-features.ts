@@ -5,18 +5,20 @@ import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
 import { TRAIN_DEFAULTS } from './options.js';
-import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
+import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
+import { GraftError } from '../errors.js';
 import {
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,
 } from '../text/finetune/arguments.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { TextFeatureExtractor } from '../text/extract.js';
-import { loadTextEncoder } from '../text/encoder.js';
+import { loadTextEncoder, type LoadedTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
 import type { TextWarning } from '../text/warnings.js';
 import { writeTextModel } from './text-export.js';
-import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+import type { TextSplits, TextTrainResult, TextRunOptions } from './train-text.js';
 
 /**
  * The head options of every text 'features' path (frozen encoder or tf-idf). A head on cached features trains
@@ -25,13 +27,13 @@ import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './
  * through the HF-style arguments is used as given.
  */
 export function textHeadOptions(
-  o: TrainTextClassifierOptions,
+  o: TextRunOptions,
   args: ResolvedTextTrainingArguments,
   session: SessionOptions | undefined,
 ): HeadOptions {
   return {
     ...HEAD_TRAINING_DEFAULTS,
-    kind: o.head ?? 'linear',
+    kind: concreteHead(o.head),
     hidden: TRAIN_DEFAULTS.hidden,
     dropout: o.dropout ?? TRAIN_DEFAULTS.dropout,
     k: TRAIN_DEFAULTS.k,
@@ -85,27 +87,44 @@ export async function fitTextHead(
   }
 }
 
-export async function runTextFeatures(
-  o: TrainTextClassifierOptions,
-  s: TextSplits,
-): Promise<TextTrainResult> {
-  const t0 = performance.now();
-  const args = resolveTextTrainingArguments(o.args);
-  const encoder = await loadTextEncoder(o.model, { hub: o.hub });
-  const session = o.threads ? { threads: o.threads } : undefined;
-  const fx = await TextFeatureExtractor.fromEncoder(encoder, {
+/** The frozen encoder's pooled-feature extractor (cached), as every text 'features' path configures it. */
+export function textFeatureExtractor(
+  o: TextRunOptions,
+  args: ResolvedTextTrainingArguments,
+  encoder: LoadedTextEncoder,
+): Promise<TextFeatureExtractor> {
+  return TextFeatureExtractor.fromEncoder(encoder, {
     pooling: o.pooling ?? 'cls',
     normalize: o.normalize ?? false,
     maxLength: args.maxSeqLength,
     batchSize: args.perDeviceEvalBatchSize,
     ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-    ...(session ? { session } : {}),
+    ...(o.threads ? { session: { threads: o.threads } } : {}),
   });
+}
+
+/** The head a 'features' run trains: 'auto' is resolved by the search (text-auto.ts) before any run sees it. */
+function concreteHead(head: HeadKind | 'auto' | undefined): HeadKind {
+  if (head === 'auto') throw new GraftError('BAD_OPTION', "head 'auto' needs the search: use method 'auto'");
+  return head ?? 'linear';
+}
+
+/** `candidates`: the search's decision table when this encoder won it. */
+export async function runTextFeatures(
+  o: TextRunOptions,
+  s: TextSplits,
+  candidates?: CandidateScore[],
+): Promise<TextTrainResult> {
+  const t0 = performance.now();
+  const args = resolveTextTrainingArguments(o.args);
+  const encoder = await loadTextEncoder(o.model, { hub: o.hub });
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const fx = await textFeatureExtractor(o, args, encoder);
   try {
     const idsOf = (ds: TextDataset) => new Set(ds.examples.map((e) => e.id));
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
     const set = await fx.extract(all, { signal: o.signal });
-    const kind = o.head ?? 'linear';
+    const kind = concreteHead(o.head);
     const { head, result } = await fitTextHead(
       s,
       textHeadOptions(o, args, session),
@@ -116,6 +135,7 @@ export async function runTextFeatures(
       },
       set.warnings,
     );
+    Object.assign(result, { model: o.model, head: kind }, candidates ? { candidates } : {});
     if (o.export !== false) {
       const model = mergeBackboneAndHead(fx.pooledModel, TEXT_FEATURES, head.exportGraph());
       const inputs = fx.pooledModel.graph.inputs.filter(

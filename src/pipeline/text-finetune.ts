@@ -18,7 +18,7 @@ import { TextWarnings } from '../text/warnings.js';
 import type { TextDataset } from '../data/types.js';
 import type { TextTokenizer } from '../text/tokenizer.js';
 import { exportFinetuned } from './text-export.js';
-import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+import type { TextSplits, TextTrainResult, TextRunOptions } from './train-text.js';
 
 /** Eval metrics under Hugging Face's names. */
 export async function evalMetrics(
@@ -49,10 +49,7 @@ async function resumePoint(
   return readCheckpointDir(path!);
 }
 
-export async function runTextFinetune(
-  o: TrainTextClassifierOptions,
-  s: TextSplits,
-): Promise<TextTrainResult> {
+export async function runTextFinetune(o: TextRunOptions, s: TextSplits): Promise<TextTrainResult> {
   const t0 = performance.now();
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(o.model, { hub: o.hub });

@@ -11,6 +11,7 @@ import { sha256 } from '../features/cache.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import type { TfidfPreprocess } from '../models/spec.js';
 import type { FittedHead } from '../strategies/heads.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
 import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { tfidfClassifierModel, tfidfFeatures } from '../text/tfidf/features.js';
 import { TFIDF_FEATURES, TFIDF_INPUT } from '../text/tfidf/graph.js';
@@ -18,7 +19,7 @@ import { fitTfidf, TFIDF_FILE, type TfidfVectorizer } from '../text/tfidf/vector
 import { writeFileAtomic } from '../util/atomic.js';
 import { headlineMetrics } from './export.js';
 import { fitTextHead, textHeadOptions } from './text-features.js';
-import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+import type { TextSplits, TextTrainResult, TextRunOptions } from './train-text.js';
 
 /** The model id of the tf-idf baseline (`--model tfidf`). */
 export const TFIDF_ID = 'tfidf';
@@ -27,7 +28,7 @@ const texts = (ds: TextDataset): string[] => ds.examples.map((e) => e.source);
 const labelsOf = (ds: TextDataset): Int32Array => Int32Array.from(ds.examples, (e) => e.label);
 
 /** Encoder options that mean nothing without an encoder: refused rather than ignored. */
-function refuseEncoderOptions(o: TrainTextClassifierOptions): void {
+function refuseEncoderOptions(o: TextRunOptions): void {
   const given = (
     [
       ['pooling', o.pooling],
@@ -70,11 +71,13 @@ export async function writeTfidfModel(r: {
   });
 }
 
+/** `candidates`: the search's decision table when tf-idf won it (encoder options then applied to its rivals). */
 export async function runTfidfFeatures(
-  o: TrainTextClassifierOptions,
+  o: TextRunOptions,
   s: TextSplits,
+  candidates?: CandidateScore[],
 ): Promise<TextTrainResult> {
-  refuseEncoderOptions(o);
+  if (!candidates) refuseEncoderOptions(o);
   const t0 = performance.now();
   const args = resolveTextTrainingArguments(o.args);
   const session = o.threads ? { threads: o.threads } : undefined;
@@ -93,6 +96,7 @@ export async function runTfidfFeatures(
     },
     [],
   );
+  Object.assign(result, { model: TFIDF_ID, head: ho.kind }, candidates ? { candidates } : {});
   try {
     if (o.export !== false) {
       result.manifest = await writeTfidfModel({

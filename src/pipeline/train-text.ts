@@ -23,6 +23,8 @@ import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
 import { preflight } from './preflight.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
+import { DEFAULT_TEXT_ENCODER, runTextAuto, TEXT_AUTO_MODEL } from './text-auto.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
@@ -30,12 +32,23 @@ export interface TrainTextClassifierOptions {
   /** A separate evaluation set (HF's eval_dataset); otherwise valSplit of `data` is held out. */
   evalData?: string | TextDataset;
   /**
-   * The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout; or `tfidf`,
-   * the no-transfer baseline (a tf-idf vectoriser fitted on the training split; offline).
+   * The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout; `tfidf`, the
+   * no-transfer baseline (a tf-idf vectoriser fitted on the training split; offline); or `auto` (the default):
+   * the search's default encoder, skipped when it cannot be had.
    */
-  model: string;
-  /** Default 'finetune' ('features' for tfidf). */
-  method?: 'finetune' | 'features';
+  model?: string;
+  /**
+   * 'auto' searches features (tf-idf and the encoder's) × heads by cross-validation on the training split;
+   * 'features' trains a head on the named model's frozen features; 'finetune' trains the encoder too. Default
+   * 'auto' for model 'auto', 'features' for tfidf, otherwise 'finetune'.
+   */
+  method?: 'auto' | 'finetune' | 'features';
+  /** auto: also try the tf-idf baseline beside the encoder. Default true. */
+  baseline?: boolean;
+  /** auto: seconds the search may spend scoring candidates. Default 300. */
+  budget?: number;
+  /** auto: called as each candidate is scored. */
+  onCandidate?: (score: CandidateScore) => void;
   args: Partial<TextTrainingArguments> & Pick<TextTrainingArguments, 'outputDir'>;
   /** finetune: which encoder weights train. Default 'all'. */
   unfreeze?: Unfreeze;
@@ -43,8 +56,8 @@ export interface TrainTextClassifierOptions {
   pooler?: PoolerKind;
   /** finetune: dropout before the head (HF's hidden_dropout_prob). Default 0.1. */
   dropout?: number;
-  /** features: the head. Default 'linear'. */
-  head?: HeadKind;
+  /** features: the head, or 'auto' (chosen by cross-validation). Default 'linear' ('auto' for method 'auto'). */
+  head?: HeadKind | 'auto';
   /** features: default 'cls'. */
   pooling?: TextPooling;
   /** features: L2-normalise pooled features. Default false. */
@@ -62,8 +75,19 @@ export interface TrainTextClassifierOptions {
   signal?: AbortSignal;
 }
 
+/** The options every run sees after the dispatch: the model named ('auto' only reaches the search). */
+export interface TextRunOptions extends TrainTextClassifierOptions {
+  model: string;
+}
+
 export interface TextTrainResult {
   method: 'finetune' | 'features';
+  /** The model the shipped classifier is built on (an encoder source, or `tfidf`). */
+  model?: string;
+  /** The head trained on frozen features ('features' only). */
+  head?: HeadKind;
+  /** The automatic search's decision table ('auto' only): every candidate scored on the training split. */
+  candidates?: CandidateScore[];
   labels: string[];
   evaluation: EvaluationReport;
   evaluatedOn: 'test' | 'evaluation';
@@ -150,20 +174,36 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
 }
 
 export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
-  const tfidf = options.model === TFIDF_ID;
-  const method = options.method ?? (tfidf ? 'features' : 'finetune');
-  if (method !== 'finetune' && method !== 'features')
-    throw new GraftError('BAD_OPTION', `method must be 'finetune' or 'features', got '${String(method)}'`);
+  const model = options.model ?? TEXT_AUTO_MODEL;
+  const tfidf = model === TFIDF_ID;
+  const method = options.method ?? (model === TEXT_AUTO_MODEL ? 'auto' : tfidf ? 'features' : 'finetune');
+  if (method !== 'finetune' && method !== 'features' && method !== 'auto')
+    throw new GraftError(
+      'BAD_OPTION',
+      `method must be 'auto', 'finetune' or 'features', got '${String(method)}'`,
+    );
+  if (model === TEXT_AUTO_MODEL && method !== 'auto')
+    throw new GraftError(
+      'BAD_OPTION',
+      `model 'auto' is chosen by the search (method 'auto'); method '${method}' needs a named model, e.g. ${DEFAULT_TEXT_ENCODER} or tfidf`,
+    );
   if (tfidf && method === 'finetune')
     throw new GraftError(
       'BAD_OPTION',
       "the tf-idf model has no pre-trained weights to fine-tune: use method 'features' (a head on tf-idf rows)",
+    );
+  if (options.head === 'auto' && method === 'finetune')
+    throw new GraftError(
+      'BAD_OPTION',
+      "head 'auto' is chosen by cross-validation over frozen features; fine-tuning trains a linear head: drop head or use method 'auto'",
     );
   await preflight({
     out: options.export === false ? undefined : options.args.outputDir,
     cacheDir: options.cacheDir,
   });
   const splits = await prepareTextSplits(options);
-  if (tfidf) return runTfidfFeatures(options, splits);
-  return method === 'finetune' ? runTextFinetune(options, splits) : runTextFeatures(options, splits);
+  const o: TextRunOptions = { ...options, model };
+  if (method === 'auto' || o.head === 'auto') return runTextAuto(o, splits);
+  if (tfidf) return runTfidfFeatures(o, splits);
+  return method === 'finetune' ? runTextFinetune(o, splits) : runTextFeatures(o, splits);
 }

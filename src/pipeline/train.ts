@@ -22,6 +22,12 @@ import { writeReport } from '../report/render.js';
 import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
 import { validateHeadOptions } from './validate.js';
+import {
+  fineTuneSkipReason,
+  runFineTuneTrial,
+  type FineTuneTrial,
+  type TrialContext,
+} from './auto-finetune.js';
 
 export interface Comparison {
   name: string;
@@ -36,6 +42,10 @@ export interface TrainResult {
   head: HeadKind;
   /** Every candidate scored by cross-validation on the training split (empty when nothing was left open). */
   candidates: CandidateScore[];
+  /** What shipped: the head on frozen features, or LP-FT's fine-tuned backbone + head (see `fineTuning`). */
+  recipe: 'features' | 'lp-ft';
+  /** The search's fine-tuning trial: why it was skipped, or LP-FT's validation figures. */
+  fineTuning?: FineTuneTrial;
   /** Held-out evaluation of the trained classifier (test split, or validation when there is no test split). */
   evaluation: EvaluationReport;
   evaluatedOn: 'test' | 'validation';
@@ -109,6 +119,35 @@ async function fitAndScore(
   }
 }
 
+/**
+ * The search's fine-tuning trial (pipeline/auto-finetune.ts), recorded in `result`. True when LP-FT's fine-tuned
+ * model won its validation guard and was shipped: `result` then describes it.
+ */
+async function fineTuneTrial(result: TrainResult, context: TrialContext): Promise<boolean> {
+  const emit = context.options.onEvent ?? (() => {});
+  const skipped = fineTuneSkipReason(context);
+  if (skipped) {
+    result.fineTuning = { skipped, seconds: 0 };
+    emit({ type: 'stage', stage: 'select', message: `fine-tuning not tried: ${skipped}` });
+    return false;
+  }
+  const { trial, result: tuned } = await runFineTuneTrial(context, emit, result.candidates);
+  result.fineTuning = trial;
+  if (!tuned) return false;
+  const tensor = context.winner.tensor;
+  result.recipe = 'lp-ft';
+  result.evaluation = tuned.evaluation;
+  result.comparisons.push({ name: `graft: LP-FT (fine-tuned to ${tensor})`, report: tuned.evaluation });
+  result.history = tuned.history;
+  // The probe's mistakes are not the fine-tuned model's.
+  result.mistakes = [];
+  result.settings = { ...result.settings, recipe: 'lp-ft' };
+  result.seconds.train += tuned.seconds.train;
+  if (tuned.dir) result.dir = tuned.dir;
+  if (tuned.manifest) result.manifest = tuned.manifest;
+  return true;
+}
+
 export async function trainClassifier(
   input: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
 ): Promise<TrainResult> {
@@ -151,6 +190,7 @@ export async function trainClassifier(
   const sourceOf = (model: string) => sources.find((s) => s.backbone.spec.id === model) ?? main;
 
   const heads = o.head === 'auto' ? AUTO_HEADS : [o.head];
+  const searchStart = performance.now();
   let candidates: CandidateScore[] = [];
   let choice = { model: backbone.spec.id, tensor: primary[0]!, head: heads[0]! };
   if (primary.length > 1 || heads.length > 1 || (searchFeatures && withBaseline)) {
@@ -259,6 +299,7 @@ export async function trainClassifier(
       featureTensor: choice.tensor,
       head: choice.head,
       candidates,
+      recipe: 'features',
       evaluation: report,
       evaluatedOn: heldName,
       comparisons,
@@ -276,6 +317,22 @@ export async function trainClassifier(
       seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
       extractRate,
     };
+    if (o.fineTune === 'auto' && searchFeatures && o.head === 'auto') {
+      const trial = await fineTuneTrial(result, {
+        options: o,
+        dataset,
+        winner: choice,
+        backboneId: backbone.spec.id,
+        counts: { train: trainIds.size, validation: valIds.size },
+        numClasses,
+        extractRate,
+        budgetLeft: o.budget - (performance.now() - searchStart) / 1000,
+      });
+      if (trial) {
+        if (o.out) await writeReport(o.out, await reportDataFor(result, o.model));
+        return result;
+      }
+    }
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
       result.manifest = await exportClassifier({

@@ -8,9 +8,9 @@
  * something that scores below it in its own cross-validation.
  */
 import { GraftError } from '../errors.js';
-import type { FeatureMatrix } from '../features/matrix.js';
+import { selectRows, type FeatureMatrix } from '../features/matrix.js';
 import type { HeadKind, HeadOptions } from './heads.js';
-import { crossValidate, foldCount } from './select-features.js';
+import { crossValidate, foldCount, searchRows } from './select-features.js';
 
 export interface FeatureCandidate {
   /** The model the features come from (a registry id, a source, or a baseline id such as `pixels`). */
@@ -19,6 +19,8 @@ export interface FeatureCandidate {
   tensor: string;
   /** Training-split features, rows in the same example order for every candidate. */
   data: FeatureMatrix;
+  /** Head settings this feature needs (e.g. no standardisation for sparse tf-idf rows). */
+  head?: Partial<HeadOptions>;
 }
 
 export interface CandidateScore {
@@ -29,6 +31,8 @@ export interface CandidateScore {
   /** Mean held-out accuracy over the folds (NaN when skipped). */
   cvAccuracy: number;
   folds: number;
+  /** Training rows the folds were drawn from (a subsample when the training split is large). */
+  rows?: number;
   seconds: number;
   /** Why it was not scored (the time budget ran out). */
   skipped?: string;
@@ -44,6 +48,14 @@ export interface AutoSelectOptions {
    * rarely beats the convex heads and costs the most to cross-validate; it is listed as skipped). Default 20.
    */
   mlpMinPerClass?: number;
+  /**
+   * Score on a stratified subsample of at most this many training rows (the same rows for every candidate), so
+   * the search costs the same on 2,000 or 200,000 examples; the winner is then fitted on all of them. Default
+   * 2,000.
+   */
+  maxRows?: number;
+  /** Widest features the MLP is tried on (its cost grows with width × hidden units). Default 4,096. */
+  mlpMaxDim?: number;
   /** Stop scoring new candidates after this many milliseconds. Default: no limit. */
   budgetMs?: number;
   onScore?: (s: CandidateScore) => void;
@@ -78,6 +90,9 @@ export async function scoreCandidates(
 ): Promise<CandidateScore[]> {
   const start = performance.now();
   const scores: CandidateScore[] = [];
+  const first = candidates[0];
+  const rows = first ? searchRows(first.data.labels, o.maxRows ?? 2000, head.seed) : [];
+  const sample = (m: FeatureMatrix) => (rows.length === m.labels.length ? m : selectRows(m, rows));
   const score = async (c: FeatureCandidate, kind: HeadKind, skip?: string): Promise<void> => {
     const base = { model: c.model, tensor: c.tensor, head: kind, dim: c.data.dim };
     if (o.budgetMs !== undefined && performance.now() - start > o.budgetMs) skip ??= 'time budget';
@@ -88,9 +103,10 @@ export async function scoreCandidates(
       return;
     }
     const t0 = performance.now();
-    const folds = foldCount(c.data.labels);
-    const cvAccuracy = await crossValidate(c.data, numClasses, { ...head, kind }, folds);
-    const s = { ...base, cvAccuracy, folds, seconds: (performance.now() - t0) / 1000 };
+    const data = sample(c.data);
+    const folds = foldCount(data.labels);
+    const cvAccuracy = await crossValidate(data, numClasses, { ...head, ...c.head, kind }, folds);
+    const s = { ...base, cvAccuracy, folds, rows: rows.length, seconds: (performance.now() - t0) / 1000 };
     scores.push(s);
     o.onScore?.(s);
   };
@@ -110,10 +126,13 @@ export async function scoreCandidates(
     const minPerClass = o.mlpMinPerClass ?? 20;
     for (const c of finalists) {
       const perClass = c.data.labels.length / numClasses;
+      const maxDim = o.mlpMaxDim ?? 4096;
       const few =
         cheap.length > 0 && perClass < minPerClass
           ? `${perClass.toFixed(0)} examples per class; MLPs are tried from ${minPerClass}`
-          : undefined;
+          : cheap.length > 0 && c.data.dim > maxDim
+            ? `${c.data.dim} dimensions; MLPs are tried on up to ${maxDim}`
+            : undefined;
       await score(c, 'mlp', few);
     }
   }

@@ -12,11 +12,35 @@ import { fitHead, type HeadOptions } from './heads.js';
 export function stratifiedFolds(labels: Int32Array, k: number, seed: number): number[] {
   const fold = new Array<number>(labels.length).fill(0);
   const byClass = new Map<number, number[]>();
-  labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
+  labels.forEach((y, i) => {
+    const rows = byClass.get(y);
+    if (rows) rows.push(i);
+    else byClass.set(y, [i]);
+  });
   for (const [y, rows] of byClass) {
     shuffled(rows, mulberry32(deriveSeed(seed, 'fold', y))).forEach((r, j) => (fold[r] = j % k));
   }
   return fold;
+}
+
+/**
+ * A stratified subsample of at most about `max` rows (each class in proportion, at least 2 of each), in row
+ * order: what the search scores candidates on when the training split is large. All rows when it is small.
+ */
+export function searchRows(labels: Int32Array, max: number, seed: number): number[] {
+  if (labels.length <= max) return [...labels.keys()];
+  const byClass = new Map<number, number[]>();
+  labels.forEach((y, i) => {
+    const rows = byClass.get(y);
+    if (rows) rows.push(i);
+    else byClass.set(y, [i]);
+  });
+  const keep: number[] = [];
+  for (const [y, rows] of byClass) {
+    const n = Math.min(rows.length, Math.max(2, Math.round((rows.length * max) / labels.length)));
+    keep.push(...shuffled(rows, mulberry32(deriveSeed(seed, 'search', y))).slice(0, n));
+  }
+  return keep.sort((a, b) => a - b);
 }
 
 /** The number of folds the smallest class allows (at most `max`, at least 2). */

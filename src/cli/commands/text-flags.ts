@@ -8,7 +8,9 @@ import type { TextDataset } from '../../data/types.js';
 import { GraftError } from '../../errors.js';
 import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
 import type { Unfreeze } from '../../text/finetune/params.js';
-import { choice, dropout, number } from '../parse.js';
+import { choice, dropout, duration, number } from '../parse.js';
+import { eventRenderer } from '../progress.js';
+import { DEFAULT_TEXT_ENCODER, TEXT_AUTO_MODEL } from '../../pipeline/text-auto.js';
 
 export interface TextFlags {
   evalData?: string;
@@ -37,20 +39,21 @@ export interface SharedFlags {
   testSplit?: string;
   out: string;
   strategy?: string;
+  budget?: string;
+  baseline?: boolean;
   unfreeze?: string;
   saveSteps?: string;
   saveTotalLimit?: string;
   resume?: string | boolean;
   threads?: string;
   quiet?: boolean;
+  json?: boolean;
   dropout?: string;
   cacheDir?: string;
   cache?: boolean;
   accumulateSteps?: string;
   clipGradNorm?: string;
 }
-
-export const DEFAULT_TEXT_MODEL = 'hub:Xenova/all-MiniLM-L6-v2';
 
 export function addTextFlags(cmd: Command): Command {
   return cmd
@@ -81,13 +84,11 @@ function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
     ['--patience', given('patience')],
     ['--shots', given('shots')],
     ['--features', given('features')],
-    ['--budget', given('budget')],
     ['--bn-mode', given('bnMode')],
     ['--layerwise-lr-decay', given('layerwiseLrDecay')],
     ['--augment', given('augment')],
     ['--freeze-epochs', given('freezeEpochs')],
     ['--on-bad-input', given('onBadInput')],
-    ['--no-baseline', f['baseline'] === false],
   ];
   return flags.filter(([, on]) => on).map(([flag]) => flag);
 }
@@ -100,17 +101,18 @@ export async function runTextTraining(
   if (unsupported.length > 0)
     throw new GraftError(
       'BAD_OPTION',
-      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy fine-tune and the Hugging Face Trainer flags)`,
+      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --budget, --no-baseline, --strategy auto | linear-probe | fine-tune and the Hugging Face Trainer flags)`,
     );
   if (f.strategy === 'lp-ft' || f.strategy === 'scratch')
     throw new GraftError(
       'BAD_OPTION',
       `--strategy ${f.strategy} is not available for text models yet: use --strategy fine-tune (BERT sequence classification) or linear-probe (a head on frozen features)`,
     );
-  if (f.head === 'auto')
+  const fineTune = f.strategy === 'fine-tune';
+  if (f.head === 'auto' && fineTune)
     throw new GraftError(
       'BAD_OPTION',
-      '--head auto is not available for text models yet: use --head linear, mlp, knn or ncm',
+      '--head auto chooses among heads on frozen features; fine-tuning trains a linear head: drop --head or use --strategy auto',
     );
   const unfreeze = f.unfreeze;
   if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
@@ -119,21 +121,25 @@ export async function runTextTraining(
       `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
     );
   }
-  const fineTune = f.strategy === 'fine-tune';
+  const search = f.strategy === undefined || f.strategy === 'auto';
+  const render = eventRenderer({ quiet: f.quiet, jsonLines: f.json });
   const int = (name: string, v: string | undefined) => number(name, v, { integer: true, min: 1 });
   return trainTextClassifier({
     data,
     evalData: f.evalData,
-    model: f.model ?? DEFAULT_TEXT_MODEL,
-    method: fineTune ? 'finetune' : 'features',
+    model: f.model ?? (search ? TEXT_AUTO_MODEL : DEFAULT_TEXT_ENCODER),
+    method: search ? 'auto' : fineTune ? 'finetune' : 'features',
     unfreeze: unfreeze as Unfreeze | undefined,
-    head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+    head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
+    baseline: f.baseline,
+    budget: duration('budget', f.budget),
     pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
     dropout: dropout('dropout', f.dropout),
     cacheDir: f.cache === false ? false : f.cacheDir,
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
+    onCandidate: (score) => render({ type: 'candidate', score }),
     onLog: f.quiet ? undefined : (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
     args: {
       outputDir: f.out,

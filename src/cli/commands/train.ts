@@ -9,6 +9,7 @@ import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
+import { printDecisionTable } from '../decision-table.js';
 import { accuracyText, crossValidatedLine, heldOutHeading } from '../held-out.js';
 
 interface TrainFlags extends FineTuneFlags, TextFlags {
@@ -43,21 +44,13 @@ interface TrainFlags extends FineTuneFlags, TextFlags {
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export function printTrainSummary(r: TrainResult): void {
-  const scored = r.candidates.filter((c) => !c.skipped);
-  if (scored.length > 1) {
-    const ranked = [...scored].sort((a, b) => b.cvAccuracy - a.cvAccuracy).slice(0, 8);
-    const rows = ranked.map((c) => [
-      `${c.model === r.model && c.tensor === r.featureTensor && c.head === r.head ? '→ ' : '  '}${c.model === 'pixels' ? 'raw pixels' : c.tensor}`,
-      c.head,
-      String(c.dim),
-      pct(c.cvAccuracy),
-    ]);
-    const skipped = r.candidates.length - scored.length;
+  printDecisionTable(r.candidates, { model: r.model, tensor: r.featureTensor, head: r.head });
+  const ft = r.fineTuning;
+  if (ft?.skipped) process.stdout.write(`fine-tuning not tried: ${ft.skipped}\n`);
+  else if (ft?.validation)
     process.stdout.write(
-      `\n${bold('Chosen by cross-validation on the training split')} (best ${ranked.length} of ${scored.length}${skipped ? `; ${skipped} skipped by the time budget` : ''})\n`,
+      `LP-FT on ${r.featureTensor}: validation ${pct(ft.validation.fineTuned)} vs its probe ${pct(ft.validation.probe)}: ${ft.kept === 'fine-tuned' ? 'shipping the fine-tuned model' : 'keeping the probe'} (${ft.seconds.toFixed(0)} s)\n`,
     );
-    process.stdout.write(`${table(['features', 'head', 'dims', 'cv accuracy'], rows)}\n`);
-  }
   const rows = r.comparisons.map((c) => [
     c.name,
     accuracyText(c.report.accuracy, c.report.n),
@@ -127,11 +120,13 @@ export function registerTrain(program: Command): void {
         checkpoints: r.checkpoints,
         seconds: r.seconds,
       };
-      if (f.json) printJson(out);
-      else
+      if (f.json) printJson({ ...out, model: r.model, head: r.head, candidates: r.candidates });
+      else {
+        if (r.candidates) printDecisionTable(r.candidates, { model: r.model, head: r.head });
         process.stdout.write(
           `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)})\n${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
         );
+      }
       return;
     }
     const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
@@ -168,7 +163,11 @@ export function registerTrain(program: Command): void {
       else printFineTuneSummary(result);
       return;
     }
-    const result = await trainClassifier(common);
+    // An explicit --strategy linear-probe keeps to frozen features; the default search may try LP-FT too.
+    const result = await trainClassifier({
+      ...common,
+      fineTune: ft.strategy === 'linear-probe' ? false : 'auto',
+    });
     if (f.json) printJson(summarize(result));
     else printTrainSummary(result);
   });
@@ -217,6 +216,8 @@ export function summarize(r: TrainResult): Record<string, unknown> {
       macroF1: c.report.macroF1,
     })),
     candidates: r.candidates,
+    recipe: r.recipe,
+    fineTuning: r.fineTuning ?? null,
     counts: r.counts,
     seconds: r.seconds,
   };
