@@ -1,5 +1,6 @@
 /** Options of `fineTuneClassifier` (library) and `graft train --strategy …` (CLI), defaults in one place. */
 import type { AugmentOptions } from '../augment/image.js';
+import { GraftError } from '../errors.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { BnMode } from '../strategies/finetune/suffix-graph.js';
@@ -54,5 +55,10 @@ export function resolveFineTuneOptions(
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = { ...FINETUNE_DEFAULTS, ...defined } as FineTuneClassifierOptions;
   if (o.strategy === 'scratch' && options.bnMode === undefined) o.bnMode = 'train';
+  if (o.augmentViews > 0 || o.viewAugment)
+    throw new GraftError(
+      'BAD_OPTION',
+      `augmented feature views (--augment-views) serve heads fitted on cached features; fine-tuning (--strategy ${o.strategy}) augments its images with --augment`,
+    );
   return o;
 }
