@@ -41,9 +41,12 @@ export function addFineTuneFlags(cmd: Command): Command {
     .option('--freeze-epochs <n>', 'LP-FT: head-only epochs before unfreezing')
     .option('--clip-grad-norm <n>', 'clip gradients to this global norm')
     .option('--accumulate-steps <n>', 'gradient accumulation steps')
-    .option('--save-steps <n>', 'save a checkpoint every N optimizer steps')
-    .option('--save-total-limit <k>', 'keep only the newest K step checkpoints')
-    .option('--resume [dir]', 'resume from the newest intact checkpoint (default <out>/checkpoints)');
+    .option('--save-steps <n>', 'save a checkpoint every N optimizer steps (and at epoch ends)')
+    .option('--save-total-limit <k>', 'keep only the newest K checkpoints (the best one is kept besides)')
+    .option(
+      '--resume [dir]',
+      'resume from the newest intact <out>/checkpoints/checkpoint-<step>, or from [dir] (one checkpoint or a directory of them)',
+    );
 }
 
 export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOptions> {
