@@ -5,14 +5,11 @@
  */
 import { mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { loadMnist } from '../../src/data/builtin-mnist.js';
-import { mulberry32 } from '../../src/data/random.js';
-import { sampleShots } from '../../src/data/split.js';
-import type { ImageDataset, TextDataset } from '../../src/data/types.js';
 import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
 import { trainTextClassifier } from '../../src/pipeline/train-text.js';
 import '../../src/text/index.js';
 import { BERT_SOURCE } from '../text/helpers.js';
+import { digits, sentences } from './resume-fixtures.js';
 
 const [kind, out, killAt, resume, backbone] = process.argv.slice(2) as [
   'image' | 'text',
@@ -29,27 +26,6 @@ if (killAt !== '-') {
     const step = /^checkpoint-(\d+)$/.exec(String(name))?.[1];
     if (step !== undefined && Number(step) >= Number(killAt)) process.kill(process.pid, 'SIGKILL');
   });
-}
-
-function digits(): ImageDataset {
-  const ds = sampleShots(loadMnist(), 6, 3);
-  return { ...ds, labels: ds.labels.slice(0, 3), examples: ds.examples.filter((e) => e.label < 3) };
-}
-
-function sentences(): TextDataset {
-  const words = [
-    ['cat', 'dog', 'fox'],
-    ['red', 'blue', 'green'],
-  ];
-  const filler = 'the a of to in and is was it this'.split(' ');
-  const rnd = mulberry32(5);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const examples = Array.from({ length: 20 }, (_, i) => ({
-    id: String(i),
-    label: i % 2,
-    source: [pick(filler), pick(words[i % 2]!), pick(filler), pick(filler)].join(' '),
-  }));
-  return { kind: 'text', name: 'generated', labels: ['animal', 'colour'], examples, warnings: [] };
 }
 
 if (kind === 'image') {
