@@ -7,6 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { refuseCheckpointFlags } from '../../src/cli/commands/finetune-flags.js';
 import { isGraftError } from '../../src/errors.js';
 import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
 import type { FineTuneClassifierOptions } from '../../src/pipeline/finetune-options.js';
@@ -87,4 +88,25 @@ test('text: resuming with another learning rate is refused, naming it', async ()
     text(out, { learningRate: 1e-2, resumeFromCheckpoint: true }),
     (e) => isGraftError(e, 'BAD_OPTION') && /lr=0\.001 where this run has 0\.01/.test(e.message),
   );
+});
+
+test('runs that train a head on cached features refuse checkpoint options instead of dropping them', async () => {
+  for (const [args, flag] of [
+    [{ resumeFromCheckpoint: true }, '--resume'],
+    [{ saveSteps: 5 }, '--save-steps'],
+  ] as const)
+    await assert.rejects(
+      trainTextClassifier({
+        data: sentences(),
+        model: 'tfidf',
+        export: false,
+        args: { outputDir: join(root, 'tfidf'), ...args },
+      }),
+      (e) => isGraftError(e, 'BAD_OPTION') && e.message.includes(flag),
+    );
+  assert.throws(
+    () => refuseCheckpointFlags({ resume: true, saveTotalLimit: '2' }),
+    (e) => isGraftError(e, 'BAD_OPTION') && /--resume, --save-total-limit/.test(e.message),
+  );
+  refuseCheckpointFlags({ strategy: 'auto' });
 });

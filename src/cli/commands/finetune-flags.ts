@@ -1,5 +1,6 @@
 /** The fine-tuning flags of `graft train` (used when --strategy is fine-tune, lp-ft or scratch). */
 import type { Command } from 'commander';
+import { GraftError } from '../../errors.js';
 import type { FineTuneClassifierOptions } from '../../pipeline/finetune-options.js';
 import { choice, number } from '../parse.js';
 
@@ -46,6 +47,25 @@ export function addFineTuneFlags(cmd: Command): Command {
     .option(
       '--resume [dir]',
       'resume from the newest intact <out>/checkpoints/checkpoint-<step>, or from [dir] (one checkpoint or a directory of them)',
+    );
+}
+
+/**
+ * Checkpoint flags on a run that trains a head on cached features (no fine-tuning): refused, since such a run
+ * writes no checkpoints.
+ */
+export function refuseCheckpointFlags(f: FineTuneFlags): void {
+  const given = (
+    [
+      ['--resume', f.resume],
+      ['--save-steps', f.saveSteps],
+      ['--save-total-limit', f.saveTotalLimit],
+    ] as const
+  ).filter(([, v]) => v !== undefined && v !== false);
+  if (given.length)
+    throw new GraftError(
+      'BAD_OPTION',
+      `${given.map(([flag]) => flag).join(', ')}: a head on cached features writes no checkpoints (it trains in seconds); use --strategy fine-tune, lp-ft or scratch to checkpoint and resume`,
     );
 }
 
