@@ -71,6 +71,10 @@ test('checkpoint-<step>/ every 3 steps and at epoch ends; rotation keeps the new
   assert.equal(last.trainer.best_metric, accs[bestEpoch]);
   assert.equal(last.trainer.best_model_checkpoint, join(dir, best));
   assert.deepEqual(last.trainer.run, { lr: 0.05 });
+  assert.deepEqual(
+    last.trainer.log_history.map((l) => [l.epoch, l.step, l['val_accuracy']]),
+    accs.map((a, i) => [i + 1, 8 * (i + 1), a]),
+  );
   assert.equal(last.state.epoch, 3);
   assert.equal(last.state.batchInEpoch, 0);
 });

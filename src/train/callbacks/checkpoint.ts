@@ -123,6 +123,11 @@ export class Checkpoint implements Callback {
       'BAD_OPTION',
       `everySteps must be ≥ 1, got ${o.everySteps}`,
     );
+    check(
+      !o.best || this.everyEpoch,
+      'BAD_OPTION',
+      'the best checkpoint is chosen at epoch ends: give everyEpoch: true with best',
+    );
   }
 
   get saved(): readonly string[] {
@@ -148,9 +153,9 @@ export class Checkpoint implements Callback {
       'BAD_OPTION',
       `checkpoint monitors '${best?.monitor}', which epochs do not report`,
     );
-    if (this.everyEpoch) {
-      const state = ctx.snapshot();
-      await this.writer.save(state, state.epoch, metric);
-    }
+    const state = ctx.snapshot();
+    // the epoch's metrics join log_history (Hugging Face's trainer_state.json keeps them there too)
+    this.writer.logHistory.push({ ...e.metrics, epoch: state.epoch, step: this.writer.globalStep(state) });
+    if (this.everyEpoch) await this.writer.save(state, state.epoch, metric);
   }
 }
