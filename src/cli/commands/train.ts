@@ -4,7 +4,13 @@ import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
-import { addFineTuneFlags, fineTuneOptions, viewOptions, type FineTuneFlags } from './finetune-flags.js';
+import {
+  addFineTuneFlags,
+  fineTuneOptions,
+  refuseCheckpointFlags,
+  viewOptions,
+  type FineTuneFlags,
+} from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
@@ -170,6 +176,7 @@ export function registerTrain(program: Command): void {
       else printFineTuneSummary(result);
       return;
     }
+    refuseCheckpointFlags(f);
     const result = await trainClassifier({ ...common, ...views });
     if (f.json) printJson(summarize(result));
     else printTrainSummary(result);
