@@ -9,6 +9,7 @@
  */
 import { GraftError } from '../errors.js';
 import { selectRows, type FeatureMatrix } from '../features/matrix.js';
+import type { MatrixViews } from '../features/view-matrix.js';
 import type { HeadKind, HeadOptions } from './heads.js';
 import { crossValidate, foldCount, searchRows } from './select-features.js';
 
@@ -21,6 +22,8 @@ export interface FeatureCandidate {
   data: FeatureMatrix;
   /** Head settings this feature needs (e.g. no standardisation for sparse tf-idf rows). */
   head?: Partial<HeadOptions>;
+  /** Augmented views of the training rows, fitted on in every fold with their image (feature-level augmentation). */
+  views?: MatrixViews;
 }
 
 export interface CandidateScore {
@@ -103,10 +106,18 @@ export async function scoreCandidates(
       return;
     }
     const t0 = performance.now();
-    const data = sample(c.data);
+    // Augmented views are aligned with every training row: with views the search scores on all of them.
+    const data = c.views ? c.data : sample(c.data);
     const folds = foldCount(data.labels);
-    const cvAccuracy = await crossValidate(data, numClasses, { ...head, ...c.head, kind }, folds);
-    const s = { ...base, cvAccuracy, folds, rows: rows.length, seconds: (performance.now() - t0) / 1000 };
+    const options = { ...head, ...c.head, kind };
+    const cvAccuracy = await crossValidate(data, numClasses, options, folds, c.views);
+    const s = {
+      ...base,
+      cvAccuracy,
+      folds,
+      rows: data.labels.length,
+      seconds: (performance.now() - t0) / 1000,
+    };
     scores.push(s);
     o.onScore?.(s);
   };
