@@ -36,12 +36,34 @@ export interface EvaluateOptions {
   eps?: number;
 }
 
+/**
+ * The report of an evaluation on no examples (a data set too small to hold any out): every score NaN (null in
+ * JSON), so nothing pretends to be a measurement.
+ */
+function emptyReport(): EvaluationReport {
+  return {
+    n: 0,
+    numClasses: 0,
+    accuracy: NaN,
+    balancedAccuracy: NaN,
+    topK: {},
+    macroPrecision: NaN,
+    macroRecall: NaN,
+    macroF1: NaN,
+    weightedF1: NaN,
+    logLoss: NaN,
+    perClass: [],
+    confusion: [],
+  };
+}
+
 export function evaluate(
   probs: ArrayLike<number>,
   labels: ArrayLike<number>,
   options: EvaluateOptions = {},
 ): EvaluationReport {
   const n = labels.length;
+  if (n === 0) return emptyReport();
   const c = numClassesOf(probs, labels);
   const pred = argmaxRows(probs, n);
   const confusion = confusionMatrix(labels, pred, c);
