@@ -50,3 +50,11 @@ export function duration(name: string, value: string | undefined): number | unde
     });
   return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
+
+/** A dropout probability, in [0, 1). */
+export function dropout(name: string, value: string | undefined): number | undefined {
+  const p = number(name, value, { min: 0 });
+  if (p !== undefined && p >= 1)
+    throw new GraftError('BAD_OPTION', `--${name} must be in [0, 1), got '${value}'`, { option: name });
+  return p;
+}

@@ -2,8 +2,6 @@
  * Streaming, batched feature extraction: read batch k+1's files while ONNX Runtime runs batch k, decode them
  * between runs, look every example up in the content-addressed cache first, and extract only what is missing.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Example, ImageSource } from '../data/types.js';
@@ -13,12 +11,12 @@ import type { Model } from '../onnx/ir.js';
 import { batchShape, imageLength, preprocessBatch, preprocessInto } from '../preprocess/image.js';
 import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
-import { nativeImageAddon } from '../preprocess/native.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import { quantizeModel, type QuantizeOptions } from '../quantize/quantize.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 import { FeatureCache, modelSha256, sha256 } from './cache.js';
+import { exampleBytes, readSources } from './read-sources.js';
 import { extractionProgress, type ExtractProgress } from './progress.js';
 
 export type { ExtractProgress } from './progress.js';
@@ -99,50 +97,6 @@ interface Prepared {
 interface Preparing {
   /** Decodes the batch's images (its files are being read since it was prepared). */
   decode: () => Promise<Prepared | undefined>;
-}
-
-/**
- * The bytes of a batch's files (a path stays a path where it cannot be read: the decoder then reports it by
- * name); other sources as they are. Through the native addon the reads happen on libuv's thread pool in one
- * job, while ONNX Runtime runs the previous batch; without it, synchronously (a batch's 32 small reads take
- * about a millisecond).
- */
-async function readSources(
-  sources: readonly (Uint8Array | ImageSource)[],
-): Promise<(Uint8Array | ImageSource)[]> {
-  const paths = sources.filter((s): s is string => typeof s === 'string');
-  const addon = nativeImageAddon();
-  const bytes = addon && paths.length > 0 ? await addon.readFiles(paths) : undefined;
-  let next = 0;
-  return sources.map((source) => {
-    if (typeof source !== 'string') return source;
-    const read = bytes ? bytes[next++] : readOrNull(source);
-    return read ?? source;
-  });
-}
-
-function readOrNull(path: string): Uint8Array | null {
-  try {
-    return readFileSync(path);
-  } catch {
-    return null;
-  }
-}
-
-async function exampleBytes(source: ImageSource): Promise<Uint8Array> {
-  if (typeof source === 'string') {
-    try {
-      return await readFile(source);
-    } catch (e) {
-      throw new GraftError('BAD_INPUT', `cannot read '${source}'`, { file: source }, { cause: e });
-    }
-  }
-  if (isRawImage(source)) {
-    const head = new TextEncoder().encode(`${source.width}x${source.height}x${source.channels}:`);
-    const d = source.data;
-    return Buffer.concat([head, new Uint8Array(d.buffer, d.byteOffset, d.byteLength)]);
-  }
-  return source;
 }
 
 /** The pooled prefix quantized to int8, calibrated on `options.int8.calibration`. */

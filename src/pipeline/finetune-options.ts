@@ -33,7 +33,7 @@ export interface FineTuneClassifierOptions extends TrainClassifierOptions {
 
 export const FINETUNE_DEFAULTS: Omit<FineTuneClassifierOptions, 'data'> = {
   ...TRAIN_DEFAULTS,
-  features: 'final',
+  features: 'auto',
   baseline: false,
   epochs: 5,
   // Pre-trained weights move little: Adam at 1e-4 (1e-5 after LP-FT's probe) keeps the features they learnt.

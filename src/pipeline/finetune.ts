@@ -11,7 +11,9 @@ import { loadBackbone } from '../models/registry.js';
 import { ActivationCache } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
 import { recipePhases } from '../strategies/finetune/recipes.js';
-import { linearProbeHead } from './probe-warm-start.js';
+import { linearProbe, type LinearProbe } from './probe-warm-start.js';
+import { chooseCut } from './choose-cut.js';
+import { parseFeatureId } from '../features/feature-id.js';
 import { prepareImageData } from './image-data.js';
 import { activationsFor, runPhases, type PhaseResult } from '../strategies/finetune/run-phases.js';
 import { denseSpec } from '../strategies/heads.js';
@@ -21,6 +23,7 @@ import { exportFineTuned } from './finetune-export.js';
 import { headlineMetrics } from './export.js';
 import { resolveFineTuneOptions, type FineTuneClassifierOptions } from './finetune-options.js';
 import type { EvaluationReport } from '../eval/report.js';
+import { keepProbe } from './keep-probe.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
 import { preflight } from './preflight.js';
@@ -42,6 +45,9 @@ export interface FineTuneResult {
   trainableTensors: number;
   /** False when augmentation bypassed the activation cache for training items. */
   activationsCached: boolean;
+  /** LP-FT with a validation split: which model was shipped, and both validation accuracies. */
+  kept?: 'probe' | 'fine-tuned';
+  validation?: { probe: number; fineTuned: number };
 }
 
 /** The fine-tuning head: linear (also for `auto`) or an MLP; heads without a gradient cannot be fine-tuned. */
@@ -86,14 +92,22 @@ export async function fineTuneClassifier(
   const backbone = await loadBackbone(o.model);
   const pre = backbone.spec.preprocess;
   if (pre.kind !== 'image') throw new GraftError('BAD_OPTION', `${o.model} is not an image model`);
+  const numClasses = dataset.labels.length;
+  // Scratch trains every layer from the input: there is no pre-trained cut to choose.
   const featureTensor =
-    o.features === 'final' || o.features === 'auto' ? backbone.spec.featureTensor : o.features;
+    o.features === 'auto' && o.strategy !== 'scratch'
+      ? await chooseCut(backbone, train.examples, o, numClasses, emit)
+      : o.features === 'final' || o.features === 'auto'
+        ? backbone.spec.featureTensor
+        : o.features;
+  const feature = parseFeatureId(featureTensor);
   const session = o.threads ? { threads: o.threads } : undefined;
   const model = await BackboneTrainable.create({
     backbone: backbone.model,
     inputName: backbone.spec.inputName,
     inputShape: inputShape(pre),
-    featureTensor,
+    featureTensor: feature.tensor,
+    featureGrid: feature.grid,
     numClasses: dataset.labels.length,
     head: denseSpec(headKind(o)),
     unfreeze: 'none',
@@ -106,6 +120,9 @@ export async function fineTuneClassifier(
   try {
     let phases = recipePhases({ ...o, freezeEpochs: o.freezeEpochs });
     const headWeight = model.params.get('head/dense0/weight');
+    const heldName = counts.test > 0 ? 'test' : 'validation';
+    const held = counts.test > 0 ? split.test.examples : split.validation.examples;
+    let probe: LinearProbe | undefined;
     if ((o.strategy === 'lp-ft' || o.strategy === 'linear-probe') && o.head !== 'mlp' && headWeight) {
       // The probe phase becomes a converged L-BFGS linear probe on cached features; fine-tuning starts from it.
       emit({
@@ -113,14 +130,19 @@ export async function fineTuneClassifier(
         stage: 'train',
         message: 'linear probe (L-BFGS on cached features) as the starting head',
       });
-      const probe = await linearProbeHead(backbone, train.examples, {
-        featureTensor,
-        numClasses: dataset.labels.length,
-        seed: o.seed,
-        cacheDir: o.cacheDir,
-        onBadInput: o.onBadInput,
-        session,
-      });
+      probe = await linearProbe(
+        backbone,
+        train.examples,
+        {
+          featureTensor,
+          numClasses,
+          seed: o.seed,
+          cacheDir: o.cacheDir,
+          onBadInput: o.onBadInput,
+          session,
+        },
+        { validation: split.validation.examples, held },
+      );
       headWeight.set(probe.weight);
       model.params.get('head/dense0/bias')!.set(probe.bias);
       phases = phases.filter((p) => p.unfreeze !== 'none');
@@ -197,13 +219,21 @@ export async function fineTuneClassifier(
       });
     }
 
-    const heldName = counts.test > 0 ? 'test' : 'validation';
-    const held = counts.test > 0 ? split.test.examples : split.validation.examples;
+    // LP-FT never ships below the probe it started from: both are compared on the validation split (never on
+    // the held-out one), and the probe is kept when fine-tuning did not beat it there.
+    const kept =
+      probe && phases.length > 0 ? await keepProbe(model, probe, cache, split, pre, session) : undefined;
+    if (kept) emit({ type: 'stage', stage: 'evaluate', message: kept.message });
     emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
-    const acts = await activationsFor(model, cache, held, pre, session);
-    const heldLabels = Int32Array.from(held, (e) => e.label);
-    const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
-    const report = evaluate(probs.probs, heldLabels);
+    let report: EvaluationReport;
+    if (kept?.probe && probe?.probs['held']) {
+      report = evaluate(probe.probs['held'].probs, probe.probs['held'].labels);
+    } else {
+      const acts = await activationsFor(model, cache, held, pre, session);
+      const heldLabels = Int32Array.from(held, (e) => e.label);
+      const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
+      report = evaluate(probs.probs, heldLabels);
+    }
     const result: FineTuneResult = {
       labels: [...dataset.labels],
       featureTensor,
@@ -216,14 +246,15 @@ export async function fineTuneClassifier(
       phases: results.map((r) => ({ ...r.phase, skipped: r.skipped })),
       trainableTensors: model.trainableNames.length,
       activationsCached: cached,
+      ...(kept ? { kept: kept.probe ? 'probe' : 'fine-tuned', validation: kept.validation } : {}),
     };
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
       result.manifest = await exportFineTuned({
         backbone,
-        tuned: model.currentBackbone(),
+        tuned: kept?.probe ? backbone.model : model.currentBackbone(),
         featureTensor,
-        head: model.exportHead(),
+        head: kept?.probe && probe ? probe.head : model.exportHead(),
         headInfo: { ...denseSpec(headKind(o)), standardized: false },
         labels: result.labels,
         out: o.out,

@@ -1,17 +1,21 @@
 /**
  * LP-FT's "LP" done properly: a converged linear probe (full-batch L-BFGS on cached pooled features, the same
  * solver as the feature-extraction pipeline) becomes the fine-tuning head's starting point — so fine-tuning starts
- * where the best linear probe ends, instead of from an epoch of Adam on a random head.
+ * where the best linear probe ends, instead of from an epoch of Adam on a random head. The probe is also scored
+ * on the validation and held-out examples, so a fine-tuned model that ends below it is not shipped.
  */
 import { GraftError } from '../errors.js';
 import type { Example, ImageSource } from '../data/types.js';
 import { FeatureExtractor } from '../features/extract.js';
+import { matrixForIds } from '../features/matrix.js';
 import type { Backbone } from '../models/registry.js';
+import type { Graph } from '../onnx/ir.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
 import { fitHead } from '../strategies/heads.js';
 import type { SessionOptions } from '../runtime/session.js';
 
 export interface WarmStartOptions {
+  /** Feature id (features/feature-id.ts). */
   featureTensor: string;
   numClasses: number;
   seed: number;
@@ -20,12 +24,23 @@ export interface WarmStartOptions {
   session?: SessionOptions;
 }
 
-/** Returns the linear head's weight ([classes, dim], row-major) and bias, on unstandardised features. */
-export async function linearProbeHead(
+export interface LinearProbe {
+  /** [classes, dim], row-major (the dense head layout), on unstandardised features. */
+  weight: Float32Array;
+  bias: Float32Array;
+  /** features → probabilities with the probe's weights, for export. */
+  head: Graph;
+  /** Probabilities per scored part, rows in the order of the part's examples that could be read. */
+  probs: Record<string, { probs: Float32Array; labels: Int32Array }>;
+}
+
+/** Fits the probe on `train` and scores it on each of `score`'s parts. */
+export async function linearProbe(
   backbone: Backbone,
   train: readonly Example<ImageSource>[],
   o: WarmStartOptions,
-): Promise<{ weight: Float32Array; bias: Float32Array }> {
+  score: Record<string, readonly Example<ImageSource>[]> = {},
+): Promise<LinearProbe> {
   const { spec } = backbone;
   if (spec.preprocess.kind !== 'image')
     throw new GraftError('BAD_OPTION', 'warm start needs an image backbone');
@@ -34,14 +49,12 @@ export async function linearProbeHead(
     spec.inputName,
     spec.preprocess,
     [o.featureTensor],
-    {
-      cacheDir: o.cacheDir,
-      session: o.session,
-    },
+    { cacheDir: o.cacheDir, session: o.session },
   );
-  const set = await extractor.extract(train, { onBadInput: o.onBadInput }).finally(() => extractor.release());
-  const dim = set.dims[0]!;
-  const head = await fitHead({ data: set.matrices[0]!, dim, labels: set.labels }, o.numClasses, {
+  const all = [...train, ...Object.values(score).flat()];
+  const set = await extractor.extract(all, { onBadInput: o.onBadInput }).finally(() => extractor.release());
+  const rows = (exs: readonly Example<ImageSource>[]) => matrixForIds(set, new Set(exs.map((e) => e.id)));
+  const head = await fitHead(rows(train), o.numClasses, {
     ...HEAD_TRAINING_DEFAULTS,
     kind: 'linear',
     hidden: [],
@@ -55,7 +68,13 @@ export async function linearProbeHead(
   try {
     const graph = head.exportGraph();
     const param = (name: string) => Float32Array.from(graph.initializers.get(name)!.data as Float32Array);
-    return { weight: param('dense0/weight'), bias: param('dense0/bias') };
+    const probs: LinearProbe['probs'] = {};
+    for (const [part, exs] of Object.entries(score)) {
+      if (exs.length === 0) continue;
+      const m = rows(exs);
+      probs[part] = { probs: await head.predictProbs(m), labels: m.labels };
+    }
+    return { weight: param('dense0/weight'), bias: param('dense0/bias'), head: graph, probs };
   } finally {
     await head.release();
   }

@@ -2,9 +2,10 @@
 import type { TextDataset } from '../data/types.js';
 import { evaluate } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
-import { matrixForIds } from '../features/matrix.js';
+import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
-import { fitHead, type HeadOptions } from '../strategies/heads.js';
+import { TRAIN_DEFAULTS } from './options.js';
+import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
 import {
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,
@@ -13,10 +14,16 @@ import type { SessionOptions } from '../runtime/session.js';
 import { TextFeatureExtractor } from '../text/extract.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
+import type { TextWarning } from '../text/warnings.js';
 import { writeTextModel } from './text-export.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
-/** The head options of every text 'features' path (frozen encoder or tf-idf), from the HF-style arguments. */
+/**
+ * The head options of every text 'features' path (frozen encoder or tf-idf). A head on cached features trains
+ * like the image path's (pipeline/options.ts defaults: 60 epochs at lr 1e-3, or L-BFGS for linear heads), not with
+ * the fine-tuning defaults (3 epochs at 5e-5, which left an MLP head at chance); what the user set explicitly
+ * through the HF-style arguments is used as given.
+ */
 export function textHeadOptions(
   o: TrainTextClassifierOptions,
   args: ResolvedTextTrainingArguments,
@@ -25,17 +32,57 @@ export function textHeadOptions(
   return {
     ...HEAD_TRAINING_DEFAULTS,
     kind: o.head ?? 'linear',
-    hidden: [256],
-    dropout: o.dropout ?? 0.2,
-    k: 5,
-    epochs: args.numTrainEpochs,
-    batchSize: args.perDeviceTrainBatchSize,
-    lr: args.learningRate,
-    weightDecay: args.weightDecay,
+    hidden: TRAIN_DEFAULTS.hidden,
+    dropout: o.dropout ?? TRAIN_DEFAULTS.dropout,
+    k: TRAIN_DEFAULTS.k,
+    epochs: o.args.numTrainEpochs ?? TRAIN_DEFAULTS.epochs,
+    batchSize: o.args.perDeviceTrainBatchSize ?? TRAIN_DEFAULTS.batchSize,
+    lr: o.args.learningRate ?? TRAIN_DEFAULTS.lr,
+    weightDecay: o.args.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
+    patience: TRAIN_DEFAULTS.patience,
     seed: args.seed,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(session ? { session } : {}),
   };
+}
+
+/**
+ * The shared half of every text 'features' path: fits the head on the training rows (early stopping on the
+ * evaluation rows) and scores it on the test rows, or on the evaluation rows when there is no test split.
+ */
+export async function fitTextHead(
+  s: TextSplits,
+  options: HeadOptions,
+  m: { train: FeatureMatrix; evaluation: FeatureMatrix; test?: FeatureMatrix },
+  textWarnings: TextWarning[],
+): Promise<{ head: FittedHead; result: TextTrainResult }> {
+  const tt = performance.now();
+  const head = await fitHead(m.train, s.labels.length, options, m.evaluation);
+  const trainSeconds = (performance.now() - tt) / 1000;
+  const held = m.test ?? m.evaluation;
+  try {
+    const result: TextTrainResult = {
+      method: 'features',
+      labels: s.labels,
+      evaluation: evaluate(await head.predictProbs(held), held.labels),
+      evaluatedOn: m.test ? 'test' : 'evaluation',
+      counts: {
+        train: m.train.labels.length,
+        evaluation: m.evaluation.labels.length,
+        test: m.test ? m.test.labels.length : 0,
+      },
+      ...(head.history ? { history: head.history } : {}),
+      logHistory: [],
+      checkpoints: [],
+      dataWarnings: s.warnings,
+      textWarnings,
+      seconds: { train: trainSeconds, total: 0 },
+    };
+    return { head, result };
+  } catch (e) {
+    await head.release();
+    throw e;
+  }
 }
 
 export async function runTextFeatures(
@@ -59,32 +106,16 @@ export async function runTextFeatures(
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
     const set = await fx.extract(all, { signal: o.signal });
     const kind = o.head ?? 'linear';
-    const ho = textHeadOptions(o, args, session);
-    const tt = performance.now();
-    const train = matrixForIds(set, idsOf(s.train));
-    const evaluation = matrixForIds(set, idsOf(s.evaluation));
-    const head = await fitHead(train, s.labels.length, ho, evaluation);
-    const trainSeconds = (performance.now() - tt) / 1000;
-    const hasTest = s.test.examples.length > 0;
-    const held = hasTest ? matrixForIds(set, idsOf(s.test)) : evaluation;
-    const probs = await head.predictProbs(held);
-    const result: TextTrainResult = {
-      method: 'features',
-      labels: s.labels,
-      evaluation: evaluate(probs, held.labels),
-      evaluatedOn: hasTest ? 'test' : 'evaluation',
-      counts: {
-        train: train.labels.length,
-        evaluation: evaluation.labels.length,
-        test: hasTest ? held.labels.length : 0,
+    const { head, result } = await fitTextHead(
+      s,
+      textHeadOptions(o, args, session),
+      {
+        train: matrixForIds(set, idsOf(s.train)),
+        evaluation: matrixForIds(set, idsOf(s.evaluation)),
+        ...(s.test.examples.length > 0 ? { test: matrixForIds(set, idsOf(s.test)) } : {}),
       },
-      ...(head.history ? { history: head.history } : {}),
-      logHistory: [],
-      checkpoints: [],
-      dataWarnings: s.warnings,
-      textWarnings: set.warnings,
-      seconds: { train: trainSeconds, total: 0 },
-    };
+      set.warnings,
+    );
     if (o.export !== false) {
       const model = mergeBackboneAndHead(fx.pooledModel, TEXT_FEATURES, head.exportGraph());
       const inputs = fx.pooledModel.graph.inputs.filter(

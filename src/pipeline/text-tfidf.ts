@@ -6,19 +6,18 @@
 import { join } from 'node:path';
 import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
-import { evaluate } from '../eval/report.js';
 import { writeModelDir, type ModelManifest } from '../export/manifest.js';
 import { sha256 } from '../features/cache.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import type { TfidfPreprocess } from '../models/spec.js';
-import { fitHead, type FittedHead } from '../strategies/heads.js';
+import type { FittedHead } from '../strategies/heads.js';
 import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { tfidfClassifierModel, tfidfFeatures } from '../text/tfidf/features.js';
 import { TFIDF_FEATURES, TFIDF_INPUT } from '../text/tfidf/graph.js';
 import { fitTfidf, TFIDF_FILE, type TfidfVectorizer } from '../text/tfidf/vectorizer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { headlineMetrics } from './export.js';
-import { textHeadOptions } from './text-features.js';
+import { fitTextHead, textHeadOptions } from './text-features.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
 /** The model id of the tf-idf baseline (`--model tfidf`). */
@@ -82,32 +81,18 @@ export async function runTfidfFeatures(
   const vectorizer = fitTfidf(texts(s.train));
   const matrix = (ds: TextDataset): Promise<FeatureMatrix> =>
     tfidfFeatures(vectorizer, texts(ds), labelsOf(ds), session);
-  const train = await matrix(s.train);
-  const evaluation = await matrix(s.evaluation);
   // tf-idf rows are L2-normalised and sparse: standardising columns would blow rare terms up.
   const ho = { ...textHeadOptions(o, args, session), standardize: false };
-  const tt = performance.now();
-  const head = await fitHead(train, s.labels.length, ho, evaluation);
-  const trainSeconds = (performance.now() - tt) / 1000;
-  const hasTest = s.test.examples.length > 0;
-  const held = hasTest ? await matrix(s.test) : evaluation;
-  const result: TextTrainResult = {
-    method: 'features',
-    labels: s.labels,
-    evaluation: evaluate(await head.predictProbs(held), held.labels),
-    evaluatedOn: hasTest ? 'test' : 'evaluation',
-    counts: {
-      train: train.labels.length,
-      evaluation: evaluation.labels.length,
-      test: hasTest ? held.labels.length : 0,
+  const { head, result } = await fitTextHead(
+    s,
+    ho,
+    {
+      train: await matrix(s.train),
+      evaluation: await matrix(s.evaluation),
+      ...(s.test.examples.length > 0 ? { test: await matrix(s.test) } : {}),
     },
-    ...(head.history ? { history: head.history } : {}),
-    logHistory: [],
-    checkpoints: [],
-    dataWarnings: s.warnings,
-    textWarnings: [],
-    seconds: { train: trainSeconds, total: 0 },
-  };
+    [],
+  );
   try {
     if (o.export !== false) {
       result.manifest = await writeTfidfModel({

@@ -180,7 +180,6 @@ export async function trainClassifier(
     choice = bestCandidate(candidates);
   }
   const chosen = sourceOf(choice.model);
-  const matrix = (s: FeatureSource, tensor: string, ids: ReadonlySet<string>) => sourceMatrix(s, tensor, ids);
 
   emit({
     type: 'stage',
@@ -188,7 +187,7 @@ export async function trainClassifier(
     message: `training a ${choice.head} head on ${choice.model === backbone.spec.id ? '' : `${choice.model} `}${choice.tensor}`,
   });
   const tt = performance.now();
-  const valMatrix = heldName === 'test' ? matrix(chosen, choice.tensor, valIds) : undefined;
+  const valMatrix = heldName === 'test' ? sourceMatrix(chosen, choice.tensor, valIds) : undefined;
   // Epochs are reported live (gradient-trained heads); an L-BFGS solve is reported when it ends.
   let reported = 0;
   const reportEpoch = (e: Omit<EpochRecord, 'step'>): void => {
@@ -201,9 +200,9 @@ export async function trainClassifier(
       valAccuracy: e.metrics['val_accuracy'],
     });
   };
-  const held = matrix(chosen, choice.tensor, heldIds);
+  const held = sourceMatrix(chosen, choice.tensor, heldIds);
   const { head, probs, report } = await fitAndScore(
-    matrix(chosen, choice.tensor, trainIds),
+    sourceMatrix(chosen, choice.tensor, trainIds),
     held,
     numClasses,
     headOptions(o, choice.head, [{ epochEnd: reportEpoch }]),
@@ -217,18 +216,18 @@ export async function trainClassifier(
     const comparisons: Comparison[] = [];
     const compare = async (name: string, s: FeatureSource, tensor: string): Promise<void> => {
       const r = await fitAndScore(
-        matrix(s, tensor, trainIds),
-        matrix(s, tensor, heldIds),
+        sourceMatrix(s, tensor, trainIds),
+        sourceMatrix(s, tensor, heldIds),
         numClasses,
         headOptions(o, choice.head),
-        valMatrix && matrix(s, tensor, valIds),
+        valMatrix && sourceMatrix(s, tensor, valIds),
       );
       await r.head.release();
       comparisons.push({ name, report: r.report });
     };
     if (o.baseline) {
       emit({ type: 'stage', stage: 'baseline', message: `the same ${choice.head} head on raw pixels` });
-      if (withBaseline && !(choice.model === PIXELS_ID))
+      if (withBaseline && choice.model !== PIXELS_ID)
         await compare(`raw pixels (${choice.head} head)`, sources[1]!, PIXELS_FEATURES);
       if (choice.model !== backbone.spec.id || choice.tensor !== final)
         await compare(`final features (${final}, ${choice.head} head)`, main, final);

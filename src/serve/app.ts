@@ -87,7 +87,9 @@ export async function createServer(modelDir: string, serveOptions: ServeOptions 
       metrics.requests.inc({ route: 'unmatched', method: 'unknown', status: String(status) });
       metrics.errors.inc({ route: 'unmatched', code });
     }),
-    frameworkErrors: (e, req, reply) => send(req, reply, errorAnswer(e)),
+    frameworkErrors: (e, req, reply) => {
+      void send(req, reply, errorAnswer(e));
+    },
     return503OnClosing: false,
     forceCloseConnections: 'idle',
   });

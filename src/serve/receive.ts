@@ -61,7 +61,9 @@ export function clientErrorHandler(onAnswer: (status: number, code: string) => v
       );
       onAnswer(status, code);
     }
-    socket.destroy();
+    // Close once what is queued has been flushed: destroy() would drop an answer still in the socket's buffer
+    // (ours, or fastify's reply to the request before the bad bytes), and the client would see no answer at all.
+    socket.destroySoon();
   };
 }
 

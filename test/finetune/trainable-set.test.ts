@@ -25,6 +25,8 @@ test('MobileNetV2 blocks and unfreeze specs resolve to cuts', async () => {
   assert.equal(resolveCut(g, 'input_1', 'flatten_1', 'last:1').cut, 'block_15_add');
   assert.deepEqual(resolveCut(g, 'input_1', 'flatten_1', 'all').fromInput, true);
   assert.equal(resolveCut(g, 'input_1', 'flatten_1', 'block_12_add').cut, 'block_12_add');
+  // A cut earlier than the final features: the last blocks are counted back from it.
+  assert.equal(resolveCut(g, 'input_1', 'block_12_add', 'last:3').cut, 'block_9_add');
   assert.throws(() => resolveCut(g, 'input_1', 'flatten_1', 'no_such_tensor'), /no tensor named/);
 });
 

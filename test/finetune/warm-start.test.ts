@@ -7,14 +7,21 @@ import { loadDataset } from '../../src/data/load.js';
 import { FeatureExtractor } from '../../src/features/extract.js';
 import { loadBackbone } from '../../src/models/registry.js';
 import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
-import { linearProbeHead } from '../../src/pipeline/probe-warm-start.js';
+import { linearProbe } from '../../src/pipeline/probe-warm-start.js';
 import { load } from '../../src/predict/classifier.js';
 import { colourFolder } from '../pipeline/fixtures.js';
 
 test('LP-FT starts from the L-BFGS probe: with no fine-tuning phase the exported model is exactly that probe', async () => {
   const data = await colourFolder(6, 300);
   const out = await mkdtemp(join(tmpdir(), 'graft-warm-'));
-  const common = { data, valSplit: 0, testSplit: 0.34, seed: 1, cacheDir: false as const };
+  const common = {
+    data,
+    valSplit: 0,
+    testSplit: 0.34,
+    seed: 1,
+    cacheDir: false as const,
+    features: 'final',
+  };
   const r = await fineTuneClassifier({ ...common, strategy: 'linear-probe', out });
   assert.deepEqual(r.phases, [], 'the probe replaces the Adam head phase');
   assert.ok(r.evaluation.accuracy >= 0.8, `accuracy ${r.evaluation.accuracy}`);
@@ -24,7 +31,7 @@ test('LP-FT starts from the L-BFGS probe: with no fine-tuning phase the exported
   const ds = await loadDataset(data);
   const { stratifiedSplit } = await import('../../src/data/split.js');
   const train = stratifiedSplit(ds, { validation: 0, test: 0.34, seed: 1 }).train.examples;
-  const { weight, bias } = await linearProbeHead(backbone, train, {
+  const { weight, bias } = await linearProbe(backbone, train, {
     featureTensor: 'flatten_1',
     numClasses: 3,
     seed: 1,

@@ -17,13 +17,13 @@ export interface FineTuneFlags {
   resume?: string | boolean;
 }
 
-export const STRATEGIES = ['linear-probe', 'fine-tune', 'lp-ft', 'scratch'] as const;
+export const STRATEGIES = ['auto', 'linear-probe', 'fine-tune', 'lp-ft', 'scratch'] as const;
 
 export function addFineTuneFlags(cmd: Command): Command {
   return cmd
     .option(
       '--strategy <name>',
-      'linear-probe (default: cached features + head) | fine-tune | lp-ft | scratch',
+      'auto (default: features and head chosen by cross-validation) | linear-probe | fine-tune | lp-ft | scratch',
     )
     .option(
       '--unfreeze <spec>',
@@ -48,7 +48,8 @@ export function addFineTuneFlags(cmd: Command): Command {
 
 export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOptions> {
   return {
-    strategy: choice('strategy', f.strategy, STRATEGIES),
+    // `auto` is the default search over cached features (pipeline/train.ts), not a fine-tuning recipe.
+    strategy: ((s) => (s === 'auto' ? undefined : s))(choice('strategy', f.strategy, STRATEGIES)),
     unfreeze: f.unfreeze,
     bnMode: choice('bn-mode', f.bnMode, ['frozen', 'train'] as const),
     layerwiseLrDecay: number('layerwise-lr-decay', f.layerwiseLrDecay, { min: 0 }),

@@ -8,7 +8,7 @@ import type { TextDataset } from '../../data/types.js';
 import { GraftError } from '../../errors.js';
 import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
 import type { Unfreeze } from '../../text/finetune/params.js';
-import { choice, number } from '../parse.js';
+import { choice, dropout, number } from '../parse.js';
 
 export interface TextFlags {
   evalData?: string;
@@ -43,6 +43,11 @@ export interface SharedFlags {
   resume?: string | boolean;
   threads?: string;
   quiet?: boolean;
+  dropout?: string;
+  cacheDir?: string;
+  cache?: boolean;
+  accumulateSteps?: string;
+  clipGradNorm?: string;
 }
 
 export const DEFAULT_TEXT_MODEL = 'hub:Xenova/all-MiniLM-L6-v2';
@@ -62,10 +67,51 @@ export function addTextFlags(cmd: Command): Command {
     .option('--pooling <p>', 'text features: cls | mean');
 }
 
+/**
+ * `graft train` flags the text path does not (yet) honour, as [flag, value given]: refused with BAD_OPTION rather
+ * than dropped.
+ */
+function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
+  const given = (k: string) => f[k] !== undefined;
+  const flags: [string, boolean][] = [
+    ['--hidden', given('hidden')],
+    ['--k', given('k')],
+    ['--optimizer', given('optimizer')],
+    ['--label-smoothing', given('labelSmoothing')],
+    ['--patience', given('patience')],
+    ['--shots', given('shots')],
+    ['--features', given('features')],
+    ['--budget', given('budget')],
+    ['--bn-mode', given('bnMode')],
+    ['--layerwise-lr-decay', given('layerwiseLrDecay')],
+    ['--augment', given('augment')],
+    ['--freeze-epochs', given('freezeEpochs')],
+    ['--on-bad-input', given('onBadInput')],
+    ['--no-baseline', f['baseline'] === false],
+  ];
+  return flags.filter(([, on]) => on).map(([flag]) => flag);
+}
+
 export async function runTextTraining(
   data: TextDataset,
   f: SharedFlags & TextFlags,
 ): Promise<TextTrainResult> {
+  const unsupported = unsupportedForText(f as unknown as Record<string, unknown>);
+  if (unsupported.length > 0)
+    throw new GraftError(
+      'BAD_OPTION',
+      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy fine-tune and the Hugging Face Trainer flags)`,
+    );
+  if (f.strategy === 'lp-ft' || f.strategy === 'scratch')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--strategy ${f.strategy} is not available for text models yet: use --strategy fine-tune (BERT sequence classification) or linear-probe (a head on frozen features)`,
+    );
+  if (f.head === 'auto')
+    throw new GraftError(
+      'BAD_OPTION',
+      '--head auto is not available for text models yet: use --head linear, mlp, knn or ncm',
+    );
   const unfreeze = f.unfreeze;
   if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
     throw new GraftError(
@@ -73,7 +119,7 @@ export async function runTextTraining(
       `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
     );
   }
-  const fineTune = f.strategy !== undefined && f.strategy !== 'linear-probe';
+  const fineTune = f.strategy === 'fine-tune';
   const int = (name: string, v: string | undefined) => number(name, v, { integer: true, min: 1 });
   return trainTextClassifier({
     data,
@@ -83,6 +129,8 @@ export async function runTextTraining(
     unfreeze: unfreeze as Unfreeze | undefined,
     head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
     pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
+    dropout: dropout('dropout', f.dropout),
+    cacheDir: f.cache === false ? false : f.cacheDir,
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
@@ -105,6 +153,8 @@ export async function runTextTraining(
       metricForBestModel: f.metricForBestModel,
       seed: number('seed', f.seed, { integer: true }),
       maxSeqLength: int('max-seq-length', f.maxSeqLength),
+      gradientAccumulationSteps: int('accumulate-steps', f.accumulateSteps),
+      maxGradNorm: number('clip-grad-norm', f.clipGradNorm, { min: 0 }),
       resumeFromCheckpoint: f.resume,
     },
   });

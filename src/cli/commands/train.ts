@@ -6,7 +6,7 @@ import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
 import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
-import { choice, duration, list, number } from '../parse.js';
+import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
 import { accuracyText, crossValidatedLine, heldOutHeading } from '../held-out.js';
@@ -139,7 +139,7 @@ export function registerTrain(program: Command): void {
       model: f.model,
       head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
       hidden: list('hidden', f.hidden),
-      dropout: number('dropout', f.dropout, { min: 0 }),
+      dropout: dropout('dropout', f.dropout),
       k: number('k', f.k, { integer: true, min: 1 }),
       epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
       batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),

@@ -9,6 +9,7 @@ import type { CrossEntropyOptions } from '../../autodiff/index.js';
 import { buildDenseHead, initDenseParams, withParams, type DenseHeadSpec } from '../../heads/dense.js';
 import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { extract } from '../../onnx/surgery.js';
+import { pooledDim } from '../../features/feature-id.js';
 import { TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../tensor.js';
@@ -26,6 +27,8 @@ export interface BackboneTrainableOptions {
   inputShape: readonly number[];
   /** Tensor the head reads (pooled when [N,C,H,W]). */
   featureTensor: string;
+  /** Pooling grid of a spatial feature tensor (features/feature-id.ts): 1 (default) pools globally. */
+  featureGrid?: number;
   numClasses: number;
   head?: DenseHeadSpec;
   unfreeze: UnfreezeSpec;
@@ -65,6 +68,7 @@ export class BackboneTrainable implements TrainableModel {
       bnMode: 'frozen',
       bnMomentum: 0.9,
       init: 'pretrained',
+      featureGrid: 1,
       ...options,
     });
     if (m.options.init === 'scratch')
@@ -86,7 +90,7 @@ export class BackboneTrainable implements TrainableModel {
     this.featureShapeCache ??= (
       await probeShapes(o.backbone, o.inputName, o.inputShape, [o.featureTensor])
     )[0]!;
-    return this.featureShapeCache[0]!;
+    return pooledDim(this.featureShapeCache, o.featureGrid);
   }
 
   /** The tensor the trainable part starts from; feed it (per example: `cutShape`) as the batch input. */
@@ -136,6 +140,7 @@ export class BackboneTrainable implements TrainableModel {
       cutShape: cutShape!,
       featureTensor: o.featureTensor,
       featureShape: featureShape!,
+      featureGrid: o.featureGrid,
       numClasses: o.numClasses,
       head: o.head,
       bnMode: o.bnMode,
@@ -228,7 +233,7 @@ export class BackboneTrainable implements TrainableModel {
   exportHead(): Graph {
     const o = this.options;
     const head = buildDenseHead(o.head, {
-      inputDim: this.featureShapeCache![0]!,
+      inputDim: pooledDim(this.featureShapeCache!, o.featureGrid),
       numClasses: o.numClasses,
       mode: 'export',
     });

@@ -68,6 +68,21 @@ export interface ResolvedCut {
   description: string;
 }
 
+/** Every tensor `tensor` is computed from, itself included. */
+function upstreamOf(graph: Graph, tensor: string): Set<string> {
+  const producer = new Map<string, Node>();
+  for (const node of graph.nodes) for (const out of node.outputs) producer.set(out, node);
+  const seen = new Set<string>();
+  const stack = [tensor];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    for (const i of producer.get(t)?.inputs ?? []) if (i) stack.push(i);
+  }
+  return seen;
+}
+
 /** Resolves an unfreeze spec against a backbone (input → features). */
 export function resolveCut(
   graph: Graph,
@@ -80,7 +95,9 @@ export function resolveCut(
   const m = /^last:(\d+)$/.exec(spec);
   if (m) {
     const n = Number(m[1]);
-    const blocks = findBlocks(graph);
+    // Only the blocks the features depend on count: a cut at block_12_add makes `last:3` blocks 10-12.
+    const upstream = upstreamOf(graph, featureTensor);
+    const blocks = findBlocks(graph).filter((b) => upstream.has(b.output));
     if (!(n >= 1) || blocks.length === 0) {
       throw new GraftError('BAD_OPTION', `cannot unfreeze '${spec}': the model has ${blocks.length} blocks`, {
         unfreeze: spec,

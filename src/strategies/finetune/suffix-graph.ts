@@ -14,6 +14,7 @@ import { buildDenseHead, type DenseHeadSpec } from '../../heads/dense.js';
 import { attr, GraphBuilder } from '../../onnx/builder.js';
 import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { append, extract } from '../../onnx/surgery.js';
+import { emitGridPool, pooledDim } from '../../features/feature-id.js';
 import { bnStatistics } from './cut.js';
 
 export type BnMode = 'frozen' | 'train';
@@ -25,8 +26,10 @@ export interface SuffixSpec {
   /** Per-example shape of the cut tensor (no batch axis). */
   cutShape: readonly number[];
   featureTensor: string;
-  /** Per-example shape of the feature tensor: [C] or [C, H, W] (globally average-pooled). */
+  /** Per-example shape of the feature tensor: [C] or [C, H, W] (average-pooled over `featureGrid`). */
   featureShape: readonly number[];
+  /** Regions per side of the pooling grid (features/feature-id.ts); 1 (default) pools globally. */
+  featureGrid?: number;
   numClasses: number;
   head: DenseHeadSpec;
   bnMode: BnMode;
@@ -69,11 +72,13 @@ function suffixWithHead(s: SuffixSpec, mode: 'train' | 'export'): { model: Model
   if (!spatial && s.featureShape.length !== 1) {
     throw new GraftError('SHAPE_MISMATCH', `feature tensor '${s.featureTensor}' must be [N,C] or [N,C,H,W]`);
   }
-  const pooledIn = spatial ? b.op('GlobalAveragePool', [s.featureTensor]) : s.featureTensor;
-  b.op('Flatten', [pooledIn], { axis: attr.int(1) }, { outputs: [POOLED] });
-  graph.outputs = [{ name: POOLED, dtype: 'float32', shape: ['batch', s.featureShape[0]!] }];
+  const grid = s.featureGrid ?? 1;
+  if (spatial) emitGridPool(b, s.featureTensor, [s.featureShape[1]!, s.featureShape[2]!], grid, POOLED);
+  else b.op('Flatten', [s.featureTensor], { axis: attr.int(1) }, { outputs: [POOLED] });
+  const dim = pooledDim(s.featureShape, grid);
+  graph.outputs = [{ name: POOLED, dtype: 'float32', shape: ['batch', dim] }];
   const head = buildDenseHead(s.head, {
-    inputDim: s.featureShape[0]!,
+    inputDim: dim,
     numClasses: s.numClasses,
     mode,
     dropoutSeed: s.dropoutSeed,
@@ -154,7 +159,7 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
     input: s.cut,
     headParams: train.headParams,
     bnStats,
-    featureDim: s.featureShape[0]!,
+    featureDim: pooledDim(s.featureShape, s.featureGrid ?? 1),
     training: tg.model,
     loss: tg.loss,
     gradients: tg.gradients,
