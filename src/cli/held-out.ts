@@ -16,6 +16,8 @@ export interface CrossValidated {
 
 /** "Held-out test accuracy (10 examples; 95% intervals)" as a bold heading line. */
 export function heldOutHeading(split: string, n: number): string {
+  if (n === 0)
+    return `${bold('No held-out examples')}: too little data for an honest held-out figure (the cross-validated estimate is below)`;
   const note =
     n < SMALL_SAMPLE ? `${n} examples; 95% Wilson intervals: few examples, wide intervals` : `${n} examples`;
   return `${bold(`Held-out ${split} accuracy`)} (${note})`;

@@ -57,13 +57,24 @@ function emptyReport(): EvaluationReport {
   };
 }
 
+/**
+ * `evaluate` for a training run's held-out split, which may be empty (every class too small to hold an example
+ * out, or both split fractions 0): then the empty report, where `evaluate` refuses no examples as BAD_INPUT.
+ */
+export function evaluateHeldOut(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: EvaluateOptions = {},
+): EvaluationReport {
+  return labels.length === 0 ? emptyReport() : evaluate(probs, labels, options);
+}
+
 export function evaluate(
   probs: ArrayLike<number>,
   labels: ArrayLike<number>,
   options: EvaluateOptions = {},
 ): EvaluationReport {
   const n = labels.length;
-  if (n === 0) return emptyReport();
   const c = numClassesOf(probs, labels);
   const pred = argmaxRows(probs, n);
   const confusion = confusionMatrix(labels, pred, c);

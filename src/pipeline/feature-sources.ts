@@ -1,9 +1,11 @@
 /**
  * Feature sources of a run: the backbone (at one or several feature ids) and, when asked, the no-transfer
  * baseline, each extracted once over every example (cached on disk by content) and sessions released even when
- * extraction fails.
+ * extraction fails. Examples the extractor could not decode are reported as one BAD_IMAGE warning event (once per
+ * run: the baseline's extraction of the same files passes `reportSkipped` false).
  */
 import type { Example, ImageSource } from '../data/types.js';
+import { unreadableWarning } from '../data/warnings.js';
 import { GraftError } from '../errors.js';
 import { FeatureExtractor, type FeatureSet } from '../features/extract.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
@@ -22,6 +24,7 @@ export async function extractSource(
   examples: readonly Example<ImageSource>[],
   o: Pick<TrainClassifierOptions, 'cacheDir' | 'threads' | 'onBadInput' | 'signal'>,
   emit: (e: TrainEvent) => void,
+  reportSkipped = true,
 ): Promise<FeatureSource> {
   const spec = backbone.spec;
   if (spec.preprocess.kind !== 'image')
@@ -36,6 +39,8 @@ export async function extractSource(
       signal: o.signal,
       onProgress: (progress) => emit({ type: 'extract', progress }),
     });
+    if (reportSkipped)
+      for (const warning of unreadableWarning(set.skipped)) emit({ type: 'warning', warning });
     return { backbone, set };
   } finally {
     await extractor.release();

@@ -1,7 +1,7 @@
 /** The 'finetune' path of trainTextClassifier: SequenceClassifier + graft's Trainer with HF-style arguments. */
 import { mkdir } from 'node:fs/promises';
 import { GraftError } from '../errors.js';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import { Trainer, predictAll, type DataSource, type TrainingState } from '../train/index.js';
 import { fitOptionsFor, resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { TextDataSource } from '../text/finetune/data.js';
@@ -27,7 +27,7 @@ export async function evalMetrics(
   batchSize: number,
 ): Promise<Record<string, number>> {
   const { probs, labels } = await predictAll(model, data, batchSize);
-  const r = evaluate(probs, labels);
+  const r = evaluateHeldOut(probs, labels);
   return {
     eval_loss: r.logLoss,
     eval_accuracy: r.accuracy,
@@ -110,7 +110,7 @@ export async function runTextFinetune(
     const result: TextTrainResult = {
       method: 'finetune',
       labels: s.labels,
-      evaluation: evaluate(probs, labels),
+      evaluation: evaluateHeldOut(probs, labels),
       evaluatedOn: test ? 'test' : 'evaluation',
       counts: { train: train.size, evaluation: evaluation.size, test: test?.size ?? 0 },
       history,
