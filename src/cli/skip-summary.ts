@@ -36,10 +36,17 @@ export class SkipSummary {
   line(): string | undefined {
     const total = this.warnings.reduce((n, w) => n + w.count, 0);
     if (total === 0) return undefined;
-    const parts = this.warnings.map((w) => {
-      const names = w.items.slice(0, NAMES_SHOWN).join(', ');
-      const more = w.count > NAMES_SHOWN ? `, … ${w.count - NAMES_SHOWN} more` : '';
-      return `${w.count} ${w.code}: ${names}${more}`;
+    const byCode = new Map<string, { count: number; items: string[] }>();
+    for (const w of this.warnings) {
+      const entry = byCode.get(w.code) ?? { count: 0, items: [] };
+      entry.count += w.count;
+      entry.items.push(...w.items);
+      byCode.set(w.code, entry);
+    }
+    const parts = [...byCode].map(([code, { count, items }]) => {
+      const names = items.slice(0, NAMES_SHOWN).join(', ');
+      const more = count > NAMES_SHOWN ? `, … ${count - NAMES_SHOWN} more` : '';
+      return `${count} ${code}: ${names}${more}`;
     });
     return `graft: warning: ${total} input${total === 1 ? '' : 's'} skipped (${parts.join('; ')})`;
   }

@@ -92,16 +92,22 @@ export async function trainHead(
   const useVal = validation && validation.labels.length > 0;
   if (useVal && o.patience > 0)
     callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience: o.patience }));
-  const history = await fit(head, new MatrixSource(train, o.seed), {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    optimizer: optimizerSpec(o),
-    seed: o.seed,
-    validation: useVal ? new MatrixSource(validation, o.seed) : undefined,
-    callbacks,
-    signal: o.signal,
-  });
-  return { model: head, history };
+  try {
+    const history = await fit(head, new MatrixSource(train, o.seed), {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      optimizer: optimizerSpec(o),
+      seed: o.seed,
+      validation: useVal ? new MatrixSource(validation, o.seed) : undefined,
+      callbacks,
+      signal: o.signal,
+    });
+    return { model: head, history };
+  } catch (e) {
+    // a diverged or cancelled fit: the sessions of a head made here go with it
+    if (!model) await head.release();
+    throw e;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
-import { accuracyText, crossValidatedLine, heldOutHeading } from '../held-out.js';
+import { accuracyText, crossValidatedLine, heldOutAccuracyLine, heldOutHeading } from '../held-out.js';
 
 interface TrainFlags extends FineTuneFlags, TextFlags {
   model?: string;
@@ -144,7 +144,7 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
     if (f.json) printJson(out);
     else
       process.stdout.write(
-        `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)})\n${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
+        `\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
       );
     return;
   }
@@ -206,9 +206,7 @@ function printFineTuneSummary(r: FineTuneResult): void {
   process.stdout.write(
     `\n${bold(`${r.strategy}`)}\n${table(['phase', 'unfreeze', 'epochs', 'lr', ''], rows)}\n`,
   );
-  process.stdout.write(
-    `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)}, ${r.evaluation.n} examples)\n`,
-  );
+  process.stdout.write(`\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}`);
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
   if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json)\n`);
