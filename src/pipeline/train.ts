@@ -118,7 +118,7 @@ export async function trainClassifier(
   const emit = o.onEvent ?? (() => {});
 
   const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
-  validateHeadOptions(o, train.examples.length);
+  validateHeadOptions(o, train.examples.length, input.k !== undefined);
   const numClasses = dataset.labels.length;
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });

@@ -6,10 +6,11 @@ import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
 import type { Dataset } from '../../data/types.js';
 import { SkipSummary } from '../skip-summary.js';
+import { commandSignal } from '../cancel.js';
 import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
-import { eventRenderer } from '../progress.js';
+import { cancellable, eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
 import { accuracyText, crossValidatedLine, heldOutAccuracyLine, heldOutHeading } from '../held-out.js';
 
@@ -173,7 +174,8 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
     cacheDir: f.cache ? f.cacheDir : (false as const),
     threads: number('threads', f.threads, { integer: true, min: 1 }),
     budget: duration('budget', f.budget),
-    onEvent: skips.observe(eventRenderer({ quiet: f.quiet, jsonLines: f.json })),
+    onEvent: skips.observe(cancellable(eventRenderer({ quiet: f.quiet, jsonLines: f.json }))),
+    signal: commandSignal(),
   };
   const ft = fineTuneOptions(f);
   if (ft.strategy && ft.strategy !== 'linear-probe') {
