@@ -8,7 +8,7 @@ import { SKIP_CODES } from '../data/warnings.js';
 import type { TrainEvent } from '../pipeline/events.js';
 
 /** How many names the line shows (the count is always exact). */
-const NAMES_SHOWN = 3;
+const NAMES_SHOWN = 10;
 
 export class SkipSummary {
   private readonly seen = new Set<DataWarning>();
