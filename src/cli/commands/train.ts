@@ -7,7 +7,13 @@ import { loadDataset } from '../../data/load.js';
 import type { Dataset } from '../../data/types.js';
 import { SkipSummary } from '../skip-summary.js';
 import { commandSignal } from '../cancel.js';
-import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
+import {
+  addFineTuneFlags,
+  fineTuneOptions,
+  refuseCheckpointFlags,
+  viewOptions,
+  type FineTuneFlags,
+} from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { cancellable, eventRenderer } from '../progress.js';
@@ -178,13 +184,16 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
     signal: commandSignal(),
   };
   const ft = fineTuneOptions(f);
-  if (ft.strategy && ft.strategy !== 'linear-probe') {
+  const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
+  const views = viewOptions(f, fineTuning);
+  if (fineTuning) {
     const result = await fineTuneClassifier({ ...common, ...ft });
     if (f.json) printJson(summarizeFineTune(result));
     else printFineTuneSummary(result);
     return;
   }
-  const result = await trainClassifier(common);
+  refuseCheckpointFlags(f);
+  const result = await trainClassifier({ ...common, ...views });
   if (f.json) printJson(summarize(result));
   else printTrainSummary(result);
 }
