@@ -8,6 +8,7 @@ import type { TextDataset } from '../../data/types.js';
 import { GraftError } from '../../errors.js';
 import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
 import type { Unfreeze } from '../../text/finetune/params.js';
+import { commandSignal, throwIfCancelled } from '../cancel.js';
 import { choice, dropout, duration, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { DEFAULT_TEXT_ENCODER, TEXT_AUTO_MODEL } from '../../pipeline/text-auto.js';
@@ -143,7 +144,11 @@ export async function runTextTraining(
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
     onCandidate: (score) => render({ type: 'candidate', score }),
-    onLog: f.quiet ? undefined : (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
+    onLog: (entry) => {
+      throwIfCancelled();
+      if (!f.quiet) process.stderr.write(`${JSON.stringify(entry)}\n`);
+    },
+    signal: commandSignal(),
     args: {
       outputDir: f.out,
       numTrainEpochs: int('epochs', f.epochs),
