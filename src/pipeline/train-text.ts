@@ -5,7 +5,7 @@
  * write one model.onnx (encoder + head) with the tokenizer files and graft.json to args.outputDir.
  */
 import { loadDataset } from '../data/load.js';
-import { stratifiedSplit } from '../data/split.js';
+import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { EvaluationReport } from '../eval/report.js';
@@ -22,6 +22,7 @@ import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
 import { preflight } from './preflight.js';
+import { validateTrainingValues } from './validate.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
 
 export interface TrainTextClassifierOptions {
@@ -49,9 +50,9 @@ export interface TrainTextClassifierOptions {
   pooling?: TextPooling;
   /** features: L2-normalise pooled features. Default false. */
   normalize?: boolean;
-  /** Fraction held out for evaluation when evalData is not given. Default 0.2. */
+  /** Fraction held out for evaluation when evalData is not given. Default 0.1 (data/split.ts SPLIT_DEFAULTS). */
   valSplit?: number;
-  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0. */
+  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0.1. */
   testSplit?: number;
   /** Write model.onnx + tokenizer + graft.json to outputDir. Default true. */
   export?: boolean;
@@ -124,8 +125,8 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
   const data = await loadText(o.data, 'dataset');
   if (data.labels.length < 2)
     throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${data.labels.length}`);
-  const seed = o.args.seed ?? 42;
-  const testSplit = o.testSplit ?? 0;
+  const seed = o.args.seed ?? SPLIT_DEFAULTS.seed;
+  const testSplit = o.testSplit ?? SPLIT_DEFAULTS.test;
   if (o.evalData !== undefined) {
     const evaluation = alignLabels(await loadText(o.evalData, 'evalData'), data.labels, 'evalData');
     const s = stratifiedSplit(data, { validation: 0, test: testSplit, seed });
@@ -137,7 +138,11 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
       warnings: [...data.warnings, ...s.warnings],
     };
   }
-  const s = stratifiedSplit(data, { validation: o.valSplit ?? 0.2, test: testSplit, seed });
+  const s = stratifiedSplit(data, {
+    validation: o.valSplit ?? SPLIT_DEFAULTS.validation,
+    test: testSplit,
+    seed,
+  });
   if (s.validation.examples.length === 0)
     throw new GraftError('BAD_INPUT', 'the evaluation split is empty: give evalData or a larger valSplit');
   return {
@@ -150,6 +155,16 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
 }
 
 export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
+  validateTrainingValues({
+    dropout: options.dropout,
+    lr: options.args.learningRate,
+    epochs: options.args.numTrainEpochs,
+    batchSize: options.args.perDeviceTrainBatchSize,
+    valSplit: options.evalData === undefined ? (options.valSplit ?? SPLIT_DEFAULTS.validation) : 0,
+    testSplit: options.testSplit ?? SPLIT_DEFAULTS.test,
+    seed: options.args.seed,
+    weightDecay: options.args.weightDecay,
+  });
   const tfidf = options.model === TFIDF_ID;
   const method = options.method ?? (tfidf ? 'features' : 'finetune');
   if (method !== 'finetune' && method !== 'features')
