@@ -27,6 +27,7 @@ import { keepProbe } from './keep-probe.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
 import { preflight } from './preflight.js';
+import { reportData } from './model-dir.js';
 
 export interface FineTuneResult {
   labels: string[];
@@ -250,6 +251,22 @@ export async function fineTuneClassifier(
     };
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
+      const training = {
+        data: typeof o.data === 'string' ? o.data : o.data.name,
+        model: o.model,
+        strategy: o.strategy,
+        unfreeze: o.unfreeze,
+        bnMode: o.bnMode,
+        epochs: o.epochs,
+        lr: o.lr,
+        optimizer: optimizerOf(o),
+        weightDecay: o.weightDecay,
+        layerwiseLrDecay: o.layerwiseLrDecay ?? null,
+        augment: augment ?? false,
+        shots: o.shots ?? null,
+        seed: o.seed,
+        phases: result.phases,
+      };
       result.manifest = await exportFineTuned({
         backbone,
         tuned: kept?.probe ? backbone.model : model.currentBackbone(),
@@ -258,23 +275,19 @@ export async function fineTuneClassifier(
         headInfo: { ...denseSpec(headKind(o)), standardized: false },
         labels: result.labels,
         out: o.out,
-        training: {
-          data: typeof o.data === 'string' ? o.data : o.data.name,
-          model: o.model,
-          strategy: o.strategy,
-          unfreeze: o.unfreeze,
-          bnMode: o.bnMode,
-          epochs: o.epochs,
-          lr: o.lr,
-          optimizer: optimizerOf(o),
-          weightDecay: o.weightDecay,
-          layerwiseLrDecay: o.layerwiseLrDecay ?? null,
-          augment: augment ?? false,
-          shots: o.shots ?? null,
-          seed: o.seed,
-          phases: result.phases,
-        },
+        training,
         metrics: headlineMetrics(result),
+        report: reportData({
+          datasetName: dataset.name,
+          modelId: o.model,
+          labels: result.labels,
+          evaluation: report,
+          evaluatedOn: heldName,
+          counts: { ...counts },
+          settings: { ...training, featureTensor, kept: result.kept ?? null },
+          seconds: result.seconds,
+          history,
+        }),
       });
       result.dir = o.out;
     }

@@ -1,12 +1,14 @@
 /**
- * Text model directories: model.onnx (encoder + head, one graph), the tokenizer files and graft.json (preprocess
+ * Text model directories: model.onnx (encoder + head, one graph), the tokenizer files, report.html and graft.json (preprocess
  * kind 'text', inputs = the encoder's own inputs). Also evaluation of an exported model on labelled texts.
  */
 import { loadDataset } from '../data/load.js';
 import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
-import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import type { ModelManifest } from '../export/manifest.js';
+import type { ReportData } from '../report/types.js';
+import { reportData, writeClassifierDir } from './model-dir.js';
 import { headlineMetrics } from './export.js';
 import type { Model } from '../onnx/ir.js';
 import { Classifier } from '../predict/classifier.js';
@@ -31,8 +33,28 @@ export interface TextExportRequest {
   result: TextTrainResult;
 }
 
+/** The report of a text result: what every text path knows (no thumbnails: text mistakes are not collected). */
+export function textReport(
+  result: TextTrainResult,
+  modelId: string,
+  training: Record<string, unknown>,
+): ReportData {
+  const data = training['data'];
+  return reportData({
+    datasetName: typeof data === 'string' ? data : 'data',
+    modelId,
+    labels: result.labels,
+    evaluation: result.evaluation,
+    evaluatedOn: result.evaluatedOn,
+    counts: { ...result.counts },
+    settings: training,
+    seconds: result.seconds,
+    history: result.history,
+  });
+}
+
 export async function writeTextModel(r: TextExportRequest): Promise<ModelManifest> {
-  return writeModelDir(
+  return writeClassifierDir(
     r.out,
     r.model,
     {
@@ -52,6 +74,7 @@ export async function writeTextModel(r: TextExportRequest): Promise<ModelManifes
           : {}),
       },
     },
+    textReport(r.result, r.source, r.training),
     { also: (dir) => copyTokenizerFiles(r.encoder.dir, dir) },
   );
 }

@@ -18,8 +18,6 @@ import { extractSource, sourceMatrix, type FeatureSource } from './feature-sourc
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
-import { writeReport } from '../report/render.js';
-import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
 import { validateHeadOptions } from './validate.js';
 
@@ -288,7 +286,6 @@ export async function trainClassifier(
         result,
       });
       result.dir = o.out;
-      await writeReport(o.out, await reportDataFor(result, o.model));
     }
     return result;
   } finally {

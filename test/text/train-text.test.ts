@@ -90,6 +90,7 @@ describe('trainTextClassifier', () => {
       method: 'features',
       head: 'mlp',
       pooling: 'cls',
+      testSplit: 0.3,
       cacheDir: false,
       threads: 2,
       args: { outputDir: join(tmp.dir, 'mlp'), seed: 1 },
@@ -97,7 +98,8 @@ describe('trainTextClassifier', () => {
     // The feature-head defaults (up to 60 epochs, early stopping on the evaluation split), not the fine-tuning
     // ones (3 epochs at 5e-5, under which an MLP head was reported at chance on a keyword set like this one).
     assert.ok((r.history?.epochs.length ?? 0) > 3, `epochs run: ${r.history?.epochs.length}`);
-    assert.equal(r.evaluation.n, 40);
+    assert.equal(r.evaluatedOn, 'test');
+    assert.equal(r.evaluation.n, 60);
     assert.ok(r.evaluation.accuracy >= 0.9, `mlp: accuracy ${r.evaluation.accuracy}`);
   });
 

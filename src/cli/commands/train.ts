@@ -198,7 +198,7 @@ function printFineTuneSummary(r: FineTuneResult): void {
   );
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
-  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json)\n`);
+  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
 }
 
 export function summarize(r: TrainResult): Record<string, unknown> {
