@@ -10,7 +10,7 @@ import type { ImagePreprocess } from '../models/spec.js';
 import { loadBackbone } from '../models/registry.js';
 import { ActivationCache } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
-import { recipePhases } from '../strategies/finetune/recipes.js';
+import { gradientHead, recipePhases } from '../strategies/finetune/recipes.js';
 import { linearProbe, type LinearProbe } from './probe-warm-start.js';
 import { chooseCut } from './choose-cut.js';
 import { parseFeatureId } from '../features/feature-id.js';
@@ -28,6 +28,7 @@ import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
 import { preflight } from './preflight.js';
 import { reportData } from './model-dir.js';
+import { linearProbeClassifier } from './linear-probe.js';
 
 export interface FineTuneResult {
   labels: string[];
@@ -51,18 +52,13 @@ export interface FineTuneResult {
   validation?: { probe: number; fineTuned: number };
 }
 
-/** The fine-tuning head: linear (also for `auto`) or an MLP; heads without a gradient cannot be fine-tuned. */
+/** The fine-tuning head (recipes.ts gradientHead: knn and ncm are refused). */
 function headKind(o: FineTuneClassifierOptions): {
   kind: 'linear' | 'mlp';
   hidden: number[];
   dropout: number;
 } {
-  if (o.head === 'knn' || o.head === 'ncm')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--head ${o.head} cannot be fine-tuned: it has no gradient; use --head linear or mlp, or --strategy linear-probe`,
-    );
-  return { kind: o.head === 'mlp' ? 'mlp' : 'linear', hidden: o.hidden, dropout: o.dropout };
+  return { kind: gradientHead(o.head, o.strategy), hidden: o.hidden, dropout: o.dropout };
 }
 
 /** Mini-batch optimizers only: `auto` is Adam here; full-batch L-BFGS cannot step through a backbone. */
@@ -84,6 +80,7 @@ export async function fineTuneClassifier(
   input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
+  if (o.strategy === 'linear-probe') return linearProbeClassifier(input, o);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
@@ -124,7 +121,7 @@ export async function fineTuneClassifier(
     const heldName = counts.test > 0 ? 'test' : 'validation';
     const held = counts.test > 0 ? split.test.examples : split.validation.examples;
     let probe: LinearProbe | undefined;
-    if ((o.strategy === 'lp-ft' || o.strategy === 'linear-probe') && o.head !== 'mlp' && headWeight) {
+    if (o.strategy === 'lp-ft' && o.head !== 'mlp' && headWeight) {
       // The probe phase becomes a converged L-BFGS linear probe on cached features; fine-tuning starts from it.
       emit({
         type: 'stage',

@@ -9,6 +9,7 @@ import { evaluate, type EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { ReportData } from '../report/types.js';
 import { reportData, writeClassifierDir } from './model-dir.js';
+import { textPooler } from './text-recipes.js';
 import { headlineMetrics } from './export.js';
 import type { Model } from '../onnx/ir.js';
 import { Classifier } from '../predict/classifier.js';
@@ -88,9 +89,8 @@ export async function exportFinetuned(r: {
   result: TextTrainResult;
 }): Promise<ModelManifest> {
   const exported = r.model.exportModel();
-  const usesPooler =
-    (r.options.pooler ?? 'auto') === 'auto' &&
-    exported.graph.nodes.some((n) => n.outputs.includes(POOLER_OUTPUT));
+  const pooler = textPooler(r.options, r.result.strategy);
+  const usesPooler = pooler === 'auto' && exported.graph.nodes.some((n) => n.outputs.includes(POOLER_OUTPUT));
   const { outputDir, resumeFromCheckpoint: _r, ...training } = r.args;
   const lowercase = r.encoder.tokenizer.lowercase;
   return writeTextModel({
@@ -109,12 +109,14 @@ export async function exportFinetuned(r: {
     featureTensor: usesPooler ? POOLER_OUTPUT : 'last_hidden_state[:, 0]',
     head: {
       kind: 'sequence-classification',
-      pooler: r.options.pooler ?? 'auto',
+      pooler,
       dropout: r.options.dropout ?? 0.1,
       unfreeze: r.options.unfreeze ?? 'all',
     },
     training: {
       method: 'finetune',
+      strategy: r.result.strategy,
+      ...(r.result.kept ? { kept: r.result.kept } : {}),
       data: typeof r.options.data === 'string' ? r.options.data : r.options.data.name,
       ...training,
     },

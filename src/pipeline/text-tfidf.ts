@@ -93,7 +93,7 @@ export async function runTfidfFeatures(
     tfidfFeatures(vectorizer, texts(ds), labelsOf(ds), session);
   // tf-idf rows are L2-normalised and sparse: standardising columns would blow rare terms up.
   const ho = { ...textHeadOptions(o, args, session), standardize: false };
-  const { head, result } = await fitTextHead(
+  const { head, result, kind } = await fitTextHead(
     s,
     ho,
     {
@@ -102,6 +102,7 @@ export async function runTfidfFeatures(
       ...(s.test.examples.length > 0 ? { test: await matrix(s.test) } : {}),
     },
     [],
+    o.head ?? 'linear',
   );
   try {
     if (o.export !== false) {
@@ -112,7 +113,7 @@ export async function runTfidfFeatures(
         training: {
           method: 'features',
           model: TFIDF_ID,
-          head: ho.kind,
+          head: kind,
           data: typeof o.data === 'string' ? o.data : o.data.name,
           vectorizer: vectorizer.options,
           vocabulary: vectorizer.size,

@@ -162,6 +162,7 @@ export function registerTrain(program: Command): void {
       onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
     };
     const ft = fineTuneOptions(f);
+    if (ft.strategy === 'linear-probe') common.head ??= 'linear';
     if (ft.strategy && ft.strategy !== 'linear-probe') {
       const result = await fineTuneClassifier({ ...common, ...ft });
       if (f.json) printJson(summarizeFineTune(result));
