@@ -25,11 +25,14 @@ export interface FineTuneClassifierOptions extends TrainClassifierOptions {
   accumulateSteps: number;
   /** Save a checkpoint every N optimizer steps (and at every epoch end). */
   saveSteps?: number;
-  /** Step checkpoints kept per phase (the oldest are deleted); best-by-val_accuracy is kept besides. */
+  /** Checkpoints kept (the oldest are deleted); the best by val_accuracy is kept besides. */
   saveTotalLimit: number;
-  /** Where checkpoints go (default `<out>/checkpoints`). */
+  /** Where checkpoint-<step>/ directories go (default `<out>/checkpoints`). */
   checkpointDir?: string;
-  /** Resume from the newest intact checkpoint: `true` (checkpointDir) or a directory. */
+  /**
+   * Resume from a checkpoint: `true` (the newest intact one in checkpointDir), a checkpoint-<step> directory or a
+   * directory of them. Nothing to resume from, or a checkpoint of a run with other options, is a BAD_OPTION.
+   */
   resume?: boolean | string;
 }
 

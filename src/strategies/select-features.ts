@@ -49,8 +49,11 @@ export async function crossValidate(
       ...options,
       seed: deriveSeed(options.seed, 'cv', f),
     });
-    total += accuracy(await head.predictProbs(held), held.labels);
-    await head.release();
+    try {
+      total += accuracy(await head.predictProbs(held), held.labels);
+    } finally {
+      await head.release();
+    }
   }
   return total / k;
 }

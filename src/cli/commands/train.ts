@@ -4,7 +4,12 @@ import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
-import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
+import {
+  addFineTuneFlags,
+  fineTuneOptions,
+  refuseCheckpointFlags,
+  type FineTuneFlags,
+} from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
@@ -169,6 +174,7 @@ export function registerTrain(program: Command): void {
       else printFineTuneSummary(result);
       return;
     }
+    refuseCheckpointFlags(f);
     const result = await trainClassifier(common);
     if (f.json) printJson(summarize(result));
     else printTrainSummary(result);

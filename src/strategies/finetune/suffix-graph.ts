@@ -36,7 +36,6 @@ export interface SuffixSpec {
   /** ONNX BN momentum in 'train' mode: running = running * momentum + batch * (1 - momentum). Default 0.9. */
   bnMomentum?: number;
   loss?: CrossEntropyOptions;
-  dropoutSeed?: number;
 }
 
 export const HEAD_PREFIX = 'head/';
@@ -81,7 +80,6 @@ function suffixWithHead(s: SuffixSpec, mode: 'train' | 'export'): { model: Model
     inputDim: dim,
     numClasses: s.numClasses,
     mode,
-    dropoutSeed: s.dropoutSeed,
   });
   const merged = append(graph, head.graph, POOLED, { namePrefix: HEAD_PREFIX });
   const model = { ...cloneModel(s.backbone), graph: merged };

@@ -15,7 +15,7 @@ import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../strategies/head-model.js';
 import { scratchInit } from '../../strategies/finetune/model-util.js';
 import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel } from '../../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import {
   buildClassifierGraph,
   hiddenSizeOf,
@@ -71,7 +71,6 @@ export class SequenceClassifier implements TrainableModel {
       numClasses: o.numClasses,
       pooler: o.pooler ?? 'auto',
       dropout,
-      dropoutSeed: deriveSeed(seed, 'dropout') % 2147483647,
       hiddenOutput,
       hidden: hiddenSizeOf(encoder, hiddenOutput),
     };
@@ -119,6 +118,7 @@ export class SequenceClassifier implements TrainableModel {
       params,
       inputs: encoder.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
       session: o.session,
+      noiseSeed: deriveSeed(seed, 'dropout'),
     });
     return new SequenceClassifier(inferGraph.model, graph, enc, inferGraph.pooled);
   }
@@ -132,8 +132,8 @@ export class SequenceClassifier implements TrainableModel {
     return this.graph.inputs;
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.graph.computeGradients(batch);
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.graph.computeGradients(batch, uniform);
   }
 
   /** Logits and probabilities, row-major [batch × classes]. */
@@ -155,6 +155,10 @@ export class SequenceClassifier implements TrainableModel {
 
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     return this.graph.predictProbs(inputs);
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.graph.shapeOf(name);
   }
 
   /** Encoder + head with the current weights baked in, at the encoder's own opset; outputs probabilities, logits. */
