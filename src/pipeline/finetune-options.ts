@@ -1,9 +1,9 @@
 /** Options of `fineTuneClassifier` (library) and `graft train --strategy …` (CLI), defaults in one place. */
 import type { AugmentOptions } from '../augment/image.js';
+import { GraftError } from '../errors.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { BnMode } from '../strategies/finetune/suffix-graph.js';
-import { GraftError } from '../errors.js';
 import { TRAIN_DEFAULTS, type TrainClassifierOptions } from './options.js';
 import { validateTrainingValues } from './validate.js';
 
@@ -71,6 +71,11 @@ export function resolveFineTuneOptions(
     throw new GraftError(
       'BAD_OPTION',
       `--accumulate-steps (accumulateSteps) must be an integer ≥ 1, got ${o.accumulateSteps}`,
+    );
+  if (o.augmentViews > 0 || o.viewAugment)
+    throw new GraftError(
+      'BAD_OPTION',
+      `augmented feature views (--augment-views) serve heads fitted on cached features; fine-tuning (--strategy ${o.strategy}) augments its images with --augment`,
     );
   return o;
 }

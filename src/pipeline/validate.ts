@@ -3,6 +3,7 @@
  * a value that cannot work is refused with BAD_OPTION before any data is read or any session is made, for every
  * modality and recipe alike. Messages name the flag and the library option.
  */
+import { resolveAugment } from '../augment/image.js';
 import { GraftError } from '../errors.js';
 import type { TrainClassifierOptions } from './options.js';
 
@@ -63,6 +64,28 @@ export function validateTrainingValues(o: TrainingValues): void {
   if (o.budget !== undefined && !(o.budget > 0)) throw bad('budget', 'budget', 'a duration > 0', o.budget);
   if (o.hidden !== undefined && !o.hidden.every((h) => Number.isInteger(h) && h >= 1))
     throw bad('hidden', 'hidden', 'a list of integers ≥ 1', o.hidden.join(','));
+}
+
+/** Feature-level augmentation settings that cannot work, refused with what to use instead. */
+export function validateViewOptions(
+  o: Pick<TrainClassifierOptions, 'augmentViews' | 'augmentViewUse' | 'viewAugment'>,
+): void {
+  if (!(Number.isInteger(o.augmentViews) && o.augmentViews >= 0 && o.augmentViews <= 64))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--augment-views is a whole number of views from 0 to 64, got ${o.augmentViews}`,
+    );
+  if (o.augmentViewUse !== 'rows' && o.augmentViewUse !== 'mean')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--augment-view-use is rows or mean, got '${String(o.augmentViewUse)}'`,
+    );
+  if (o.viewAugment && o.augmentViews === 0)
+    throw new GraftError(
+      'BAD_OPTION',
+      'augmentation settings for views were given without views: set augmentViews (--augment-views K)',
+    );
+  if (o.viewAugment) resolveAugment(o.viewAugment);
 }
 
 /** Checks that need the data: values that cannot work with these training examples. */

@@ -87,6 +87,9 @@ function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
     ['--bn-mode', given('bnMode')],
     ['--layerwise-lr-decay', given('layerwiseLrDecay')],
     ['--augment', given('augment')],
+    ['--augment-views', given('augmentViews')],
+    ['--augment-view-use', given('augmentViewUse')],
+    ['--augment-flip', given('augmentFlip')],
     ['--on-bad-input', given('onBadInput')],
     ['--no-baseline', f['baseline'] === false],
   ];

@@ -8,6 +8,7 @@ import {
   addFineTuneFlags,
   fineTuneOptions,
   refuseCheckpointFlags,
+  viewOptions,
   type FineTuneFlags,
 } from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
@@ -168,14 +169,16 @@ export function registerTrain(program: Command): void {
     };
     const ft = fineTuneOptions(f);
     if (ft.strategy === 'linear-probe') common.head ??= 'linear';
-    if (ft.strategy && ft.strategy !== 'linear-probe') {
+    const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
+    const views = viewOptions(f, fineTuning);
+    if (fineTuning) {
       const result = await fineTuneClassifier({ ...common, ...ft });
       if (f.json) printJson(summarizeFineTune(result));
       else printFineTuneSummary(result);
       return;
     }
     refuseCheckpointFlags(f);
-    const result = await trainClassifier(common);
+    const result = await trainClassifier({ ...common, ...views });
     if (f.json) printJson(summarize(result));
     else printTrainSummary(result);
   });
