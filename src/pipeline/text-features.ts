@@ -1,6 +1,6 @@
 /** The 'features' path of trainTextClassifier: frozen encoder → pooled features (cached) → fitHead → export. */
 import type { TextDataset } from '../data/types.js';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
@@ -82,7 +82,7 @@ export async function fitTextHead(
       method: 'features',
       strategy: 'linear-probe',
       labels: s.labels,
-      evaluation: evaluate(await head.predictProbs(held), held.labels),
+      evaluation: evaluateHeldOut(await head.predictProbs(held), held.labels),
       evaluatedOn: m.test ? 'test' : 'evaluation',
       counts: {
         train: m.train.labels.length,

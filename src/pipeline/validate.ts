@@ -88,12 +88,16 @@ export function validateViewOptions(
   if (o.viewAugment) resolveAugment(o.viewAugment);
 }
 
-/** Checks that need the data: values that cannot work with these training examples. */
+/**
+ * `kGiven`: the caller chose k (rather than the default 5, which k-NN lowers to the data's size by itself); a
+ * chosen k larger than the training split is refused whether k-NN is fixed or only a candidate of the search.
+ */
 export function validateHeadOptions(
   o: Pick<TrainClassifierOptions, 'head' | 'k'>,
   trainExamples: number,
+  kGiven = o.head === 'knn',
 ): void {
-  if (o.head === 'knn' && o.k > trainExamples)
+  if (kGiven && (o.head === 'knn' || o.head === 'auto') && o.k > trainExamples)
     throw new GraftError(
       'BAD_OPTION',
       `--k ${o.k} is more neighbours than the ${trainExamples} training examples: use --k ${Math.max(1, Math.min(5, trainExamples))} or more data`,
