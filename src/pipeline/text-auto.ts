@@ -21,9 +21,10 @@ import { TEXT_FEATURES } from '../text/pooling.js';
 import { tfidfFeatures } from '../text/tfidf/features.js';
 import { TFIDF_FEATURES } from '../text/tfidf/graph.js';
 import { fitTfidf } from '../text/tfidf/vectorizer.js';
-import { runTextFeatures, textFeatureExtractor, textHeadOptions } from './text-features.js';
+import { runTextFeatures, textHeadOptions } from './text-features.js';
+import { TextFeatureExtractor } from '../text/extract.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
-import type { TextSplits, TextRunOptions, TextTrainResult } from './train-text.js';
+import type { TextSplits, TrainTextClassifierOptions, TextTrainResult } from './train-text.js';
 
 /** The encoder the search tries beside tf-idf when none is named (a small sentence encoder, 22M parameters). */
 export const DEFAULT_TEXT_ENCODER = 'hub:Xenova/all-MiniLM-L6-v2';
@@ -46,13 +47,20 @@ function unavailable(e: unknown): string | undefined {
 
 /** The training split's pooled encoder features (cached like every extraction), rows in training order. */
 async function encoderCandidate(
-  o: TextRunOptions,
+  o: TrainTextClassifierOptions,
   train: TextDataset,
   model: string,
 ): Promise<FeatureCandidate> {
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(model, { hub: o.hub });
-  const fx = await textFeatureExtractor(o, args, encoder);
+  const fx = await TextFeatureExtractor.fromEncoder(encoder, {
+    pooling: o.pooling ?? 'cls',
+    normalize: o.normalize ?? false,
+    maxLength: args.maxSeqLength,
+    batchSize: args.perDeviceEvalBatchSize,
+    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    ...(o.threads ? { session: { threads: o.threads } } : {}),
+  });
   try {
     const set = await fx.extract(train.examples, { signal: o.signal });
     const data = matrixForIds(set, new Set(train.examples.map((e) => e.id)));
@@ -75,7 +83,7 @@ function inTrainingOrder(m: FeatureMatrix, ids: readonly string[], train: TextDa
   return { data, dim: m.dim, labels: Int32Array.from(train.examples, (e) => e.label) };
 }
 
-async function tfidfCandidate(o: TextRunOptions, train: TextDataset): Promise<FeatureCandidate> {
+async function tfidfCandidate(o: TrainTextClassifierOptions, train: TextDataset): Promise<FeatureCandidate> {
   const texts = train.examples.map((e) => e.source);
   const labels = Int32Array.from(train.examples, (e) => e.label);
   const data = await tfidfFeatures(
@@ -89,15 +97,14 @@ async function tfidfCandidate(o: TextRunOptions, train: TextDataset): Promise<Fe
 }
 
 /** The models the search compares: the named encoder (or the default one) and, unless turned off, tf-idf. */
-function searchedModels(o: TextRunOptions): { model: string; named: boolean }[] {
-  const model = o.model;
-  const named = model !== TEXT_AUTO_MODEL;
-  const models = [{ model: named ? model : DEFAULT_TEXT_ENCODER, named }];
-  if (o.baseline !== false && model !== TFIDF_ID) models.unshift({ model: TFIDF_ID, named: false });
+function searchedModels(o: TrainTextClassifierOptions): { model: string; named: boolean }[] {
+  const named = o.encoder !== undefined;
+  const models = [{ model: o.encoder ?? DEFAULT_TEXT_ENCODER, named }];
+  if (o.baseline !== false) models.unshift({ model: TFIDF_ID, named: false });
   return models;
 }
 
-export async function runTextAuto(o: TextRunOptions, s: TextSplits): Promise<TextTrainResult> {
+export async function runTextAuto(o: TrainTextClassifierOptions, s: TextSplits): Promise<TextTrainResult> {
   const t0 = performance.now();
   const heads = o.head === undefined || o.head === 'auto' ? AUTO_HEADS : [o.head];
   const features: FeatureCandidate[] = [];
@@ -136,7 +143,7 @@ export async function runTextAuto(o: TextRunOptions, s: TextSplits): Promise<Tex
   });
   const candidates = [...scored, ...unreachable];
   const winner = bestCandidate(candidates);
-  const chosen: TextRunOptions = { ...o, model: winner.model, head: winner.head };
+  const chosen: TrainTextClassifierOptions = { ...o, model: winner.model, head: winner.head };
   const result =
     winner.model === TFIDF_ID
       ? await runTfidfFeatures(chosen, s, candidates)

@@ -1,24 +1,24 @@
 /** The 'features' path of trainTextClassifier: frozen encoder → pooled features (cached) → fitHead → export. */
+import type { CandidateScore } from '../strategies/auto-select.js';
 import type { TextDataset } from '../data/types.js';
 import { evaluateHeldOut } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
-import { TRAIN_DEFAULTS } from './options.js';
+import { TRAIN_DEFAULTS, type HeadChoice } from './options.js';
+import { bestCandidate, scoreCandidates } from '../strategies/auto-select.js';
 import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
-import type { CandidateScore } from '../strategies/auto-select.js';
-import { GraftError } from '../errors.js';
 import {
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,
 } from '../text/finetune/arguments.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { TextFeatureExtractor } from '../text/extract.js';
-import { loadTextEncoder, type LoadedTextEncoder } from '../text/encoder.js';
+import { loadTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
 import type { TextWarning } from '../text/warnings.js';
 import { writeTextModel } from './text-export.js';
-import type { TextSplits, TextTrainResult, TextRunOptions } from './train-text.js';
+import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
 /**
  * The head options of every text 'features' path (frozen encoder or tf-idf). A head on cached features trains
@@ -27,13 +27,13 @@ import type { TextSplits, TextTrainResult, TextRunOptions } from './train-text.j
  * through the HF-style arguments is used as given.
  */
 export function textHeadOptions(
-  o: TextRunOptions,
+  o: TrainTextClassifierOptions,
   args: ResolvedTextTrainingArguments,
   session: SessionOptions | undefined,
 ): HeadOptions {
   return {
     ...HEAD_TRAINING_DEFAULTS,
-    kind: concreteHead(o.head),
+    kind: o.head === undefined || o.head === 'auto' ? 'linear' : o.head,
     hidden: TRAIN_DEFAULTS.hidden,
     dropout: o.dropout ?? TRAIN_DEFAULTS.dropout,
     k: TRAIN_DEFAULTS.k,
@@ -54,17 +54,34 @@ export function textHeadOptions(
  */
 export async function fitTextHead(
   s: TextSplits,
-  options: HeadOptions,
+  requested: HeadOptions,
   m: { train: FeatureMatrix; evaluation: FeatureMatrix; test?: FeatureMatrix },
   textWarnings: TextWarning[],
-): Promise<{ head: FittedHead; result: TextTrainResult }> {
+  choice: HeadChoice = requested.kind,
+): Promise<{ head: FittedHead; result: TextTrainResult; kind: HeadKind }> {
   const tt = performance.now();
+  // `auto`: the heads compete by cross-validation on the training rows, as they do on image features.
+  const options =
+    choice === 'auto'
+      ? {
+          ...requested,
+          kind: bestCandidate(
+            await scoreCandidates(
+              [{ model: 'text', tensor: TEXT_FEATURES, data: m.train }],
+              s.labels.length,
+              requested,
+              { heads: ['linear', 'knn', 'ncm', 'mlp'], budgetMs: TRAIN_DEFAULTS.budget * 1000 },
+            ),
+          ).head,
+        }
+      : requested;
   const head = await fitHead(m.train, s.labels.length, options, m.evaluation);
   const trainSeconds = (performance.now() - tt) / 1000;
   const held = m.test ?? m.evaluation;
   try {
     const result: TextTrainResult = {
       method: 'features',
+      strategy: 'linear-probe',
       labels: s.labels,
       evaluation: evaluateHeldOut(await head.predictProbs(held), held.labels),
       evaluatedOn: m.test ? 'test' : 'evaluation',
@@ -80,38 +97,16 @@ export async function fitTextHead(
       textWarnings,
       seconds: { train: trainSeconds, total: 0 },
     };
-    return { head, result };
+    return { head, result, kind: options.kind };
   } catch (e) {
     await head.release();
     throw e;
   }
 }
 
-/** The frozen encoder's pooled-feature extractor (cached), as every text 'features' path configures it. */
-export function textFeatureExtractor(
-  o: TextRunOptions,
-  args: ResolvedTextTrainingArguments,
-  encoder: LoadedTextEncoder,
-): Promise<TextFeatureExtractor> {
-  return TextFeatureExtractor.fromEncoder(encoder, {
-    pooling: o.pooling ?? 'cls',
-    normalize: o.normalize ?? false,
-    maxLength: args.maxSeqLength,
-    batchSize: args.perDeviceEvalBatchSize,
-    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-    ...(o.threads ? { session: { threads: o.threads } } : {}),
-  });
-}
-
-/** The head a 'features' run trains: 'auto' is resolved by the search (text-auto.ts) before any run sees it. */
-function concreteHead(head: HeadKind | 'auto' | undefined): HeadKind {
-  if (head === 'auto') throw new GraftError('BAD_OPTION', "head 'auto' needs the search: use method 'auto'");
-  return head ?? 'linear';
-}
-
-/** `candidates`: the search's decision table when this encoder won it. */
+/** `candidates`: the automatic search's decision table when this encoder won it. */
 export async function runTextFeatures(
-  o: TextRunOptions,
+  o: TrainTextClassifierOptions,
   s: TextSplits,
   candidates?: CandidateScore[],
 ): Promise<TextTrainResult> {
@@ -119,13 +114,19 @@ export async function runTextFeatures(
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(o.model, { hub: o.hub });
   const session = o.threads ? { threads: o.threads } : undefined;
-  const fx = await textFeatureExtractor(o, args, encoder);
+  const fx = await TextFeatureExtractor.fromEncoder(encoder, {
+    pooling: o.pooling ?? 'cls',
+    normalize: o.normalize ?? false,
+    maxLength: args.maxSeqLength,
+    batchSize: args.perDeviceEvalBatchSize,
+    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    ...(session ? { session } : {}),
+  });
   try {
     const idsOf = (ds: TextDataset) => new Set(ds.examples.map((e) => e.id));
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
     const set = await fx.extract(all, { signal: o.signal });
-    const kind = concreteHead(o.head);
-    const { head, result } = await fitTextHead(
+    const { head, result, kind } = await fitTextHead(
       s,
       textHeadOptions(o, args, session),
       {
@@ -134,6 +135,7 @@ export async function runTextFeatures(
         ...(s.test.examples.length > 0 ? { test: matrixForIds(set, idsOf(s.test)) } : {}),
       },
       set.warnings,
+      o.head ?? 'linear',
     );
     Object.assign(result, { model: o.model, head: kind }, candidates ? { candidates } : {});
     if (o.export !== false) {
@@ -157,7 +159,12 @@ export async function runTextFeatures(
         },
         featureTensor: TEXT_FEATURES,
         head: head.describe(),
-        training: { method: 'features', head: kind, data: typeof o.data === 'string' ? o.data : o.data.name },
+        training: {
+          method: 'features',
+          strategy: 'linear-probe',
+          head: kind,
+          data: typeof o.data === 'string' ? o.data : o.data.name,
+        },
         result,
       });
       result.dir = args.outputDir;

@@ -5,13 +5,14 @@
  * write one model.onnx (encoder + head) with the tokenizer files and graft.json to args.outputDir.
  */
 import { loadDataset } from '../data/load.js';
-import { stratifiedSplit } from '../data/split.js';
+import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { ResolveOptions } from '../sources/types.js';
-import type { HeadKind } from '../strategies/heads.js';
+import type { Strategy } from '../strategies/finetune/recipes.js';
+import type { HeadChoice } from './options.js';
 import type { History } from '../train/index.js';
 import type { TextTrainingArguments } from '../text/finetune/arguments.js';
 import type { LogEntry } from '../text/finetune/hf-callbacks.js';
@@ -22,9 +23,12 @@ import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
 import { preflight } from './preflight.js';
+import { validateTrainingValues } from './validate.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
+import { textPooler, textStrategy } from './text-recipes.js';
 import { DEFAULT_TEXT_ENCODER, runTextAuto, TEXT_AUTO_MODEL } from './text-auto.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
+import type { HeadKind } from '../strategies/heads.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
@@ -32,23 +36,23 @@ export interface TrainTextClassifierOptions {
   /** A separate evaluation set (HF's eval_dataset); otherwise valSplit of `data` is held out. */
   evalData?: string | TextDataset;
   /**
-   * The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout; `tfidf`, the
-   * no-transfer baseline (a tf-idf vectoriser fitted on the training split; offline); or `auto` (the default):
-   * the search's default encoder, skipped when it cannot be had.
+   * The pre-trained encoder: `file:<dir>` or `hub:<org>/<name>[@rev]` in the Hugging Face layout; or `tfidf`,
+   * the no-transfer baseline (a tf-idf vectoriser fitted on the training split; offline).
    */
-  model?: string;
+  model: string;
   /**
-   * 'auto' searches features (tf-idf and the encoder's) × heads by cross-validation on the training split;
-   * 'features' trains a head on the named model's frozen features; 'finetune' trains the encoder too. Default
-   * 'auto' for model 'auto', 'features' for tfidf, otherwise 'finetune'.
+   * The recipe, as for images: 'linear-probe' (a head on frozen, cached encoder features), 'fine-tune', 'lp-ft'
+   * (a converged linear probe, then fine-tuning from it at lr / ftLrDivisor, the probe kept if fine-tuning ends
+   * below it on the evaluation split) or 'scratch' (the encoder's weights drawn at random, all trained).
+   * Default 'fine-tune' ('linear-probe' for tfidf).
    */
-  method?: 'auto' | 'finetune' | 'features';
-  /** auto: also try the tf-idf baseline beside the encoder. Default true. */
-  baseline?: boolean;
-  /** auto: seconds the search may spend scoring candidates. Default 300. */
-  budget?: number;
-  /** auto: called as each candidate is scored. */
-  onCandidate?: (score: CandidateScore) => void;
+  strategy?: Strategy;
+  /** The older spelling of strategy: 'features' = 'linear-probe', 'finetune' = 'fine-tune'. */
+  method?: 'finetune' | 'features';
+  /** LP-FT with an MLP head: head-only epochs before unfreezing (default as for images). */
+  freezeEpochs?: number;
+  /** LP-FT: the unfrozen phase runs at learningRate / ftLrDivisor (default as for images). */
+  ftLrDivisor?: number;
   args: Partial<TextTrainingArguments> & Pick<TextTrainingArguments, 'outputDir'>;
   /** finetune: which encoder weights train. Default 'all'. */
   unfreeze?: Unfreeze;
@@ -56,15 +60,23 @@ export interface TrainTextClassifierOptions {
   pooler?: PoolerKind;
   /** finetune: dropout before the head (HF's hidden_dropout_prob). Default 0.1. */
   dropout?: number;
-  /** features: the head, or 'auto' (chosen by cross-validation). Default 'linear' ('auto' for method 'auto'). */
-  head?: HeadKind | 'auto';
+  /** The head: linear (default), mlp; knn and ncm on frozen features only; auto (frozen features) by cross-validation. */
+  head?: HeadChoice;
+  /** model 'auto': the encoder tried beside tf-idf (default: the search's default encoder, skipped offline). */
+  encoder?: string;
+  /** model 'auto': also try the tf-idf baseline beside the encoder. Default true. */
+  baseline?: boolean;
+  /** model 'auto': seconds the search may spend scoring candidates. Default 300. */
+  budget?: number;
+  /** model 'auto': called as each candidate is scored. */
+  onCandidate?: (score: CandidateScore) => void;
   /** features: default 'cls'. */
   pooling?: TextPooling;
   /** features: L2-normalise pooled features. Default false. */
   normalize?: boolean;
-  /** Fraction held out for evaluation when evalData is not given. Default 0.2. */
+  /** Fraction held out for evaluation when evalData is not given. Default 0.1 (data/split.ts SPLIT_DEFAULTS). */
   valSplit?: number;
-  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0. */
+  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0.1. */
   testSplit?: number;
   /** Write model.onnx + tokenizer + graft.json to outputDir. Default true. */
   export?: boolean;
@@ -75,19 +87,18 @@ export interface TrainTextClassifierOptions {
   signal?: AbortSignal;
 }
 
-/** The options every run sees after the dispatch: the model named ('auto' only reaches the search). */
-export interface TextRunOptions extends TrainTextClassifierOptions {
-  model: string;
-}
-
 export interface TextTrainResult {
-  method: 'finetune' | 'features';
-  /** The model the shipped classifier is built on (an encoder source, or `tfidf`). */
+  /** The model the shipped classifier is built on (an encoder source, or `tfidf`; frozen-feature runs). */
   model?: string;
-  /** The head trained on frozen features ('features' only). */
+  /** The head trained on frozen features. */
   head?: HeadKind;
-  /** The automatic search's decision table ('auto' only): every candidate scored on the training split. */
+  /** The automatic search's decision table (model 'auto'): every candidate scored on the training split. */
   candidates?: CandidateScore[];
+  method: 'finetune' | 'features';
+  strategy: Strategy;
+  /** LP-FT with a linear probe: which model was shipped, and both validation accuracies. */
+  kept?: 'probe' | 'fine-tuned';
+  validation?: { probe: number; fineTuned: number };
   labels: string[];
   evaluation: EvaluationReport;
   evaluatedOn: 'test' | 'evaluation';
@@ -148,8 +159,8 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
   const data = await loadText(o.data, 'dataset');
   if (data.labels.length < 2)
     throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${data.labels.length}`);
-  const seed = o.args.seed ?? 42;
-  const testSplit = o.testSplit ?? 0;
+  const seed = o.args.seed ?? SPLIT_DEFAULTS.seed;
+  const testSplit = o.testSplit ?? SPLIT_DEFAULTS.test;
   if (o.evalData !== undefined) {
     const evaluation = alignLabels(await loadText(o.evalData, 'evalData'), data.labels, 'evalData');
     const s = stratifiedSplit(data, { validation: 0, test: testSplit, seed });
@@ -161,7 +172,13 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
       warnings: [...data.warnings, ...s.warnings],
     };
   }
-  const s = stratifiedSplit(data, { validation: o.valSplit ?? 0.2, test: testSplit, seed });
+  const s = stratifiedSplit(data, {
+    validation: o.valSplit ?? SPLIT_DEFAULTS.validation,
+    test: testSplit,
+    seed,
+  });
+  if (s.validation.examples.length === 0)
+    throw new GraftError('BAD_INPUT', 'the evaluation split is empty: give evalData or a larger valSplit');
   return {
     labels: [...data.labels],
     train: s.train,
@@ -172,30 +189,35 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
 }
 
 export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
-  const model = options.model ?? TEXT_AUTO_MODEL;
-  const tfidf = model === TFIDF_ID;
-  const method = options.method ?? (model === TEXT_AUTO_MODEL ? 'auto' : tfidf ? 'features' : 'finetune');
-  if (method !== 'finetune' && method !== 'features' && method !== 'auto')
+  validateTrainingValues({
+    dropout: options.dropout,
+    lr: options.args.learningRate,
+    epochs: options.args.numTrainEpochs,
+    batchSize: options.args.perDeviceTrainBatchSize,
+    valSplit: options.evalData === undefined ? (options.valSplit ?? SPLIT_DEFAULTS.validation) : 0,
+    testSplit: options.testSplit ?? SPLIT_DEFAULTS.test,
+    seed: options.args.seed,
+    weightDecay: options.args.weightDecay,
+  });
+  const tfidf = options.model === TFIDF_ID;
+  const strategy = textStrategy(options, tfidf);
+  if (tfidf && strategy !== 'linear-probe')
     throw new GraftError(
       'BAD_OPTION',
-      `method must be 'auto', 'finetune' or 'features', got '${String(method)}'`,
+      `the tf-idf model has no pre-trained weights to ${strategy === 'scratch' ? 'train from scratch' : 'fine-tune'}: use strategy 'linear-probe' (a head on tf-idf rows)`,
     );
-  if (model === TEXT_AUTO_MODEL && method !== 'auto')
+  if (strategy !== 'linear-probe') textPooler(options, strategy); // refuses heads without a gradient up front
+  if (strategy === 'scratch' && options.unfreeze !== undefined && options.unfreeze !== 'all')
     throw new GraftError(
       'BAD_OPTION',
-      `model 'auto' is chosen by the search (method 'auto'); method '${method}' needs a named model, e.g. ${DEFAULT_TEXT_ENCODER} or tfidf`,
+      `strategy 'scratch' trains every weight from a random start; unfreeze '${options.unfreeze}' would leave random weights frozen: drop unfreeze`,
     );
-  if (tfidf && method === 'finetune')
+  if (options.model === TEXT_AUTO_MODEL && strategy !== 'linear-probe')
     throw new GraftError(
       'BAD_OPTION',
-      "the tf-idf model has no pre-trained weights to fine-tune: use method 'features' (a head on tf-idf rows)",
+      `model 'auto' (the search over tf-idf and the default encoder's frozen features) cannot be trained by strategy '${strategy}': name the encoder, e.g. model '${DEFAULT_TEXT_ENCODER}'`,
     );
-  if (options.head === 'auto' && method === 'finetune')
-    throw new GraftError(
-      'BAD_OPTION',
-      "head 'auto' is chosen by cross-validation over frozen features; fine-tuning trains a linear head: drop head or use method 'auto'",
-    );
-  if (method === 'features' || method === 'auto') {
+  if (strategy === 'linear-probe') {
     const flags = {
       resumeFromCheckpoint: '--resume',
       saveSteps: '--save-steps',
@@ -215,8 +237,9 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
     cacheDir: options.cacheDir,
   });
   const splits = await prepareTextSplits(options);
-  const o: TextRunOptions = { ...options, model };
-  if (method === 'auto' || o.head === 'auto') return runTextAuto(o, splits);
-  if (tfidf) return runTfidfFeatures(o, splits);
-  return method === 'finetune' ? runTextFinetune(o, splits) : runTextFeatures(o, splits);
+  if (options.model === TEXT_AUTO_MODEL) return runTextAuto(options, splits);
+  if (tfidf) return runTfidfFeatures(options, splits);
+  return strategy === 'linear-probe'
+    ? runTextFeatures(options, splits)
+    : runTextFinetune(options, splits, strategy);
 }

@@ -24,8 +24,6 @@ import {
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
-import { writeReport } from '../report/render.js';
-import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
 import {
   fineTuneSkipReason,
@@ -350,10 +348,8 @@ export async function trainClassifier(
         extractRate,
         budgetLeft: o.budget - (performance.now() - searchStart) / 1000,
       });
-      if (trial) {
-        if (o.out) await writeReport(o.out, await reportDataFor(result, o.model));
-        return result;
-      }
+      // The fine-tuned model directory (with its report) was written by the fine-tuning run.
+      if (trial) return result;
     }
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
@@ -367,7 +363,6 @@ export async function trainClassifier(
         result,
       });
       result.dir = o.out;
-      await writeReport(o.out, await reportDataFor(result, o.model));
     }
     return result;
   } finally {

@@ -46,6 +46,7 @@ describe('text auto search', () => {
     const out = join(tmp.dir, 'model');
     const r = await trainTextClassifier({
       data,
+      model: 'auto',
       hub: { offline: true, cacheDir: join(tmp.dir, 'empty-hub-cache') },
       cacheDir: false,
       args: { outputDir: out, seed: 3 },
@@ -76,8 +77,8 @@ describe('text auto search', () => {
     const data = await keywordCsv(tmp.dir, 40);
     const r = await trainTextClassifier({
       data,
-      model: BERT_SOURCE,
-      method: 'auto',
+      model: 'auto',
+      encoder: BERT_SOURCE,
       cacheDir: false,
       threads: 2,
       export: false,
@@ -94,14 +95,14 @@ describe('text auto search', () => {
     for (const c of scored) assert.ok(c.cvAccuracy >= 0 && c.cvAccuracy <= 1 && c.folds === 5);
   });
 
-  test('a named encoder that cannot be had fails the run; head auto is refused for fine-tuning', async () => {
+  test('a named encoder that cannot be had fails the run; the search cannot be fine-tuned', async () => {
     await using tmp = await tempDir();
     const data = await keywordCsv(tmp.dir, 10);
     await assert.rejects(
       trainTextClassifier({
         data,
-        model: 'hub:graft-test/absent',
-        method: 'auto',
+        model: 'auto',
+        encoder: 'hub:graft-test/absent',
         hub: { offline: true, cacheDir: join(tmp.dir, 'cache') },
         export: false,
         args: { outputDir: join(tmp.dir, 'm') },
@@ -111,13 +112,12 @@ describe('text auto search', () => {
     await assert.rejects(
       trainTextClassifier({
         data,
-        model: BERT_SOURCE,
-        method: 'finetune',
-        head: 'auto',
+        model: 'auto',
+        strategy: 'fine-tune',
         export: false,
         args: { outputDir: join(tmp.dir, 'm') },
       }),
-      (e: unknown) => isGraftError(e) && e.code === 'BAD_OPTION' && /head 'auto'/.test(e.message),
+      (e: unknown) => isGraftError(e) && e.code === 'BAD_OPTION' && /model 'auto'/.test(e.message),
     );
   });
 });

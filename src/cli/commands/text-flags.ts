@@ -1,7 +1,7 @@
 /**
  * `graft train` on text data (a `text,label` CSV/JSONL or spam-assassin): Hugging Face Trainer arguments as
- * flags. `--strategy fine-tune` fine-tunes the encoder (BERT sequence classification); otherwise the frozen
- * encoder's pooled features train a head.
+ * flags. `--strategy fine-tune | lp-ft | scratch` train through the encoder (BERT sequence classification), with
+ * the recipes images use; otherwise (`auto`, `linear-probe`) the frozen encoder's pooled features train a head.
  */
 import type { Command } from 'commander';
 import type { TextDataset } from '../../data/types.js';
@@ -12,6 +12,7 @@ import { commandSignal, throwIfCancelled } from '../cancel.js';
 import { choice, dropout, duration, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { DEFAULT_TEXT_ENCODER, TEXT_AUTO_MODEL } from '../../pipeline/text-auto.js';
+import { STRATEGIES } from './finetune-flags.js';
 
 export interface TextFlags {
   evalData?: string;
@@ -54,7 +55,10 @@ export interface SharedFlags {
   cache?: boolean;
   accumulateSteps?: string;
   clipGradNorm?: string;
+  freezeEpochs?: string;
 }
+
+export const DEFAULT_TEXT_MODEL = DEFAULT_TEXT_ENCODER;
 
 export function addTextFlags(cmd: Command): Command {
   return cmd
@@ -91,7 +95,6 @@ function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
     ['--augment-views', given('augmentViews')],
     ['--augment-view-use', given('augmentViewUse')],
     ['--augment-flip', given('augmentFlip')],
-    ['--freeze-epochs', given('freezeEpochs')],
     ['--on-bad-input', given('onBadInput')],
   ];
   return flags.filter(([, on]) => on).map(([flag]) => flag);
@@ -105,18 +108,7 @@ export async function runTextTraining(
   if (unsupported.length > 0)
     throw new GraftError(
       'BAD_OPTION',
-      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --budget, --no-baseline, --strategy auto | linear-probe | fine-tune and the Hugging Face Trainer flags)`,
-    );
-  if (f.strategy === 'lp-ft' || f.strategy === 'scratch')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--strategy ${f.strategy} is not available for text models yet: use --strategy fine-tune (BERT sequence classification) or linear-probe (a head on frozen features)`,
-    );
-  const fineTune = f.strategy === 'fine-tune';
-  if (f.head === 'auto' && fineTune)
-    throw new GraftError(
-      'BAD_OPTION',
-      '--head auto chooses among heads on frozen features; fine-tuning trains a linear head: drop --head or use --strategy auto',
+      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy, --freeze-epochs and the Hugging Face Trainer flags)`,
     );
   const unfreeze = f.unfreeze;
   if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
@@ -125,25 +117,32 @@ export async function runTextTraining(
       `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
     );
   }
-  const search = f.strategy === undefined || f.strategy === 'auto';
+  // The same recipes as for images; `auto` (the default) and linear-probe train a head on frozen features.
+  const chosen = choice('strategy', f.strategy, STRATEGIES);
+  const strategy = chosen === undefined || chosen === 'auto' ? 'linear-probe' : chosen;
   const render = eventRenderer({ quiet: f.quiet, jsonLines: f.json });
   const int = (name: string, v: string | undefined) => number(name, v, { integer: true, min: 1 });
   return trainTextClassifier({
     data,
     evalData: f.evalData,
-    model: f.model ?? (search ? TEXT_AUTO_MODEL : DEFAULT_TEXT_ENCODER),
-    method: search ? 'auto' : fineTune ? 'finetune' : 'features',
-    unfreeze: unfreeze as Unfreeze | undefined,
-    head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
+    // No model and no recipe: the search over tf-idf and the default encoder (skipped when offline).
+    model: f.model ?? (chosen === undefined || chosen === 'auto' ? TEXT_AUTO_MODEL : DEFAULT_TEXT_MODEL),
     baseline: f.baseline,
     budget: duration('budget', f.budget),
+    onCandidate: (score) => render({ type: 'candidate', score }),
+    strategy,
+    freezeEpochs: number('freeze-epochs', f.freezeEpochs, { integer: true, min: 0 }),
+    unfreeze: unfreeze as Unfreeze | undefined,
+    // As for images: `auto` searches the heads, an explicit recipe starts from a linear head.
+    head:
+      choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const) ??
+      (chosen === undefined || chosen === 'auto' ? 'auto' : undefined),
     pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
     dropout: dropout('dropout', f.dropout),
     cacheDir: f.cache === false ? false : f.cacheDir,
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
-    onCandidate: (score) => render({ type: 'candidate', score }),
     onLog: (entry) => {
       throwIfCancelled();
       if (!f.quiet) process.stderr.write(`${JSON.stringify(entry)}\n`);
