@@ -177,8 +177,7 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
     test: testSplit,
     seed,
   });
-  if (s.validation.examples.length === 0)
-    throw new GraftError('BAD_INPUT', 'the evaluation split is empty: give evalData or a larger valSplit');
+  // Too little data to hold any out still trains: the run says so (NO_HELD_OUT) instead of failing.
   return {
     labels: [...data.labels],
     train: s.train,
@@ -200,7 +199,10 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
     weightDecay: options.args.weightDecay,
   });
   const tfidf = options.model === TFIDF_ID;
-  const strategy = textStrategy(options, tfidf);
+  // The search trains heads on frozen features: its default recipe is linear-probe.
+  const searchDefault =
+    options.model === TEXT_AUTO_MODEL && options.strategy === undefined && options.method === undefined;
+  const strategy = searchDefault ? 'linear-probe' : textStrategy(options, tfidf);
   if (tfidf && strategy !== 'linear-probe')
     throw new GraftError(
       'BAD_OPTION',

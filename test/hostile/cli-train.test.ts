@@ -146,7 +146,8 @@ test('text manifests: non-UTF-8 rows and blank labels in the one --quiet line; t
 test('an unreachable hub is NETWORK_ERROR (exit 9) naming the offline ways', async () => {
   const file = join(root, 'texts-ok.csv');
   await writeFile(file, 'text,label\nyes yes,pos\nyes sure,pos\nno no,neg\nno way,neg\n');
-  const r = graft(['train', file, '--quiet', '--out', join(root, 'm-hub')], {
+  // A named encoder (the default search would list it as skipped and train tf-idf instead).
+  const r = graft(['train', file, '--strategy', 'linear-probe', '--quiet', '--out', join(root, 'm-hub')], {
     HF_ENDPOINT: 'http://127.0.0.1:9',
     HF_HOME: join(root, 'hf-home'),
     HF_HUB_OFFLINE: '',

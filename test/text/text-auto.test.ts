@@ -47,6 +47,8 @@ describe('text auto search', () => {
     const r = await trainTextClassifier({
       data,
       model: 'auto',
+      valSplit: 0.2,
+      testSplit: 0,
       hub: { offline: true, cacheDir: join(tmp.dir, 'empty-hub-cache') },
       cacheDir: false,
       args: { outputDir: out, seed: 3 },
