@@ -20,7 +20,8 @@ export type DataWarningCode =
   | 'MISSING_FILE'
   | 'BAD_ROW'
   | 'SINGLETON_CLASS'
-  | 'TOO_FEW_SHOTS';
+  | 'TOO_FEW_SHOTS'
+  | 'STUDENT_LARGER';
 
 /** One kind of problem, counted: `count` occurrences, the first few of which are listed in `items`. */
 export interface DataWarning {
