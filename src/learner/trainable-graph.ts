@@ -8,11 +8,13 @@
  * over; this class runs them.
  */
 import type { TrainingGraph } from '../autodiff/index.js';
+import { Mulberry32 } from '../data/random.js';
 import { GraftError } from '../errors.js';
+import { isDropoutNoise } from '../heads/dense.js';
 import type { Model } from '../onnx/ir.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { int64, type Tensor } from '../tensor.js';
-import type { Batch, TrainableModel } from '../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../train/types.js';
 
 /** The training graph's int64 label input. */
 export const LABELS = 'labels';
@@ -41,6 +43,8 @@ export interface TrainableGraphOptions {
   session?: SessionOptions;
   /** Options of the training session (default `session`). */
   trainingSession?: SessionOptions;
+  /** Seeds the dropout noise of calls that bring no generator of their own (the Trainer brings its own). */
+  noiseSeed?: number;
 }
 
 export interface Gradients {
@@ -54,6 +58,9 @@ export class TrainableGraph implements TrainableModel {
   private readonly shapes = new Map<string, readonly number[]>();
   private readonly trainInputs: Set<string>;
   private readonly inferInputs: Set<string>;
+  /** The training graph's dropout noise inputs and their widths. */
+  private readonly noiseInputs: { name: string; width: number }[];
+  private readonly ownNoise: Mulberry32;
 
   private constructor(
     private readonly o: TrainableGraphOptions,
@@ -67,6 +74,22 @@ export class TrainableGraph implements TrainableModel {
         if (v.shape && !this.shapes.has(v.name)) this.shapes.set(v.name, v.shape as number[]);
     this.trainInputs = new Set(o.training.model.graph.inputs.map((v) => v.name));
     this.inferInputs = new Set(o.inference.graph.inputs.map((v) => v.name));
+    this.noiseInputs = o.training.model.graph.inputs
+      .filter((v) => isDropoutNoise(v.name))
+      .map((v) => ({ name: v.name, width: Number(v.shape?.[1]) }));
+    this.ownNoise = new Mulberry32(o.noiseSeed ?? 0);
+  }
+
+  /** Uniform noise for every dropout input of the training graph, for a batch of `n`. */
+  private noiseFeeds(n: number, uniform: Uniform | undefined): Record<string, Tensor> {
+    const draw = uniform ?? (() => this.ownNoise.next());
+    const feeds: Record<string, Tensor> = {};
+    for (const { name, width } of this.noiseInputs) {
+      const data = new Float32Array(n * width);
+      for (let i = 0; i < data.length; i++) data[i] = draw();
+      feeds[name] = { dtype: 'float32', shape: [n, width], data };
+    }
+    return feeds;
   }
 
   static async create(o: TrainableGraphOptions): Promise<TrainableGraph> {
@@ -122,10 +145,12 @@ export class TrainableGraph implements TrainableModel {
    * Loss and gradients for `feeds` (data inputs and labels; parameters are added), then buffer updates. For
    * callers that hold their data as feeds already, e.g. one fixed full batch.
    */
-  async gradientsFor(feeds: Readonly<Record<string, Tensor>>): Promise<Gradients> {
+  async gradientsFor(feeds: Readonly<Record<string, Tensor>>, uniform?: Uniform): Promise<Gradients> {
     const t = this.o.training;
     const buffers = this.o.buffers ?? [];
-    const out = await this.train.run({ ...feeds, ...this.paramFeeds(this.trainInputs) }, [
+    const n = Number(feeds[LABELS]?.shape[0] ?? 0);
+    const run = { ...feeds, ...this.noiseFeeds(n, uniform), ...this.paramFeeds(this.trainInputs) };
+    const out = await this.train.run(run, [
       t.loss,
       ...Object.values(t.gradients),
       ...buffers.map((b) => b[1]),
@@ -137,12 +162,15 @@ export class TrainableGraph implements TrainableModel {
     return { loss: (out[t.loss]!.data as Float32Array)[0]!, gradients };
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.gradientsFor({
-      ...this.dataFeeds(batch.inputs),
-      ...this.trainingFeeds(batch.inputs),
-      [LABELS]: TrainableGraph.labels(batch.labels),
-    });
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.gradientsFor(
+      {
+        ...this.dataFeeds(batch.inputs),
+        ...this.trainingFeeds(batch.inputs),
+        [LABELS]: TrainableGraph.labels(batch.labels),
+      },
+      uniform,
+    );
   }
 
   /** The batch's training-only inputs (`trainingInputs`). */
@@ -170,6 +198,7 @@ export class TrainableGraph implements TrainableModel {
         ...this.dataFeeds(batch.inputs),
         ...this.trainingFeeds(batch.inputs),
         [LABELS]: TrainableGraph.labels(batch.labels),
+        ...this.noiseFeeds(batch.labels.length, undefined),
         ...this.paramFeeds(this.trainInputs, overrides),
       },
       outputs,

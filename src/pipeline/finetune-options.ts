@@ -1,5 +1,6 @@
 /** Options of `fineTuneClassifier` (library) and `graft train --strategy …` (CLI), defaults in one place. */
 import type { AugmentOptions } from '../augment/image.js';
+import { GraftError } from '../errors.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { BnMode } from '../strategies/finetune/suffix-graph.js';
@@ -23,11 +24,14 @@ export interface FineTuneClassifierOptions extends TrainClassifierOptions {
   accumulateSteps: number;
   /** Save a checkpoint every N optimizer steps (and at every epoch end). */
   saveSteps?: number;
-  /** Step checkpoints kept per phase (the oldest are deleted); best-by-val_accuracy is kept besides. */
+  /** Checkpoints kept (the oldest are deleted); the best by val_accuracy is kept besides. */
   saveTotalLimit: number;
-  /** Where checkpoints go (default `<out>/checkpoints`). */
+  /** Where checkpoint-<step>/ directories go (default `<out>/checkpoints`). */
   checkpointDir?: string;
-  /** Resume from the newest intact checkpoint: `true` (checkpointDir) or a directory. */
+  /**
+   * Resume from a checkpoint: `true` (the newest intact one in checkpointDir), a checkpoint-<step> directory or a
+   * directory of them. Nothing to resume from, or a checkpoint of a run with other options, is a BAD_OPTION.
+   */
   resume?: boolean | string;
 }
 
@@ -54,5 +58,10 @@ export function resolveFineTuneOptions(
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = { ...FINETUNE_DEFAULTS, ...defined } as FineTuneClassifierOptions;
   if (o.strategy === 'scratch' && options.bnMode === undefined) o.bnMode = 'train';
+  if (o.augmentViews > 0 || o.viewAugment)
+    throw new GraftError(
+      'BAD_OPTION',
+      `augmented feature views (--augment-views) serve heads fitted on cached features; fine-tuning (--strategy ${o.strategy}) augments its images with --augment`,
+    );
   return o;
 }

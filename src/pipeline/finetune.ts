@@ -3,7 +3,7 @@
  * once, activations cached; augmented items bypass the cache) → held-out evaluation → one model.onnx (fine-tuned
  * backbone + head, any ONNX Runtime) + graft.json, checkpoints under <out>/checkpoints with exact resume.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GraftError } from '../errors.js';
 import { evaluate } from '../eval/report.js';
 import type { ImagePreprocess } from '../models/spec.js';
@@ -27,6 +27,15 @@ import { keepProbe } from './keep-probe.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
 import { preflight } from './preflight.js';
+import { findResumeCheckpoint } from '../train/checkpoints.js';
+
+/** Where checkpoints go: checkpointDir, else <out>/checkpoints, else where `resume` points. */
+function checkpointRoot(o: FineTuneClassifierOptions): string | undefined {
+  if (o.checkpointDir) return o.checkpointDir;
+  if (o.out) return join(o.out, 'checkpoints');
+  if (typeof o.resume !== 'string') return undefined;
+  return /^checkpoint-\d+$/.test(basename(o.resume)) ? dirname(o.resume) : o.resume;
+}
 
 export interface FineTuneResult {
   labels: string[];
@@ -84,6 +93,13 @@ export async function fineTuneClassifier(
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
+  const checkpointDir = checkpointRoot(o);
+  if (o.resume) {
+    // fail before any work when there is nothing to resume from
+    if (!checkpointDir)
+      throw new GraftError('BAD_OPTION', 'resume needs a checkpoint directory: give out or checkpointDir');
+    await findResumeCheckpoint(o.resume, checkpointDir);
+  }
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
   const { dataset, split, train, counts } = await prepareImageData(o, emit);
@@ -147,8 +163,6 @@ export async function fineTuneClassifier(
       model.params.get('head/dense0/bias')!.set(probe.bias);
       phases = phases.filter((p) => p.unfreeze !== 'none');
     }
-    const checkpointDir =
-      o.checkpointDir ?? (typeof o.resume === 'string' ? o.resume : o.out && join(o.out, 'checkpoints'));
     const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
     const cache = new ActivationCache();
     let cached = true;
@@ -177,7 +191,17 @@ export async function fineTuneClassifier(
         checkpointDir,
         saveSteps: o.saveSteps,
         saveTotalLimit: o.saveTotalLimit,
-        resume: Boolean(o.resume),
+        resume: o.resume ?? false,
+        run: {
+          modality: 'image',
+          model: o.model,
+          labels: dataset.labels,
+          featureTensor,
+          strategy: o.strategy,
+          head: headKind(o),
+          bnMode: o.bnMode,
+          labelSmoothing: o.labelSmoothing,
+        },
         signal: o.signal,
         session,
         onPhase: (info) => {

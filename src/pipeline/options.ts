@@ -1,5 +1,7 @@
 /** Options of `train` (library) and `graft train` (CLI), with every default in one place. */
+import type { AugmentOptions } from '../augment/image.js';
 import type { Dataset } from '../data/types.js';
+import type { ViewUse } from '../features/view-matrix.js';
 import type { HeadOptimizer } from '../strategies/fit-head.js';
 import type { HeadKind } from '../strategies/heads.js';
 import type { TrainEvent } from './events.js';
@@ -43,6 +45,16 @@ export interface TrainClassifierOptions {
   baseline: boolean;
   /** Seconds the automatic search may spend scoring candidates (the rest are listed as skipped). */
   budget: number;
+  /**
+   * Feature-level augmentation: the features of this many augmented views of each training image (cached like
+   * any features) join the head fit and every cross-validation fold that trains on the image; held-out rows are
+   * never augmented. 0 (default): off. On MNIST it did not help (README, bench/augment-probe.ts).
+   */
+  augmentViews: number;
+  /** How views join the fit: `rows` (extra training rows, default) or `mean` (averaged with the image's own). */
+  augmentViewUse: ViewUse;
+  /** The augmentation that makes views; defaults suit the data (augment/image.ts: no flips, no jitter on grey). */
+  viewAugment?: AugmentOptions;
   onBadInput: 'skip' | 'fail';
   cacheDir?: string | false;
   threads?: number;
@@ -69,6 +81,8 @@ export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   features: 'auto',
   baseline: true,
   budget: 300,
+  augmentViews: 0,
+  augmentViewUse: 'rows',
   onBadInput: 'skip',
 };
 

@@ -1,16 +1,23 @@
 /** The 'finetune' path of trainTextClassifier: SequenceClassifier + graft's Trainer with HF-style arguments. */
 import { mkdir } from 'node:fs/promises';
-import { GraftError } from '../errors.js';
+import { join } from 'node:path';
 import { evaluate } from '../eval/report.js';
-import { Trainer, predictAll, type DataSource, type TrainingState } from '../train/index.js';
-import { fitOptionsFor, resolveTextTrainingArguments } from '../text/finetune/arguments.js';
-import { TextDataSource } from '../text/finetune/data.js';
+import { CheckpointWriter } from '../train/callbacks/checkpoint.js';
 import {
-  HfTrainerCallback,
-  listCheckpointDirs,
-  readCheckpointDir,
-  type TrainerStateJson,
-} from '../text/finetune/hf-callbacks.js';
+  assertSameRun,
+  findResumeCheckpoint,
+  listCheckpoints,
+  readCheckpoint,
+  type RunOptions,
+} from '../train/checkpoints.js';
+import { Trainer, predictAll, type DataSource } from '../train/index.js';
+import {
+  fitOptionsFor,
+  resolveTextTrainingArguments,
+  type ResolvedTextTrainingArguments,
+} from '../text/finetune/arguments.js';
+import { TextDataSource } from '../text/finetune/data.js';
+import { HfTrainerCallback } from '../text/finetune/hf-callbacks.js';
 import { SequenceClassifier } from '../text/finetune/model.js';
 import { noDecayParams } from '../text/finetune/params.js';
 import { loadTextEncoder } from '../text/encoder.js';
@@ -36,17 +43,34 @@ export async function evalMetrics(
   };
 }
 
-async function resumePoint(
-  outputDir: string,
-  from: string | boolean | undefined,
-): Promise<{ state: TrainingState; trainer: TrainerStateJson } | undefined> {
-  if (!from) return undefined;
-  let path = typeof from === 'string' ? from : undefined;
-  if (from === true) {
-    path = (await listCheckpointDirs(outputDir)).at(-1)?.path;
-    if (!path) throw new GraftError('BAD_OPTION', `resumeFromCheckpoint: no checkpoint-* in '${outputDir}'`);
-  }
-  return readCheckpointDir(path!);
+/** What a text fine-tuning run's weights depend on: a resume must match it. */
+function textRunOptions(
+  o: TrainTextClassifierOptions,
+  a: ResolvedTextTrainingArguments,
+  labels: readonly string[],
+  trainSize: number,
+): RunOptions {
+  return {
+    modality: 'text',
+    recipe: 'fine-tune',
+    model: o.model,
+    labels,
+    train: trainSize,
+    unfreeze: o.unfreeze ?? 'all',
+    pooler: o.pooler ?? 'auto',
+    dropout: o.dropout ?? 0.1,
+    epochs: a.numTrainEpochs,
+    batchSize: a.perDeviceTrainBatchSize,
+    accumulateSteps: a.gradientAccumulationSteps,
+    lr: a.learningRate,
+    warmupRatio: a.warmupRatio,
+    warmupSteps: a.warmupSteps,
+    weightDecay: a.weightDecay,
+    adam: [a.adamBeta1, a.adamBeta2, a.adamEpsilon],
+    maxGradNorm: a.maxGradNorm,
+    seed: a.seed,
+    maxSeqLength: a.maxSeqLength,
+  };
 }
 
 export async function runTextFinetune(
@@ -76,17 +100,28 @@ export async function runTextFinetune(
     const evaluation = source(s.evaluation, 0);
     const test = s.test.examples.length ? source(s.test, 0) : undefined;
     await mkdir(args.outputDir, { recursive: true });
+    const checkpointDir = join(args.outputDir, 'checkpoints');
     const stepsPerEpoch = Math.ceil(
       Math.ceil(train.size / args.perDeviceTrainBatchSize) / args.gradientAccumulationSteps,
     );
     const totalSteps = stepsPerEpoch * args.numTrainEpochs;
-    const resumed = await resumePoint(args.outputDir, args.resumeFromCheckpoint);
+    const run = textRunOptions(o, args, s.labels, train.size);
+    const from = args.resumeFromCheckpoint;
+    const resumed = from ? await findResumeCheckpoint(from, checkpointDir) : undefined;
+    if (resumed) assertSameRun(resumed, run);
+    const writer = new CheckpointWriter({
+      dir: checkpointDir,
+      saveTotalLimit: args.saveTotalLimit,
+      run,
+      greaterIsBetter: args.greaterIsBetter,
+      ...(resumed ? { previous: resumed.trainer } : {}),
+    });
     const hf = new HfTrainerCallback(
       args,
       stepsPerEpoch,
       () => evalMetrics(model, evaluation, args.perDeviceEvalBatchSize),
+      writer,
       o.onLog,
-      resumed?.trainer,
     );
     const fitOptions = fitOptionsFor(
       args,
@@ -102,7 +137,7 @@ export async function runTextFinetune(
     });
     const trainSeconds = (performance.now() - tt) / 1000;
     if (args.loadBestModelAtEnd && hf.bestModelCheckpoint) {
-      const best = await readCheckpointDir(hf.bestModelCheckpoint);
+      const best = await readCheckpoint(hf.bestModelCheckpoint);
       for (const [k, v] of best.state.params) model.params.get(k)?.set(v);
     }
     const held = test ?? evaluation;
@@ -115,7 +150,7 @@ export async function runTextFinetune(
       counts: { train: train.size, evaluation: evaluation.size, test: test?.size ?? 0 },
       history,
       logHistory: hf.logHistory,
-      checkpoints: (await listCheckpointDirs(args.outputDir)).map((c) => c.path),
+      checkpoints: (await listCheckpoints(checkpointDir)).map((c) => c.path),
       ...(hf.bestModelCheckpoint
         ? { bestModelCheckpoint: hf.bestModelCheckpoint, bestMetric: hf.bestMetric }
         : {}),

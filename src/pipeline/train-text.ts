@@ -159,6 +159,21 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
       'BAD_OPTION',
       "the tf-idf model has no pre-trained weights to fine-tune: use method 'features' (a head on tf-idf rows)",
     );
+  if (method === 'features') {
+    const flags = {
+      resumeFromCheckpoint: '--resume',
+      saveSteps: '--save-steps',
+      saveTotalLimit: '--save-total-limit',
+    };
+    const given = (Object.keys(flags) as (keyof typeof flags)[]).filter(
+      (k) => options.args[k] !== undefined && options.args[k] !== false,
+    );
+    if (given.length)
+      throw new GraftError(
+        'BAD_OPTION',
+        `${given.map((k) => `${k} (${flags[k]})`).join(', ')}: a head on frozen features writes no checkpoints (it trains on cached features in seconds); fine-tune (method 'finetune', --strategy fine-tune) to checkpoint and resume`,
+      );
+  }
   await preflight({
     out: options.export === false ? undefined : options.args.outputDir,
     cacheDir: options.cacheDir,

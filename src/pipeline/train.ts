@@ -14,14 +14,21 @@ import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategi
 import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
 import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
-import { extractSource, sourceMatrix, type FeatureSource } from './feature-sources.js';
+import {
+  extractSource,
+  sourceMatrix,
+  sourceViews,
+  type FeatureSource,
+  type ViewRequest,
+} from './feature-sources.js';
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { writeReport } from '../report/render.js';
 import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
-import { validateHeadOptions } from './validate.js';
+import { validateHeadOptions, validateViewOptions } from './validate.js';
+import { withViews } from '../features/view-matrix.js';
 
 export interface Comparison {
   name: string;
@@ -69,7 +76,11 @@ export interface TrainResult {
   manifest?: ModelManifest;
 }
 
-function headOptions(o: TrainClassifierOptions, kind: HeadKind, callbacks: Callback[] = []): HeadOptions {
+export function headOptions(
+  o: TrainClassifierOptions,
+  kind: HeadKind,
+  callbacks: Callback[] = [],
+): HeadOptions {
   return {
     callbacks,
     kind,
@@ -113,6 +124,7 @@ export async function trainClassifier(
   input: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(input);
+  validateViewOptions(o);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
@@ -131,11 +143,16 @@ export async function trainClassifier(
   emit({ type: 'stage', stage: 'extract', message: `extracting ${wanted.length} feature tensor(s)` });
   const tx = performance.now();
   const all = [...train.examples, ...split.validation.examples, ...split.test.examples];
-  const main = await extractSource(backbone, wanted, all, o, emit);
+  // Feature-level augmentation: views of the training examples only, for every source alike.
+  const views: ViewRequest | undefined =
+    o.augmentViews > 0
+      ? { examples: train.examples, count: o.augmentViews, seed: o.seed, augment: o.viewAugment ?? {} }
+      : undefined;
+  const main = await extractSource(backbone, wanted, all, o, emit, views);
   const sources: FeatureSource[] = [main];
   if (withBaseline) {
     const pixels = await loadBackbone(PIXELS_ID, { examples: train.examples });
-    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit));
+    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit, views));
   }
   const extractSeconds = (performance.now() - tx) / 1000;
   const extractRate = main.set.extracted / Math.max(1e-3, extractSeconds);
@@ -145,6 +162,9 @@ export async function trainClassifier(
   const idsOf = (exs: readonly Example<ImageSource>[]) =>
     new Set(exs.map((e) => e.id).filter((id) => usable.has(id)));
   const trainIds = idsOf(train.examples);
+  /** A source's training rows, with their augmented views when asked for. */
+  const trainingRows = (s: FeatureSource, tensor: string) =>
+    withViews(sourceMatrix(s, tensor, trainIds), sourceViews(s, tensor, trainIds, o.augmentViewUse));
   const valIds = idsOf(split.validation.examples);
   const heldName = counts.test > 0 ? 'test' : 'validation';
   const heldIds = counts.test > 0 ? idsOf(split.test.examples) : valIds;
@@ -163,6 +183,7 @@ export async function trainClassifier(
       model: backbone.spec.id,
       tensor,
       data: sourceMatrix(main, tensor, trainIds),
+      views: sourceViews(main, tensor, trainIds, o.augmentViewUse),
     }));
     if (searchFeatures && withBaseline) {
       const px = sources[1]!;
@@ -170,6 +191,7 @@ export async function trainClassifier(
         model: px.backbone.spec.id,
         tensor: PIXELS_FEATURES,
         data: sourceMatrix(px, PIXELS_FEATURES, trainIds),
+        views: sourceViews(px, PIXELS_FEATURES, trainIds, o.augmentViewUse),
       });
     }
     candidates = await scoreCandidates(options, numClasses, headOptions(o, 'linear'), {
@@ -202,7 +224,7 @@ export async function trainClassifier(
   };
   const held = sourceMatrix(chosen, choice.tensor, heldIds);
   const { head, probs, report } = await fitAndScore(
-    sourceMatrix(chosen, choice.tensor, trainIds),
+    trainingRows(chosen, choice.tensor),
     held,
     numClasses,
     headOptions(o, choice.head, [{ epochEnd: reportEpoch }]),
@@ -216,7 +238,7 @@ export async function trainClassifier(
     const comparisons: Comparison[] = [];
     const compare = async (name: string, s: FeatureSource, tensor: string): Promise<void> => {
       const r = await fitAndScore(
-        sourceMatrix(s, tensor, trainIds),
+        trainingRows(s, tensor),
         sourceMatrix(s, tensor, heldIds),
         numClasses,
         headOptions(o, choice.head),

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import { mulberry32, shuffled } from '../data/random.js';
 import { stratifiedSplit } from '../data/split.js';
-import type { Dataset, Example } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import {
   INT8_MODEL_FILE,
@@ -21,7 +20,7 @@ import {
 import { sha256 } from '../features/cache.js';
 import type { Model } from '../onnx/ir.js';
 import { encodeModel, loadModel } from '../onnx/io.js';
-import { encodeInputs } from '../predict/inputs.js';
+import { encodeInputs, exampleInput } from '../predict/inputs.js';
 import type { PredictInput } from '../predict/classifier.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -45,9 +44,6 @@ export interface QuantizeDirResult {
   report: QuantizeReport;
   fp32Bytes: number;
 }
-
-const input = (ds: Dataset, e: Example<unknown>): PredictInput =>
-  ds.kind === 'text' ? { text: e.source as string } : (e.source as PredictInput);
 
 function batchesOf(
   items: readonly PredictInput[],
@@ -128,7 +124,7 @@ export async function quantizeModelDir(
   const batchSize = options.batchSize ?? 8;
   const session: SessionOptions = options.threads ? { threads: options.threads } : {};
   const evalBatches = batchesOf(
-    evalSet.map((e) => input(ds, e)),
+    evalSet.map((e) => exampleInput(ds, e)),
     manifest,
     dir,
     batchSize,
@@ -142,7 +138,7 @@ export async function quantizeModelDir(
   const result = await quantizeModel(
     model,
     batchesOf(
-      calib.map((e) => input(ds, e)),
+      calib.map((e) => exampleInput(ds, e)),
       manifest,
       dir,
       batchSize,

@@ -9,6 +9,7 @@
  */
 import { GraftError } from '../errors.js';
 import type { FeatureMatrix } from '../features/matrix.js';
+import type { MatrixViews } from '../features/view-matrix.js';
 import type { HeadKind, HeadOptions } from './heads.js';
 import { crossValidate, foldCount } from './select-features.js';
 
@@ -19,6 +20,8 @@ export interface FeatureCandidate {
   tensor: string;
   /** Training-split features, rows in the same example order for every candidate. */
   data: FeatureMatrix;
+  /** Augmented views of the training rows, fitted on in every fold with their image (feature-level augmentation). */
+  views?: MatrixViews;
 }
 
 export interface CandidateScore {
@@ -89,7 +92,7 @@ export async function scoreCandidates(
     }
     const t0 = performance.now();
     const folds = foldCount(c.data.labels);
-    const cvAccuracy = await crossValidate(c.data, numClasses, { ...head, kind }, folds);
+    const cvAccuracy = await crossValidate(c.data, numClasses, { ...head, kind }, folds, c.views);
     const s = { ...base, cvAccuracy, folds, seconds: (performance.now() - t0) / 1000 };
     scores.push(s);
     o.onScore?.(s);

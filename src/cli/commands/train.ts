@@ -4,7 +4,13 @@ import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
-import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
+import {
+  addFineTuneFlags,
+  fineTuneOptions,
+  refuseCheckpointFlags,
+  viewOptions,
+  type FineTuneFlags,
+} from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
@@ -162,13 +168,16 @@ export function registerTrain(program: Command): void {
       onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
     };
     const ft = fineTuneOptions(f);
-    if (ft.strategy && ft.strategy !== 'linear-probe') {
+    const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
+    const views = viewOptions(f, fineTuning);
+    if (fineTuning) {
       const result = await fineTuneClassifier({ ...common, ...ft });
       if (f.json) printJson(summarizeFineTune(result));
       else printFineTuneSummary(result);
       return;
     }
-    const result = await trainClassifier(common);
+    refuseCheckpointFlags(f);
+    const result = await trainClassifier({ ...common, ...views });
     if (f.json) printJson(summarize(result));
     else printTrainSummary(result);
   });

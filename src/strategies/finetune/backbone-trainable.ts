@@ -13,7 +13,7 @@ import { pooledDim } from '../../features/feature-id.js';
 import { TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel } from '../../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import { mulberry32 } from '../../data/random.js';
 import { resolveCut, trainableInitializers, type ResolvedCut, type UnfreezeSpec } from './cut.js';
 import { heInit, probeShapes, withWeights } from './model-util.js';
@@ -156,7 +156,6 @@ export class BackboneTrainable implements TrainableModel {
       bnMomentum: o.bnMomentum,
       loss: o.loss,
       distill: o.distill,
-      dropoutSeed: o.seed,
     };
     const suffixWeights =
       cut.cut === o.featureTensor ? [] : suffixInitializers(backbone, cut.cut, o.featureTensor);
@@ -183,6 +182,7 @@ export class BackboneTrainable implements TrainableModel {
       buffers: runningStats(graphs),
       session: o.session,
       trainingSession: trainingSessionOptions(o.session, graphs.training, trainable),
+      noiseSeed: o.seed,
     });
     const old = this.built;
     this.built = { cut, graphs, graph, trainable };
@@ -197,8 +197,8 @@ export class BackboneTrainable implements TrainableModel {
     return this.featureShapeCache!;
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.built.graph.computeGradients(batch);
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.built.graph.computeGradients(batch, uniform);
   }
 
   /**
@@ -238,6 +238,10 @@ export class BackboneTrainable implements TrainableModel {
 
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     return this.built.graph.predictProbs(inputs);
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.built.graph.shapeOf(name);
   }
 
   /** The head (features → probabilities) with trained parameters, for export. */

@@ -42,7 +42,6 @@ export interface SuffixSpec {
    * TEACHER_LOGITS) and labels of -1 mark unlabelled examples (autodiff/distill-loss.ts).
    */
   distill?: { temperature: number; alpha: number };
-  dropoutSeed?: number;
 }
 
 export const HEAD_PREFIX = 'head/';
@@ -89,7 +88,6 @@ function suffixWithHead(s: SuffixSpec, mode: 'train' | 'export'): { model: Model
     inputDim: dim,
     numClasses: s.numClasses,
     mode,
-    dropoutSeed: s.dropoutSeed,
   });
   const merged = append(graph, head.graph, POOLED, { namePrefix: HEAD_PREFIX });
   const model = { ...cloneModel(s.backbone), graph: merged };

@@ -9,7 +9,7 @@ import type { FitOptions } from '../../train/options.js';
 export type IntervalStrategy = 'no' | 'steps' | 'epoch';
 
 export interface TextTrainingArguments {
-  /** Where checkpoints (checkpoint-<step>/) and the exported model go. */
+  /** Where the exported model goes, and its checkpoints (checkpoints/checkpoint-<step>/). */
   outputDir: string;
   numTrainEpochs: number;
   perDeviceTrainBatchSize: number;
@@ -41,7 +41,10 @@ export interface TextTrainingArguments {
   seed: number;
   /** Tokens per text, special tokens included (longer texts are truncated). */
   maxSeqLength: number;
-  /** Continue from a checkpoint directory (checkpoint-<step>) or `true` for the latest in outputDir. */
+  /**
+   * Continue from a checkpoint: `true` for the newest intact one in outputDir/checkpoints, a checkpoint-<step>
+   * directory, or a directory of them. Nothing to resume from is a BAD_OPTION.
+   */
   resumeFromCheckpoint?: string | boolean;
 }
 

@@ -19,7 +19,6 @@ export interface ClassifierGraphOptions {
   pooler: PoolerKind;
   /** Dropout before the head, training graph only. */
   dropout: number;
-  dropoutSeed: number;
   hiddenOutput: string;
   hidden: number;
 }
@@ -129,7 +128,6 @@ export function buildClassifierGraph(
     inputDim: H,
     numClasses: o.numClasses,
     mode: mode === 'train' ? 'train' : 'export',
-    dropoutSeed: o.dropoutSeed,
     exportLogits: true,
   });
   const merged = append(g, head.graph, x, { namePrefix: HEAD_PREFIX, keepOutputNames: true });

@@ -14,7 +14,7 @@ import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-
 import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../strategies/head-model.js';
 import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel } from '../../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import {
   buildClassifierGraph,
   hiddenSizeOf,
@@ -66,7 +66,6 @@ export class SequenceClassifier implements TrainableModel {
       numClasses: o.numClasses,
       pooler: o.pooler ?? 'auto',
       dropout,
-      dropoutSeed: deriveSeed(seed, 'dropout') % 2147483647,
       hiddenOutput,
       hidden: hiddenSizeOf(encoder, hiddenOutput),
     };
@@ -110,6 +109,7 @@ export class SequenceClassifier implements TrainableModel {
       params,
       inputs: encoder.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
       session: o.session,
+      noiseSeed: deriveSeed(seed, 'dropout'),
     });
     return new SequenceClassifier(inferGraph.model, graph, enc);
   }
@@ -123,8 +123,8 @@ export class SequenceClassifier implements TrainableModel {
     return this.graph.inputs;
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.graph.computeGradients(batch);
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.graph.computeGradients(batch, uniform);
   }
 
   /** Logits and probabilities, row-major [batch × classes]. */
@@ -140,6 +140,10 @@ export class SequenceClassifier implements TrainableModel {
 
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     return this.graph.predictProbs(inputs);
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.graph.shapeOf(name);
   }
 
   /** Encoder + head with the current weights baked in, at the encoder's own opset; outputs probabilities, logits. */
