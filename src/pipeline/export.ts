@@ -1,4 +1,5 @@
 /** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head) and graft.json. */
+import { resolveAugment } from '../augment/image.js';
 import { GraftError } from '../errors.js';
 import { writeModelDir, type ModelManifest } from '../export/manifest.js';
 import type { EvaluationReport } from '../eval/report.js';
@@ -39,6 +40,11 @@ export const trainingSettings = (
   testSplit: o.testSplit,
   seed: o.seed,
   features: o.features,
+  augmentViews: o.augmentViews,
+  // What made the views, defaults filled in, so a later run can reproduce them.
+  ...(o.augmentViews > 0
+    ? { augmentViewUse: o.augmentViewUse, viewAugment: JSON.stringify(resolveAugment(o.viewAugment)) }
+    : {}),
 });
 
 /** The deployable graph: the backbone (pre-trained or fine-tuned weights) up to the pooled features + head. */

@@ -79,6 +79,9 @@ test('augmentViews: trains with views; settings that cannot apply are refused', 
   const base = { data, model: 'pixels', cacheDir: false as const, valSplit: 0, testSplit: 0.25, seed: 1 };
   const r = await trainClassifier({ ...base, augmentViews: 2, head: 'ncm' });
   assert.equal(r.counts.train, 18);
+  assert.equal(r.settings['augmentViews'], 2);
+  assert.equal(r.settings['augmentViewUse'], 'rows');
+  assert.match(String(r.settings['viewAugment']), /"scale":\[0\.5,1\]/);
   const refused = async (p: Promise<unknown>, pattern: RegExp) =>
     assert.rejects(p, (e: unknown) => isGraftError(e) && e.code === 'BAD_OPTION' && pattern.test(e.message));
   await refused(trainClassifier({ ...base, augmentViews: -1 }), /augment-views/);
