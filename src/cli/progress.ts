@@ -1,6 +1,7 @@
 /** Renders a training run's events: progress bars and tables on a TTY, JSON lines otherwise, nothing if quiet. */
 import cliProgress from 'cli-progress';
 import type { TrainEvent } from '../pipeline/events.js';
+import { throwIfCancelled } from './cancel.js';
 import { bold, dim } from './output.js';
 
 export interface RenderOptions {
@@ -77,6 +78,17 @@ export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => v
         break;
       }
     }
+  };
+}
+
+/**
+ * Wraps a renderer so that a cancelled command stops at its next event (stage, batch of extraction, epoch), even
+ * in a stage that does not check the signal itself.
+ */
+export function cancellable(render: (e: TrainEvent) => void): (e: TrainEvent) => void {
+  return (e) => {
+    throwIfCancelled();
+    render(e);
   };
 }
 

@@ -12,6 +12,7 @@ import { batchShape, imageLength, preprocessBatch, preprocessInto } from '../pre
 import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
 import { isRawImage } from '../preprocess/image-types.js';
+import { imageLimits } from '../preprocess/limits.js';
 import { quantizeModel, type QuantizeOptions } from '../quantize/quantize.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
@@ -71,8 +72,8 @@ export function defaultCacheDir(): string {
 export const featureCacheDir = (cacheDir?: string): string => join(cacheDir ?? defaultCacheDir(), 'features');
 
 /**
- * The cache key of image features: model bytes, preprocessing, the decoder that applies it, input and feature
- * tensors. Every writer (graft train, graft extract, graft worker) names its cache file with this.
+ * The cache key of image features: model bytes, preprocessing, the decoder that applies it (and whether it
+ * accepts partly decodable images), input and feature tensors. Every writer (graft train, graft extract, graft worker) names its cache file with this.
  */
 export function featureCacheKey(
   backbone: Model,
@@ -87,6 +88,8 @@ export function featureCacheKey(
       imagePipelineId(preprocess),
       inputName,
       ...tensors,
+      // features of partly decoded images must not be served from the cache to a run that refuses them
+      ...(imageLimits().allowTruncated ? ['allow-truncated'] : []),
     ].join('\n'),
   );
 }

@@ -1,9 +1,11 @@
 /**
  * Feature sources of a run: the backbone (at one or several feature ids) and, when asked, the no-transfer
  * baseline, each extracted once over every example (cached on disk by content) and sessions released even when
- * extraction fails.
+ * extraction fails. Examples the extractor could not decode are reported as one BAD_IMAGE warning event (once per
+ * run: the baseline's extraction of the same files passes `reportSkipped` false).
  */
 import type { Example, ImageSource } from '../data/types.js';
+import { unreadableWarning } from '../data/warnings.js';
 import { GraftError } from '../errors.js';
 import type { AugmentOptions } from '../augment/image.js';
 import { FeatureExtractor, type ExtractProgress, type FeatureSet } from '../features/extract.js';
@@ -35,6 +37,7 @@ export async function extractSource(
   o: Pick<TrainClassifierOptions, 'cacheDir' | 'threads' | 'onBadInput' | 'signal'>,
   emit: (e: TrainEvent) => void,
   views?: ViewRequest,
+  reportSkipped = true,
 ): Promise<FeatureSource> {
   const spec = backbone.spec;
   if (spec.preprocess.kind !== 'image')
@@ -50,6 +53,8 @@ export async function extractSource(
       onProgress: (progress: ExtractProgress) => emit({ type: 'extract', progress }),
     };
     const set = await extractor.extract(examples, options);
+    if (reportSkipped)
+      for (const warning of unreadableWarning(set.skipped)) emit({ type: 'warning', warning });
     const viewSets: FeatureSet[] = [];
     for (let index = 1; index <= (views?.count ?? 0); index++) {
       emit({ type: 'stage', stage: 'extract', message: `augmented view ${index} of ${views!.count}` });

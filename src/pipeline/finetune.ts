@@ -5,7 +5,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { GraftError } from '../errors.js';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import { loadBackbone } from '../models/registry.js';
 import { ActivationCache } from '../strategies/finetune/activations.js';
@@ -251,12 +251,12 @@ export async function fineTuneClassifier(
     emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
     let report: EvaluationReport;
     if (kept?.probe && probe?.probs['held']) {
-      report = evaluate(probe.probs['held'].probs, probe.probs['held'].labels);
+      report = evaluateHeldOut(probe.probs['held'].probs, probe.probs['held'].labels);
     } else {
       const acts = await activationsFor(model, cache, held, pre, session);
       const heldLabels = Int32Array.from(held, (e) => e.label);
       const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
-      report = evaluate(probs.probs, heldLabels);
+      report = evaluateHeldOut(probs.probs, heldLabels);
     }
     const result: FineTuneResult = {
       labels: [...dataset.labels],

@@ -1,6 +1,6 @@
 /** The 'features' path of trainTextClassifier: frozen encoder → pooled features (cached) → fitHead → export. */
 import type { TextDataset } from '../data/types.js';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
@@ -64,7 +64,7 @@ export async function fitTextHead(
     const result: TextTrainResult = {
       method: 'features',
       labels: s.labels,
-      evaluation: evaluate(await head.predictProbs(held), held.labels),
+      evaluation: evaluateHeldOut(await head.predictProbs(held), held.labels),
       evaluatedOn: m.test ? 'test' : 'evaluation',
       counts: {
         train: m.train.labels.length,

@@ -1,7 +1,7 @@
 /** The 'finetune' path of trainTextClassifier: SequenceClassifier + graft's Trainer with HF-style arguments. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import { CheckpointWriter } from '../train/callbacks/checkpoint.js';
 import {
   assertSameRun,
@@ -34,7 +34,7 @@ export async function evalMetrics(
   batchSize: number,
 ): Promise<Record<string, number>> {
   const { probs, labels } = await predictAll(model, data, batchSize);
-  const r = evaluate(probs, labels);
+  const r = evaluateHeldOut(probs, labels);
   return {
     eval_loss: r.logLoss,
     eval_accuracy: r.accuracy,
@@ -145,7 +145,7 @@ export async function runTextFinetune(
     const result: TextTrainResult = {
       method: 'finetune',
       labels: s.labels,
-      evaluation: evaluate(probs, labels),
+      evaluation: evaluateHeldOut(probs, labels),
       evaluatedOn: test ? 'test' : 'evaluation',
       counts: { train: train.size, evaluation: evaluation.size, test: test?.size ?? 0 },
       history,

@@ -138,8 +138,6 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
     };
   }
   const s = stratifiedSplit(data, { validation: o.valSplit ?? 0.2, test: testSplit, seed });
-  if (s.validation.examples.length === 0)
-    throw new GraftError('BAD_INPUT', 'the evaluation split is empty: give evalData or a larger valSplit');
   return {
     labels: [...data.labels],
     train: s.train,

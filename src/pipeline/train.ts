@@ -5,7 +5,7 @@
  * and the final features → one model.onnx + graft.json + report.html.
  */
 import type { Example, ImageSource } from '../data/types.js';
-import { evaluate, type EvaluationReport } from '../eval/report.js';
+import { evaluateHeldOut, type EvaluationReport } from '../eval/report.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import { PIXELS_FEATURES, PIXELS_ID } from '../models/pixels.js';
 import { featureTensorsFor } from '../features/tensors.js';
@@ -113,7 +113,7 @@ async function fitAndScore(
   const head = await fitHead(train, numClasses, options, validation);
   try {
     const probs = await head.predictProbs(held);
-    return { head, probs, report: evaluate(probs, held.labels) };
+    return { head, probs, report: evaluateHeldOut(probs, held.labels) };
   } catch (e) {
     await head.release();
     throw e;
@@ -130,7 +130,7 @@ export async function trainClassifier(
   const emit = o.onEvent ?? (() => {});
 
   const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
-  validateHeadOptions(o, train.examples.length);
+  validateHeadOptions(o, train.examples.length, input.k !== undefined);
   const numClasses = dataset.labels.length;
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
@@ -152,7 +152,7 @@ export async function trainClassifier(
   const sources: FeatureSource[] = [main];
   if (withBaseline) {
     const pixels = await loadBackbone(PIXELS_ID, { examples: train.examples });
-    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit, views));
+    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit, views, false));
   }
   const extractSeconds = (performance.now() - tx) / 1000;
   const extractRate = main.set.extracted / Math.max(1e-3, extractSeconds);

@@ -25,13 +25,18 @@ export function validateViewOptions(
   if (o.viewAugment) resolveAugment(o.viewAugment);
 }
 
+/**
+ * `kGiven`: the caller chose k (rather than the default 5, which k-NN lowers to the data's size by itself); a
+ * chosen k larger than the training split is refused whether k-NN is fixed or only a candidate of the search.
+ */
 export function validateHeadOptions(
   o: Pick<TrainClassifierOptions, 'head' | 'k' | 'dropout'>,
   trainExamples: number,
+  kGiven = o.head === 'knn',
 ): void {
   if (!(o.dropout >= 0 && o.dropout < 1))
     throw new GraftError('BAD_OPTION', `--dropout must be in [0, 1), got ${o.dropout}`);
-  if (o.head === 'knn' && o.k > trainExamples)
+  if (kGiven && (o.head === 'knn' || o.head === 'auto') && o.k > trainExamples)
     throw new GraftError(
       'BAD_OPTION',
       `--k ${o.k} is more neighbours than the ${trainExamples} training examples: use --k ${Math.max(1, Math.min(5, trainExamples))} or more data`,

@@ -232,6 +232,7 @@ class FitRun {
       if (index++ < skip) continue;
       if (acc.count === 0 && this.shouldStop()) return;
       const { loss, gradients } = await this.model.computeGradients(batch, this.uniform);
+      if (!Number.isFinite(loss)) this.diverged(loss);
       const n = batch.labels.length;
       acc.add(gradients, n);
       this.epochLossSum += loss * n;
@@ -252,6 +253,20 @@ class FitRun {
     }
     if (acc.count > 0) this.optimizerStep(acc);
     await this.endEpoch();
+  }
+
+  /**
+   * A loss that is NaN or infinite only gets worse: training stops with the step, the rate and what to do,
+   * instead of saving a model of NaN weights.
+   */
+  private diverged(loss: number): never {
+    const lr = this.o.schedule.lrAt(this.step);
+    throw new GraftError(
+      'BAD_OPTION',
+      `training diverged: the loss became ${loss} at epoch ${this.epoch + 1}, step ${this.step} with learning rate ${lr}: ` +
+        `lower the learning rate (--lr ${lr / 10} or less)`,
+      { epoch: this.epoch, step: this.step, lr, loss },
+    );
   }
 
   private optimizerStep(acc: GradAccumulator): { lr: number; gradNorm?: number } {

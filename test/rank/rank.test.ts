@@ -31,7 +31,7 @@ test('rank on text: the tf-idf variants, ordered by k-NN accuracy then LogME', a
   const examples = Array.from({ length: 40 }, (_, i) => ({
     id: `t${i}`,
     label: i % 2,
-    source: `${words[i % 2]![i % 4]} ${words[i % 2]![(i + 1) % 4]} and the ${i % 3 ? 'day' : 'night'}`,
+    source: `${words[i % 2]![i % 4]} ${words[i % 2]![(i + 1) % 4]} and the ${i % 3 ? 'day' : 'night'} n${i}`,
   }));
   const data: TextDataset = {
     kind: 'text',

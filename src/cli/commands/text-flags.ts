@@ -8,6 +8,7 @@ import type { TextDataset } from '../../data/types.js';
 import { GraftError } from '../../errors.js';
 import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
 import type { Unfreeze } from '../../text/finetune/params.js';
+import { commandSignal, throwIfCancelled } from '../cancel.js';
 import { choice, dropout, number } from '../parse.js';
 
 export interface TextFlags {
@@ -137,7 +138,11 @@ export async function runTextTraining(
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
-    onLog: f.quiet ? undefined : (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
+    onLog: (entry) => {
+      throwIfCancelled();
+      if (!f.quiet) process.stderr.write(`${JSON.stringify(entry)}\n`);
+    },
+    signal: commandSignal(),
     args: {
       outputDir: f.out,
       numTrainEpochs: int('epochs', f.epochs),
