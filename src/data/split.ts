@@ -9,6 +9,13 @@ import { deriveSeed, mulberry32, shuffled } from './random.js';
 import type { Dataset, DataWarning } from './types.js';
 import { WarningCollector, mergeWarnings } from './warnings.js';
 
+/**
+ * The split every training path (image and text, feature extraction and fine-tuning, `rank`) uses unless told
+ * otherwise: 10% of each class for validation (early stopping, LP-FT's probe guard, best-checkpoint choice) and
+ * a separate 10% for the test the result is reported on, so selection never sees the examples that score it.
+ */
+export const SPLIT_DEFAULTS = { validation: 0.1, test: 0.1, seed: 0 } as const;
+
 export interface SplitOptions {
   /** Fraction of each class for validation. Default 0.1. */
   readonly validation?: number;
@@ -78,9 +85,9 @@ function unitsOf(ds: Dataset, indices: readonly number[]): number[][] {
  * example at all is held out (classes of 4 or fewer, or both fractions 0) a NO_HELD_OUT warning says so.
  */
 export function stratifiedSplit<D extends Dataset>(ds: D, options: SplitOptions = {}): DatasetSplit<D> {
-  const val = options.validation ?? 0.1;
-  const test = options.test ?? 0.1;
-  const seed = options.seed ?? 0;
+  const val = options.validation ?? SPLIT_DEFAULTS.validation;
+  const test = options.test ?? SPLIT_DEFAULTS.test;
+  const seed = options.seed ?? SPLIT_DEFAULTS.seed;
   checkFraction('validation', val);
   checkFraction('test', test);
   if (val + test >= 1)

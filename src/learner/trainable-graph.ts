@@ -4,7 +4,7 @@
  * with every parameter a graph input, so the optimizer changes weights between steps without rebuilding
  * anything. It feeds the parameters, converts labels to int64, maps gradient outputs back to parameter names,
  * and keeps buffers (e.g. BatchNormalization running statistics) up to date from the training graph's extra
- * outputs. Models (a dense head, a backbone suffix + head, an encoder + head) build the graphs and hand them
+ * outputs (a training graph with graft's native ops runs as a SegmentedSession). Models (a dense head, a backbone suffix + head, an encoder + head) build the graphs and hand them
  * over; this class runs them.
  */
 import type { TrainingGraph } from '../autodiff/index.js';
@@ -12,6 +12,7 @@ import { Mulberry32 } from '../data/random.js';
 import { GraftError } from '../errors.js';
 import { isDropoutNoise } from '../heads/dense.js';
 import type { Model } from '../onnx/ir.js';
+import { createRunner, type GraphRunner } from '../runtime/segmented-session.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { int64, type Tensor } from '../tensor.js';
 import type { Batch, TrainableModel, Uniform } from '../train/types.js';
@@ -64,7 +65,7 @@ export class TrainableGraph implements TrainableModel {
 
   private constructor(
     private readonly o: TrainableGraphOptions,
-    private readonly train: Session,
+    private readonly train: GraphRunner,
     private readonly infer: Session,
   ) {
     this.params = o.params;
@@ -94,7 +95,7 @@ export class TrainableGraph implements TrainableModel {
 
   static async create(o: TrainableGraphOptions): Promise<TrainableGraph> {
     const [train, infer] = await Promise.all([
-      Session.create(o.training.model, o.trainingSession ?? o.session),
+      createRunner(o.training.model, o.trainingSession ?? o.session),
       Session.create(o.inference, o.session),
     ]);
     return new TrainableGraph(o, train, infer);

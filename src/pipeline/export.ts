@@ -1,7 +1,7 @@
-/** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head) and graft.json. */
+/** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head), graft.json, report.html. */
 import { resolveAugment } from '../augment/image.js';
 import { GraftError } from '../errors.js';
-import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import type { ModelManifest } from '../export/manifest.js';
 import type { EvaluationReport } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { modelSha256 } from '../features/cache.js';
@@ -12,6 +12,8 @@ import { batchShape } from '../preprocess/image.js';
 import type { FittedHead } from '../strategies/heads.js';
 import type { TrainClassifierOptions } from './options.js';
 import type { TrainResult } from './train.js';
+import { writeClassifierDir } from './model-dir.js';
+import { reportDataFor } from './report-data.js';
 
 export interface ExportRequest {
   backbone: Backbone;
@@ -89,18 +91,23 @@ export function headlineMetrics<C>(r: { evaluatedOn: string; evaluation: Evaluat
 
 export async function exportClassifier(r: ExportRequest): Promise<ModelManifest> {
   const merged = await imageClassifierModel(r.backbone, r.backbone.model, r.tensor, r.head.exportGraph());
-  return writeModelDir(r.out, merged, {
-    ...imageManifestFields(r.backbone, r.tensor, r.labels),
-    head: r.head.describe(),
-    training: r.result.settings,
-    metrics: {
-      ...headlineMetrics(r.result),
-      comparisons: r.result.comparisons.map((c) => ({
-        name: c.name,
-        accuracy: c.report.accuracy,
-        macroF1: c.report.macroF1,
-      })),
-      candidates: r.result.candidates,
+  return writeClassifierDir(
+    r.out,
+    merged,
+    {
+      ...imageManifestFields(r.backbone, r.tensor, r.labels),
+      head: r.head.describe(),
+      training: r.result.settings,
+      metrics: {
+        ...headlineMetrics(r.result),
+        comparisons: r.result.comparisons.map((c) => ({
+          name: c.name,
+          accuracy: c.report.accuracy,
+          macroF1: c.report.macroF1,
+        })),
+        candidates: r.result.candidates,
+      },
     },
-  });
+    await reportDataFor(r.result, r.options.model),
+  );
 }

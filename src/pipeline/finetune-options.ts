@@ -5,6 +5,7 @@ import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { BnMode } from '../strategies/finetune/suffix-graph.js';
 import { TRAIN_DEFAULTS, type TrainClassifierOptions } from './options.js';
+import { validateTrainingValues } from './validate.js';
 
 export interface FineTuneClassifierOptions extends TrainClassifierOptions {
   strategy: Strategy;
@@ -58,6 +59,19 @@ export function resolveFineTuneOptions(
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = { ...FINETUNE_DEFAULTS, ...defined } as FineTuneClassifierOptions;
   if (o.strategy === 'scratch' && options.bnMode === undefined) o.bnMode = 'train';
+  validateTrainingValues(o);
+  if (!(Number.isInteger(o.freezeEpochs) && o.freezeEpochs >= 0))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--freeze-epochs (freezeEpochs) must be an integer ≥ 0, got ${o.freezeEpochs}`,
+    );
+  if (!(o.ftLrDivisor > 0))
+    throw new GraftError('BAD_OPTION', `ftLrDivisor must be > 0, got ${o.ftLrDivisor}`);
+  if (!(Number.isInteger(o.accumulateSteps) && o.accumulateSteps >= 1))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--accumulate-steps (accumulateSteps) must be an integer ≥ 1, got ${o.accumulateSteps}`,
+    );
   if (o.augmentViews > 0 || o.viewAugment)
     throw new GraftError(
       'BAD_OPTION',

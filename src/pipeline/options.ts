@@ -1,10 +1,12 @@
 /** Options of `train` (library) and `graft train` (CLI), with every default in one place. */
+import { SPLIT_DEFAULTS } from '../data/split.js';
 import type { AugmentOptions } from '../augment/image.js';
 import type { Dataset } from '../data/types.js';
 import type { ViewUse } from '../features/view-matrix.js';
 import type { HeadOptimizer } from '../strategies/fit-head.js';
 import type { HeadKind } from '../strategies/heads.js';
 import type { TrainEvent } from './events.js';
+import { validateTrainingValues } from './validate.js';
 
 /** A head kind, or `auto`: chosen with the features by cross-validation on the training split. */
 export type HeadChoice = HeadKind | 'auto';
@@ -75,9 +77,9 @@ export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   weightDecay: 0,
   labelSmoothing: 0,
   patience: 10,
-  valSplit: 0.1,
-  testSplit: 0.1,
-  seed: 0,
+  valSplit: SPLIT_DEFAULTS.validation,
+  testSplit: SPLIT_DEFAULTS.test,
+  seed: SPLIT_DEFAULTS.seed,
   features: 'auto',
   baseline: true,
   budget: 300,
@@ -90,5 +92,7 @@ export function resolveTrainOptions(
   options: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
 ): TrainClassifierOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return { ...TRAIN_DEFAULTS, ...defined } as TrainClassifierOptions;
+  const o = { ...TRAIN_DEFAULTS, ...defined } as TrainClassifierOptions;
+  validateTrainingValues(o);
+  return o;
 }

@@ -25,6 +25,15 @@ import { TextWarnings } from '../text/warnings.js';
 import type { TextDataset } from '../data/types.js';
 import type { TextTokenizer } from '../text/tokenizer.js';
 import { exportFinetuned } from './text-export.js';
+import {
+  keepTextProbe,
+  probeHeadOnly,
+  probeLinearHead,
+  textPhases,
+  textPooler,
+  type TextTuneStrategy,
+} from './text-recipes.js';
+import type { Unfreeze } from '../text/finetune/params.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
 /** Eval metrics under Hugging Face's names. */
@@ -76,17 +85,46 @@ function textRunOptions(
 export async function runTextFinetune(
   o: TrainTextClassifierOptions,
   s: TextSplits,
+  strategy: TextTuneStrategy = 'fine-tune',
 ): Promise<TextTrainResult> {
   const t0 = performance.now();
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(o.model, { hub: o.hub });
-  const model = await SequenceClassifier.create(encoder.model, {
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const phases = textPhases(strategy, o, args);
+  const create = {
     numClasses: s.labels.length,
-    unfreeze: o.unfreeze ?? 'all',
-    pooler: o.pooler ?? 'auto',
+    pooler: textPooler(o, strategy),
     dropout: o.dropout ?? 0.1,
     seed: args.seed,
-    session: o.threads ? { threads: o.threads } : undefined,
+    init: strategy === 'scratch' ? ('scratch' as const) : ('pretrained' as const),
+    ...(session ? { session } : {}),
+  };
+  const linearProbe = phases.probe !== undefined && create.pooler !== 'tanh';
+  // LP-FT with an MLP head: the head trains alone first (its probe phase), and the full model starts from it.
+  const headStart =
+    phases.probe && !linearProbe
+      ? await probeHeadOnly(
+          encoder.model,
+          create,
+          sourceOf(
+            encoder.tokenizer,
+            s.train,
+            args.maxSeqLength,
+            encoder.model.graph.inputs
+              .map((v) => v.name)
+              .filter((n) => !encoder.model.graph.initializers.has(n)),
+            args.seed,
+          ),
+          phases.probe,
+          args,
+          o.signal,
+        )
+      : undefined;
+  const model = await SequenceClassifier.create(encoder.model, {
+    ...create,
+    unfreeze: phases.tune.unfreeze as Unfreeze,
+    ...(headStart ? { initialParams: headStart } : {}),
   });
   try {
     const warnings = new TextWarnings();
@@ -123,8 +161,12 @@ export async function runTextFinetune(
       writer,
       o.onLog,
     );
+    const held = test ?? evaluation;
+    const probe = linearProbe
+      ? await probeLinearHead(model, { train, evaluation, held }, s.labels.length, args, session)
+      : undefined;
     const fitOptions = fitOptionsFor(
-      args,
+      { ...args, learningRate: phases.tune.lr },
       noDecayParams(model.inferenceModel, [...model.params.keys()]),
       totalSteps,
     );
@@ -140,10 +182,14 @@ export async function runTextFinetune(
       const best = await readCheckpoint(hf.bestModelCheckpoint);
       for (const [k, v] of best.state.params) model.params.get(k)?.set(v);
     }
-    const held = test ?? evaluation;
+    const kept = probe
+      ? await keepTextProbe(model, probe, evaluation, encoder.model, args.perDeviceEvalBatchSize)
+      : undefined;
     const { probs, labels } = await predictAll(model, held, args.perDeviceEvalBatchSize);
     const result: TextTrainResult = {
       method: 'finetune',
+      strategy,
+      ...(kept ? { kept: kept.probe ? 'probe' : 'fine-tuned', validation: kept.validation } : {}),
       labels: s.labels,
       evaluation: evaluateHeldOut(probs, labels),
       evaluatedOn: test ? 'test' : 'evaluation',

@@ -24,8 +24,6 @@ import {
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
-import { writeReport } from '../report/render.js';
-import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
 import { validateHeadOptions, validateViewOptions } from './validate.js';
 import { withViews } from '../features/view-matrix.js';
@@ -310,7 +308,6 @@ export async function trainClassifier(
         result,
       });
       result.dir = o.out;
-      await writeReport(o.out, await reportDataFor(result, o.model));
     }
     return result;
   } finally {

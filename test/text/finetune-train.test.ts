@@ -54,6 +54,7 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
     const result = await trainTextClassifier({
       data: train,
       evalData,
+      testSplit: 0, // every training row trains: the step counts below are HF's for 96 rows
       model: BERT_SOURCE,
       threads: 2,
       args: {
@@ -147,7 +148,15 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
       seed: 5,
       maxSeqLength: 12,
     };
-    const common = { data: train, model: BERT_SOURCE, dropout: 0, threads: 2, export: false, valSplit: 0.25 };
+    const common = {
+      data: train,
+      model: BERT_SOURCE,
+      dropout: 0,
+      threads: 2,
+      export: false,
+      valSplit: 0.25,
+      testSplit: 0,
+    };
     const full = join(tmp.dir, 'full');
     await trainTextClassifier({ ...common, args: { ...args, outputDir: full } });
     const resumed = join(tmp.dir, 'resumed');

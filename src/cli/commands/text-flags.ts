@@ -1,7 +1,7 @@
 /**
  * `graft train` on text data (a `text,label` CSV/JSONL or spam-assassin): Hugging Face Trainer arguments as
- * flags. `--strategy fine-tune` fine-tunes the encoder (BERT sequence classification); otherwise the frozen
- * encoder's pooled features train a head.
+ * flags. `--strategy fine-tune | lp-ft | scratch` train through the encoder (BERT sequence classification), with
+ * the recipes images use; otherwise (`auto`, `linear-probe`) the frozen encoder's pooled features train a head.
  */
 import type { Command } from 'commander';
 import type { TextDataset } from '../../data/types.js';
@@ -10,6 +10,7 @@ import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-
 import type { Unfreeze } from '../../text/finetune/params.js';
 import { commandSignal, throwIfCancelled } from '../cancel.js';
 import { choice, dropout, number } from '../parse.js';
+import { STRATEGIES } from './finetune-flags.js';
 
 export interface TextFlags {
   evalData?: string;
@@ -49,6 +50,7 @@ export interface SharedFlags {
   cache?: boolean;
   accumulateSteps?: string;
   clipGradNorm?: string;
+  freezeEpochs?: string;
 }
 
 export const DEFAULT_TEXT_MODEL = 'hub:Xenova/all-MiniLM-L6-v2';
@@ -89,7 +91,6 @@ function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
     ['--augment-views', given('augmentViews')],
     ['--augment-view-use', given('augmentViewUse')],
     ['--augment-flip', given('augmentFlip')],
-    ['--freeze-epochs', given('freezeEpochs')],
     ['--on-bad-input', given('onBadInput')],
     ['--no-baseline', f['baseline'] === false],
   ];
@@ -104,17 +105,7 @@ export async function runTextTraining(
   if (unsupported.length > 0)
     throw new GraftError(
       'BAD_OPTION',
-      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy fine-tune and the Hugging Face Trainer flags)`,
-    );
-  if (f.strategy === 'lp-ft' || f.strategy === 'scratch')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--strategy ${f.strategy} is not available for text models yet: use --strategy fine-tune (BERT sequence classification) or linear-probe (a head on frozen features)`,
-    );
-  if (f.head === 'auto')
-    throw new GraftError(
-      'BAD_OPTION',
-      '--head auto is not available for text models yet: use --head linear, mlp, knn or ncm',
+      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy, --freeze-epochs and the Hugging Face Trainer flags)`,
     );
   const unfreeze = f.unfreeze;
   if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
@@ -123,15 +114,21 @@ export async function runTextTraining(
       `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
     );
   }
-  const fineTune = f.strategy === 'fine-tune';
+  // The same recipes as for images; `auto` (the default) and linear-probe train a head on frozen features.
+  const chosen = choice('strategy', f.strategy, STRATEGIES);
+  const strategy = chosen === undefined || chosen === 'auto' ? 'linear-probe' : chosen;
   const int = (name: string, v: string | undefined) => number(name, v, { integer: true, min: 1 });
   return trainTextClassifier({
     data,
     evalData: f.evalData,
     model: f.model ?? DEFAULT_TEXT_MODEL,
-    method: fineTune ? 'finetune' : 'features',
+    strategy,
+    freezeEpochs: number('freeze-epochs', f.freezeEpochs, { integer: true, min: 0 }),
     unfreeze: unfreeze as Unfreeze | undefined,
-    head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+    // As for images: `auto` searches the heads, an explicit recipe starts from a linear head.
+    head:
+      choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const) ??
+      (chosen === undefined || chosen === 'auto' ? 'auto' : undefined),
     pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
     dropout: dropout('dropout', f.dropout),
     cacheDir: f.cache === false ? false : f.cacheDir,

@@ -184,6 +184,7 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
     signal: commandSignal(),
   };
   const ft = fineTuneOptions(f);
+  if (ft.strategy === 'linear-probe') common.head ??= 'linear';
   const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
   const views = viewOptions(f, fineTuning);
   if (fineTuning) {
@@ -220,7 +221,7 @@ function printFineTuneSummary(r: FineTuneResult): void {
   process.stdout.write(`\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}`);
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
-  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json)\n`);
+  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
 }
 
 export function summarize(r: TrainResult): Record<string, unknown> {

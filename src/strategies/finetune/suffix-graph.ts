@@ -17,6 +17,7 @@ import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { append, extract } from '../../onnx/surgery.js';
 import { emitGridPool, pooledDim } from '../../features/feature-id.js';
 import { bnStatistics } from './cut.js';
+import { nativeDepthwiseAvailable } from '../../runtime/native-ops.js';
 
 export type BnMode = 'frozen' | 'train';
 
@@ -164,7 +165,12 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
   const buffers = s.bnMode === 'train' ? bnStats.flatMap((x) => [x.mean, x.variance]) : [];
   initializersToInputs(train.model.graph, buffers);
   const extras = bnStats.flatMap((x) => (x.meanOut ? [x.meanOut, x.varianceOut!] : []));
-  const tg = buildTrainingGraph(train.model, { params, loss, extraOutputs: extras });
+  const tg = buildTrainingGraph(train.model, {
+    params,
+    loss,
+    extraOutputs: extras,
+    nativeDepthwise: nativeDepthwiseAvailable(),
+  });
 
   const inference = suffixWithHead(s, 'export');
   setBnMode(inference.model.graph, 'frozen', momentum);

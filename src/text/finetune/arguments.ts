@@ -3,6 +3,7 @@
  * merged and checked in one place, and mapped onto graft's Trainer (AdamW without decay on biases and
  * LayerNorm weights, linear warmup + linear decay to 0, global-norm clipping).
  */
+import { SPLIT_DEFAULTS } from '../../data/split.js';
 import { GraftError } from '../../errors.js';
 import type { FitOptions } from '../../train/options.js';
 
@@ -48,7 +49,10 @@ export interface TextTrainingArguments {
   resumeFromCheckpoint?: string | boolean;
 }
 
-/** Hugging Face's defaults (transformers 4.x), except maxSeqLength, which HF leaves to the tokenizer. */
+/**
+ * Hugging Face's defaults (transformers 4.x), except maxSeqLength, which HF leaves to the tokenizer, and the seed,
+ * which is graft's one default for every modality (data/split.ts) rather than HF's 42.
+ */
 export const TEXT_TRAINING_DEFAULTS: Omit<TextTrainingArguments, 'outputDir'> = {
   numTrainEpochs: 3,
   perDeviceTrainBatchSize: 8,
@@ -67,7 +71,7 @@ export const TEXT_TRAINING_DEFAULTS: Omit<TextTrainingArguments, 'outputDir'> = 
   saveStrategy: 'steps',
   saveSteps: 500,
   loadBestModelAtEnd: false,
-  seed: 42,
+  seed: SPLIT_DEFAULTS.seed,
   maxSeqLength: 128,
 };
 

@@ -84,6 +84,8 @@ export interface ClassifierGraph {
   /** Head parameter names (prefixed) with their shapes. */
   headParams: Map<string, number[]>;
   logits: string;
+  /** The tensor the head reads (pooler_output or the first token's state), [batch, hidden]. */
+  pooled: string;
 }
 
 /** The dense head a classifier graph appends for these options. */
@@ -137,5 +139,5 @@ export function buildClassifierGraph(
   const headParams = new Map(
     head.paramNames.map((p) => [`${HEAD_PREFIX}${p}`, [...head.graph.initializers.get(p)!.shape]]),
   );
-  return { model: { ...model, graph: merged }, head: spec, headParams, logits: LOGITS };
+  return { model: { ...model, graph: merged }, head: spec, headParams, logits: LOGITS, pooled: x };
 }
