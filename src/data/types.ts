@@ -26,7 +26,8 @@ export type DataWarningCode =
   | 'LINK_OUTSIDE_CLASS'
   | 'DUPLICATE'
   | 'CONFLICTING_DUPLICATE'
-  | 'NO_HELD_OUT';
+  | 'NO_HELD_OUT'
+  | 'STUDENT_LARGER';
 
 /** One kind of problem, counted: `count` occurrences, the first few of which are listed in `items`. */
 export interface DataWarning {

@@ -13,6 +13,7 @@ const DESCRIPTIONS: Record<DataWarningCode, string> = {
   BAD_ROW: 'manifest rows that could not be used (skipped)',
   SINGLETON_CLASS: 'classes with a single example (kept in train only)',
   TOO_FEW_SHOTS: 'classes with fewer examples than requested shots (all taken)',
+  STUDENT_LARGER: 'distillation students with more parameters than their teacher (trained as asked)',
   LINK_OUTSIDE_CLASS:
     "symbolic links in a class folder that point into another class's folder (skipped: they would relabel those images)",
   DUPLICATE: 'identical copies within a class (kept together in one split, so none leaks into evaluation)',

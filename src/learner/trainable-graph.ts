@@ -34,6 +34,11 @@ export interface TrainableGraphOptions {
   params: Map<string, Float32Array>;
   /** The data inputs a batch supplies, e.g. ['features'] or ['input_ids', 'attention_mask']. */
   inputs: readonly string[];
+  /**
+   * Batch inputs only the training graph reads (e.g. a teacher's logits for a distillation loss); the inference
+   * graph never sees them.
+   */
+  trainingInputs?: readonly string[];
   /** [buffer, training output that holds its new value] pairs, applied after every gradient step. */
   buffers?: readonly (readonly [string, string])[];
   session?: SessionOptions;
@@ -160,9 +165,24 @@ export class TrainableGraph implements TrainableModel {
 
   computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
     return this.gradientsFor(
-      { ...this.dataFeeds(batch.inputs), [LABELS]: TrainableGraph.labels(batch.labels) },
+      {
+        ...this.dataFeeds(batch.inputs),
+        ...this.trainingFeeds(batch.inputs),
+        [LABELS]: TrainableGraph.labels(batch.labels),
+      },
       uniform,
     );
+  }
+
+  /** The batch's training-only inputs (`trainingInputs`). */
+  private trainingFeeds(inputs: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = {};
+    for (const name of this.o.trainingInputs ?? []) {
+      const t = inputs[name];
+      if (!t) throw new GraftError('BAD_INPUT', `the batch has no input '${name}'`, { input: name });
+      feeds[name] = t;
+    }
+    return feeds;
   }
 
   /**
@@ -177,6 +197,7 @@ export class TrainableGraph implements TrainableModel {
     return this.train.run(
       {
         ...this.dataFeeds(batch.inputs),
+        ...this.trainingFeeds(batch.inputs),
         [LABELS]: TrainableGraph.labels(batch.labels),
         ...this.noiseFeeds(batch.labels.length, undefined),
         ...this.paramFeeds(this.trainInputs, overrides),

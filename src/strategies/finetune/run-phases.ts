@@ -23,7 +23,7 @@ import type { History } from '../../train/history.js';
 import { createOptimizer, type OptimizerSpec } from '../../train/optimizers/index.js';
 import { arrayDataSource } from '../../train/data-source.js';
 import { Trainer } from '../../train/trainer.js';
-import { ActivationCache, activationSource, PrefixRunner } from './activations.js';
+import { ActivationCache, activationSource, PrefixRunner, type ActivationSource } from './activations.js';
 import type { BackboneTrainable } from './backbone-trainable.js';
 import { layerwiseGroups, type Phase } from './recipes.js';
 
@@ -47,6 +47,11 @@ export interface PhaseRunOptions {
   /** What the run's weights depend on besides the phases, recorded in checkpoints (a resume must match). */
   run?: RunOptions;
   callbacks?: Callback[];
+  /**
+   * Builds the training batches from the phase's prefix runner (default `activationSource`: cached activations,
+   * or augmented images through the prefix); e.g. distillation adds the teacher's logits to every batch.
+   */
+  trainSource?: (runner: PrefixRunner, cache: ActivationCache, seed: number) => Promise<ActivationSource>;
   signal?: AbortSignal;
   session?: SessionOptions;
   /** Told once per phase, e.g. whether augmentation bypasses the cache. */
@@ -146,7 +151,9 @@ export async function runPhases(
       o.session,
     );
     try {
-      const train = await activationSource(runner, cache, o.train, o.seed + i, o.augment);
+      const train = o.trainSource
+        ? await o.trainSource(runner, cache, o.seed + i)
+        : await activationSource(runner, cache, o.train, o.seed + i, o.augment);
       const validation =
         o.validation && o.validation.length
           ? arrayDataSource(

@@ -5,6 +5,7 @@
  * (batch statistics; running statistics become inputs and their updates extra outputs).
  */
 import {
+  addDistillationObjective,
   addSoftmaxCrossEntropy,
   buildTrainingGraph,
   type CrossEntropyOptions,
@@ -37,12 +38,19 @@ export interface SuffixSpec {
   /** ONNX BN momentum in 'train' mode: running = running * momentum + batch * (1 - momentum). Default 0.9. */
   bnMomentum?: number;
   loss?: CrossEntropyOptions;
+  /**
+   * Train by distillation instead: the training graph takes the teacher's logits ([batch, numClasses], input
+   * TEACHER_LOGITS) and labels of -1 mark unlabelled examples (autodiff/distill-loss.ts).
+   */
+  distill?: { temperature: number; alpha: number };
 }
 
 export const HEAD_PREFIX = 'head/';
 export const POOLED = 'graft_pooled_features';
 export const LOGITS = `${HEAD_PREFIX}logits`;
 export const PROBABILITIES = `${HEAD_PREFIX}probabilities`;
+/** The training graph's teacher-logits input when distilling. */
+export const TEACHER_LOGITS = 'teacher_logits';
 
 export interface SuffixGraphs {
   /** The suffix + head in inference form (probabilities), weights as initializers. */
@@ -135,7 +143,18 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
   const bnStats = setBnMode(train.model.graph, s.bnMode, momentum);
   const b = new GraphBuilder(train.model.graph);
   const labels = b.input('labels', 'int64', ['batch']);
-  const loss = addSoftmaxCrossEntropy(b, LOGITS, labels, s.numClasses, s.loss);
+  const loss = s.distill
+    ? addDistillationObjective(
+        b,
+        LOGITS,
+        b.input(TEACHER_LOGITS, 'float32', ['batch', s.numClasses]),
+        labels,
+        {
+          ...s.distill,
+          numClasses: s.numClasses,
+        },
+      ).loss
+    : addSoftmaxCrossEntropy(b, LOGITS, labels, s.numClasses, s.loss);
   b.output(loss, 'float32', []);
   const params = [...trainable, ...train.headParams];
   for (const p of trainable) {
