@@ -42,6 +42,24 @@
       "ldflags": [
         "-pthread"
       ]
+    },
+    {
+      "target_name": "graft_conv",
+      "sources": [
+        "native/conv/binding.cc",
+        "native/conv/depthwise.cc"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O3",
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-rtti"
+      ],
+      "ldflags": [
+        "-pthread"
+      ]
     }
   ]
 }

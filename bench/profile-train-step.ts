@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../src/data/random.js';
 import { loadBackbone } from '../src/models/registry.js';
+import { getAttr } from '../src/onnx/ir.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { BackboneTrainable } from '../src/strategies/finetune/backbone-trainable.js';
 
@@ -97,7 +98,13 @@ const measured = events.slice(Math.round(perRun * warm));
 const total = measured.reduce((a, e) => a + e.dur, 0);
 const byOp = new Map<string, number>();
 const byNode = new Map<string, { op: string; us: number }>();
+// Grouped (depthwise) Conv / ConvTranspose nodes: the forward and both gradients of the depthwise layers.
+const grouped = new Set(
+  training.graph.nodes.filter((n) => (getAttr(n, 'group', 'int') ?? 1) > 1).map((n) => n.name),
+);
+let groupedUs = 0;
 for (const e of measured) {
+  if (grouped.has(e.name.replace(/_kernel_time$/, ''))) groupedUs += e.dur;
   const op = e.args?.op_name ?? '?';
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
   const n = byNode.get(e.name) ?? { op, us: 0 };
@@ -107,6 +114,9 @@ for (const e of measured) {
 const ms = (us: number) => (us / 1000 / runs).toFixed(1);
 console.log(
   `case (${c}): ${training.graph.nodes.length} graph nodes, ${perRun} kernels per run; wall ${walls.map((w) => w.toFixed(0)).join(' ')} ms per run; kernel time ${ms(total)} ms per run`,
+);
+console.log(
+  `grouped (depthwise) Conv/ConvTranspose nodes: ${grouped.size}, ${ms(groupedUs)} ms per run (${((100 * groupedUs) / total).toFixed(1)}% of kernel time)`,
 );
 console.log('per op type (ms per run, share of kernel time):');
 for (const [op, us] of [...byOp].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg)))

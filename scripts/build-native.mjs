@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds graft's native addons with node-gyp: the image addon (native/image → build/Release/graft_image.node,
 // against libjpeg-turbo, libpng and libdeflate; Debian: libjpeg62-turbo-dev, libpng-dev, libdeflate-dev) and the
-// optimizer addon (native/optim → graft_optim.node). Both are optional: if the build fails, graft decodes every
+// optimizer addon (native/optim → graft_optim.node) and the convolution addon (native/conv → graft_conv.node:
+// depthwise convolution for training graphs, opt-in with GRAFT_NATIVE_DEPTHWISE=1). All are optional: if the
+// build fails, graft decodes every
 // image with sharp and runs the optimizers' loops in TypeScript, so installing goes on with a warning. With
 // GRAFT_REQUIRE_NATIVE=1 (set by scripts/setup.sh, so CI notices) a failed build fails the install.
 import { spawnSync } from 'node:child_process';

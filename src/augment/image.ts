@@ -2,6 +2,12 @@
  * Seeded image augmentation on raw 8-bit pixels, before resizing and normalisation: random resized crop
  * (torchvision's RandomResizedCrop sampling; the crop is resized by the model's preprocessing), horizontal flip
  * and colour jitter (brightness, contrast, saturation). The same (seed, epoch, index) gives the same image.
+ *
+ * The defaults suit the data rather than ImageNet: crops keep at least half the image (torchvision's 8% crops
+ * of a digit or a product photo often cut the object out), colour jitter applies to colour images only (a grey
+ * image stays grey), and flips are opt-in: whether a mirrored image keeps its label (a cat: yes; a digit, a
+ * letter, a left/right sign: no) is a property of the labels that pixels do not reveal, and a wrong flip
+ * teaches the head label noise while a missing one only forgoes some variety.
  */
 import sharp from 'sharp';
 import { mulberry32, type Rng } from '../data/random.js';
@@ -10,12 +16,57 @@ import { GraftError } from '../errors.js';
 import { isRawImage, type RawImage } from '../preprocess/image.js';
 
 export interface AugmentOptions {
-  /** Random resized crop: area fraction range and aspect-ratio range (torchvision defaults [0.08,1], [3/4,4/3]). */
+  /** Random resized crop: area fraction range and aspect-ratio range (default [0.5,1], [3/4,4/3]). */
   crop?: { scale?: [number, number]; ratio?: [number, number] } | false;
-  /** Probability of a horizontal flip (default 0.5); 0 disables it. */
+  /** Probability of a horizontal flip (default 0: opt-in, see above). */
   flip?: number;
-  /** Colour jitter strengths (factor drawn from [1-s, 1+s]); default 0.2 each; false disables it. */
+  /**
+   * Colour jitter strengths (factor drawn from [1-s, 1+s]); default 0.2 each on colour images and none on grey
+   * ones (one channel, or all channels equal); false disables it.
+   */
   jitter?: { brightness?: number; contrast?: number; saturation?: number } | false;
+}
+
+/** Every setting of an augmentation, defaults filled in (jitter still depends on the image: grey gets none). */
+export interface ResolvedAugment {
+  crop: { scale: [number, number]; ratio: [number, number] } | false;
+  flip: number;
+  jitter: { brightness: number; contrast: number; saturation: number } | false;
+}
+
+const DEFAULT_CROP = { scale: [0.5, 1] as [number, number], ratio: [3 / 4, 4 / 3] as [number, number] };
+const DEFAULT_JITTER = { brightness: 0.2, contrast: 0.2, saturation: 0.2 };
+
+export const AUGMENT_DEFAULTS: ResolvedAugment = { crop: DEFAULT_CROP, flip: 0, jitter: DEFAULT_JITTER };
+
+export function resolveAugment(o: AugmentOptions = {}): ResolvedAugment {
+  const out: ResolvedAugment = {
+    crop: o.crop === false ? false : { ...DEFAULT_CROP, ...o.crop },
+    flip: o.flip ?? 0,
+    jitter: o.jitter === false ? false : { ...DEFAULT_JITTER, ...o.jitter },
+  };
+  const [s0, s1] = out.crop ? out.crop.scale : [1, 1];
+  const [r0, r1] = out.crop ? out.crop.ratio : [1, 1];
+  if (!(s0 > 0 && s0 <= s1 && s1 <= 1) || !(r0 > 0 && r0 <= r1))
+    throw new GraftError(
+      'BAD_OPTION',
+      `augmentation crop: scale needs 0 < min <= max <= 1 and ratio 0 < min <= max (got scale [${s0}, ${s1}], ratio [${r0}, ${r1}])`,
+    );
+  if (!(out.flip >= 0 && out.flip <= 1))
+    throw new GraftError('BAD_OPTION', `augmentation flip is a probability in [0, 1] (got ${out.flip})`);
+  const strengths = out.jitter ? Object.values(out.jitter) : [];
+  if (strengths.some((v) => !(v >= 0 && v <= 1)))
+    throw new GraftError('BAD_OPTION', 'augmentation jitter strengths are in [0, 1]');
+  return out;
+}
+
+/** True when the image carries no colour: one channel, or all of R, G and B equal at every pixel. */
+export function isGreyImage(img: RawImage): boolean {
+  if (img.channels < 3) return true;
+  const d = img.data;
+  const c = img.channels;
+  for (let o = 0; o < d.length; o += c) if (d[o] !== d[o + 1] || d[o] !== d[o + 2]) return false;
+  return true;
 }
 
 interface Box {
@@ -95,17 +146,16 @@ function jitter(img: RawImage, b: number, ct: number, s: number): RawImage {
 }
 
 /** One augmented copy of `img`, drawn from `rng`. */
-export function augmentImage(img: RawImage, rng: Rng, o: AugmentOptions = {}): RawImage {
-  const box =
-    o.crop === false
-      ? { x: 0, y: 0, w: img.width, h: img.height }
-      : sampleCrop(img.width, img.height, rng, o.crop?.scale, o.crop?.ratio);
-  const flip = rng() < (o.flip ?? 0.5);
+export function augmentImage(img: RawImage, rng: Rng, options: AugmentOptions = {}): RawImage {
+  const o = resolveAugment(options);
+  const box = o.crop
+    ? sampleCrop(img.width, img.height, rng, o.crop.scale, o.crop.ratio)
+    : { x: 0, y: 0, w: img.width, h: img.height };
+  const flip = rng() < o.flip;
   let out = cropFlip(img, box, flip);
-  if (o.jitter !== false) {
-    const j = o.jitter ?? {};
-    const f = (s = 0.2) => 1 - s + rng() * 2 * s;
-    out = jitter(out, f(j.brightness), f(j.contrast), f(j.saturation));
+  if (o.jitter && !isGreyImage(img)) {
+    const f = (s: number) => 1 - s + rng() * 2 * s;
+    out = jitter(out, f(o.jitter.brightness), f(o.jitter.contrast), f(o.jitter.saturation));
   }
   return out;
 }

@@ -1,2 +1,12 @@
-/** Image augmentation for fine-tuning (raw pixels, seeded). */
-export { augmentImage, augmentRng, sampleCrop, toRawImage, type AugmentOptions } from './image.js';
+/** Image augmentation for fine-tuning and for feature views (raw pixels, seeded). */
+export {
+  AUGMENT_DEFAULTS,
+  augmentImage,
+  augmentRng,
+  isGreyImage,
+  resolveAugment,
+  sampleCrop,
+  toRawImage,
+  type AugmentOptions,
+  type ResolvedAugment,
+} from './image.js';

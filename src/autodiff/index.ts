@@ -19,6 +19,11 @@ export {
   addSoftmaxCrossEntropy,
   type CrossEntropyOptions,
 } from './losses.js';
+export {
+  addDistillationObjective,
+  type DistillationObjective,
+  type DistillationObjectiveOptions,
+} from './distill-loss.js';
 export { gradientRules } from './rules/index.js';
 export type { GradientRule, RuleContext } from './types.js';
 export { isDifferentiableOutput } from './reachability.js';

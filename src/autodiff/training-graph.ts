@@ -27,6 +27,12 @@ export interface TrainingGraphOptions {
    * it before differentiating (fold-bn.ts) — same function and params, far fewer activation-sized passes.
    */
   foldBatchNorm?: boolean;
+  /**
+   * Default false: run depthwise 2-D Convs whose weight is trained as graft's native ops (domain graft.native,
+   * rules/depthwise-native.ts) — forward, dX and dW. The graph then runs only in a SegmentedSession
+   * (src/runtime/segmented-session.ts), which TrainableGraph picks by itself.
+   */
+  nativeDepthwise?: boolean;
 }
 
 export interface TrainingGraph {
@@ -124,6 +130,7 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
       needs,
       output: (i) => ensureOutput(b, node, i),
       constant: (i) => (node.inputs[i] ? constantValues(g, node.inputs[i]!) : undefined),
+      nativeDepthwise: options.nativeDepthwise === true,
     };
     const results = rule(ctx);
     node.inputs.forEach((input, i) => {

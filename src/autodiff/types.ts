@@ -15,6 +15,8 @@ export interface RuleContext {
   output(i: number): string;
   /** Constant numeric value of input i (initializer or Constant node), if it is constant. */
   constant(i: number): number[] | undefined;
+  /** TrainingGraphOptions.nativeDepthwise: lower trained depthwise Convs to graft's native ops. */
+  readonly nativeDepthwise: boolean;
 }
 
 /**

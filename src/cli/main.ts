@@ -2,9 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { GraftError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { installCancel } from './cancel.js';
 import { reportError } from './output.js';
 import { ChildExit } from './respawn.js';
 import { registerCommands } from './commands/index.js';
+
+/** Commands that handle SIGINT/SIGTERM themselves (finish in-flight work, then exit). */
+const OWN_SIGNAL_HANDLERS = new Set(['serve', 'worker']);
 
 export function buildProgram(): Command {
   const program = new Command('graft')
@@ -16,6 +20,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
+  program.hook('preAction', (_self, action) => {
+    if (!OWN_SIGNAL_HANDLERS.has(action.name())) installCancel();
+  });
   return program;
 }
 

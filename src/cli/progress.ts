@@ -1,7 +1,9 @@
 /** Renders a training run's events: progress bars and tables on a TTY, JSON lines otherwise, nothing if quiet. */
 import cliProgress from 'cli-progress';
 import type { TrainEvent } from '../pipeline/events.js';
+import { throwIfCancelled } from './cancel.js';
 import { bold, dim } from './output.js';
+import { featureName } from './decision-table.js';
 
 export interface RenderOptions {
   quiet?: boolean;
@@ -61,7 +63,7 @@ export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => v
       }
       case 'candidate': {
         const c = e.score;
-        const name = `${c.model === 'pixels' ? 'pixels: ' : ''}${c.tensor}`;
+        const name = featureName(c);
         const score = c.skipped
           ? `skipped (${c.skipped})`
           : `cv accuracy ${(c.cvAccuracy * 100).toFixed(1)}%`;
@@ -77,6 +79,17 @@ export function eventRenderer(options: RenderOptions = {}): (e: TrainEvent) => v
         break;
       }
     }
+  };
+}
+
+/**
+ * Wraps a renderer so that a cancelled command stops at its next event (stage, batch of extraction, epoch), even
+ * in a stage that does not check the signal itself.
+ */
+export function cancellable(render: (e: TrainEvent) => void): (e: TrainEvent) => void {
+  return (e) => {
+    throwIfCancelled();
+    render(e);
   };
 }
 

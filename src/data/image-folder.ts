@@ -15,6 +15,7 @@ import {
   type LoadOptions,
 } from './types.js';
 import { checkImageFile, hasImageExtension, mapLimit } from './verify.js';
+import { hashFiles, noteDuplicates } from './duplicates.js';
 import { WarningCollector } from './warnings.js';
 
 interface Entry {
@@ -52,6 +53,18 @@ async function walkFiles(dir: string, seen = new Set<string>()): Promise<string[
   return files;
 }
 
+const inside = (path: string, dir: string): boolean => path === dir || path.startsWith(dir + sep);
+
+/**
+ * Whether `file` (reached inside a class folder, maybe through symbolic links) really lies in another class's
+ * folder or elsewhere in the data set's root: such a link would give those images this class's label. Links to
+ * places outside the data set (a shared pool of images) are fine.
+ */
+async function pointsOutsideClass(file: string, realRoot: string, realClass: string): Promise<boolean> {
+  const real = await realpath(file).catch(() => file);
+  return inside(real, realRoot) && !inside(real, realClass);
+}
+
 const toId = (root: string, path: string): string => relative(root, path).split(sep).join('/');
 
 export async function loadImageFolder(root: string, options: LoadOptions = {}): Promise<ImageDataset> {
@@ -67,10 +80,17 @@ export async function loadImageFolder(root: string, options: LoadOptions = {}): 
 
   const classDirs = entries.filter((e) => e.isDir);
   const byClass = new Map<string, string[]>();
+  const realRoot = await realpath(root);
   for (const { path } of classDirs) {
     const name = toId(root, path);
+    const realClass = await realpath(path);
     const files = await walkFiles(path);
-    const images = files.filter((f) => {
+    const escaping = await mapLimit(files, 8, (f) => pointsOutsideClass(f, realRoot, realClass));
+    const images = files.filter((f, i) => {
+      if (escaping[i]) {
+        warn.bad('LINK_OUTSIDE_CLASS', toId(root, f), "a symbolic link into another class's folder");
+        return false;
+      }
       if (hasImageExtension(f)) return true;
       warn.note('IGNORED_FILE', toId(root, f));
       return false;
@@ -94,9 +114,16 @@ export async function loadImageFolder(root: string, options: LoadOptions = {}): 
     );
   }
   const labels = sortLabels(byClass.keys());
-  const examples: Example<string>[] = [];
-  labels.forEach((name, label) => {
-    for (const path of byClass.get(name)!) examples.push({ id: toId(root, path), label, source: path });
-  });
-  return { kind: 'image', name: root, labels, examples, warnings: warn.toArray() };
+  const paths = labels.flatMap((name) => byClass.get(name)!.map((path) => ({ path, name })));
+  const hashes = await hashFiles(paths.map((p) => p.path));
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const examples: Example<string>[] = paths.map(({ path, name }, i) => ({
+    id: toId(root, path),
+    label: index.get(name)!,
+    source: path,
+    ...(hashes[i] ? { contentHash: hashes[i] } : {}),
+  }));
+  const dataset: ImageDataset = { kind: 'image', name: root, labels, examples, warnings: [] };
+  noteDuplicates(dataset, warn);
+  return { ...dataset, warnings: warn.toArray() };
 }

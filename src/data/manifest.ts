@@ -9,7 +9,17 @@ import { GraftError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { resolveLoadOptions, sortLabels, type Dataset, type Example, type LoadOptions } from './types.js';
 import { checkImageFile, mapLimit } from './verify.js';
+import { hashFiles, noteDuplicates } from './duplicates.js';
 import { WarningCollector } from './warnings.js';
+
+function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const PATH_COLUMNS = ['path', 'file', 'filename', 'image'];
 const LABEL_COLUMNS = ['label', 'class'];
@@ -60,12 +70,16 @@ const asText = (v: unknown): string | undefined =>
 export async function loadManifest(file: string, options: LoadOptions = {}): Promise<Dataset> {
   const opts = resolveLoadOptions(options);
   const warn = new WarningCollector(opts.onBadInput, file);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     throw new GraftError('BAD_INPUT', `cannot read manifest '${file}'`, { file }, { cause: e });
   }
+  const text = new TextDecoder('utf-8').decode(bytes);
+  // Invalid UTF-8 decodes to U+FFFD: in a file that is not valid UTF-8, rows holding one are unusable
+  // (their text would be mojibake, their labels class names like 'caf\ufffd').
+  const mangled = !isValidUtf8(bytes);
   const jsonl = ['.jsonl', '.ndjson'].includes(extname(file).toLowerCase());
   const { rows, keys } = jsonl ? readJsonl(text, file, warn) : readCsvRows(text);
   const labelKey = LABEL_COLUMNS.find((k) => keys.includes(k));
@@ -85,9 +99,16 @@ export async function loadManifest(file: string, options: LoadOptions = {}): Pro
   const good: { row: Row; source: string; label: string }[] = [];
   for (const row of rows) {
     const source = asText(row.values[sourceKey]);
-    const label = asText(row.values[labelKey])?.trim();
+    const rawLabel = asText(row.values[labelKey]);
+    const label = rawLabel?.trim();
     if (source === undefined || source.trim() === '' || !label) {
-      warn.bad('BAD_ROW', where(row), `missing ${!label ? labelKey : sourceKey}`);
+      const blank = !label && rawLabel !== undefined && rawLabel !== '';
+      const why = blank ? `${labelKey} is only whitespace` : `missing ${!label ? labelKey : sourceKey}`;
+      warn.bad('BAD_ROW', where(row), why);
+      continue;
+    }
+    if (mangled && (source.includes('\ufffd') || label.includes('\ufffd'))) {
+      warn.bad('BAD_ROW', where(row), 'not valid UTF-8 (save the manifest as UTF-8)');
       continue;
     }
     good.push({ row, source: kind === 'image' ? source.trim() : source, label });
@@ -111,13 +132,14 @@ export async function loadManifest(file: string, options: LoadOptions = {}): Pro
 
   const labels = sortLabels(usable.map((u) => u.label));
   const index = new Map(labels.map((l, i) => [l, i]));
-  const examples: Example<string>[] = usable.map((u) => ({
+  const hashes = kind === 'image' ? await hashFiles(usable.map((u) => u.source)) : [];
+  const examples: Example<string>[] = usable.map((u, i) => ({
     id: kind === 'image' ? (asText(u.row.values[sourceKey]) ?? '').trim() : where(u.row),
     label: index.get(u.label)!,
     source: u.source,
+    ...(hashes[i] ? { contentHash: hashes[i] } : {}),
   }));
-  const warnings = warn.toArray();
-  return kind === 'image'
-    ? { kind, name: file, labels, examples, warnings }
-    : { kind, name: file, labels, examples, warnings };
+  const dataset: Dataset = { kind, name: file, labels, examples, warnings: [] };
+  noteDuplicates(dataset, warn);
+  return { ...dataset, warnings: warn.toArray() };
 }

@@ -4,9 +4,17 @@
  * so results are stable and comparable across runs; shuffle per epoch in the trainer.
  */
 import { GraftError } from '../errors.js';
+import { contentKey, duplicateGroups } from './duplicates.js';
 import { deriveSeed, mulberry32, shuffled } from './random.js';
 import type { Dataset, DataWarning } from './types.js';
 import { WarningCollector, mergeWarnings } from './warnings.js';
+
+/**
+ * The split every training path (image and text, feature extraction and fine-tuning, `rank`) uses unless told
+ * otherwise: 10% of each class for validation (early stopping, LP-FT's probe guard, best-checkpoint choice) and
+ * a separate 10% for the test the result is reported on, so selection never sees the examples that score it.
+ */
+export const SPLIT_DEFAULTS = { validation: 0.1, test: 0.1, seed: 0 } as const;
 
 export interface SplitOptions {
   /** Fraction of each class for validation. Default 0.1. */
@@ -52,34 +60,73 @@ function checkFraction(name: string, v: number): void {
     throw new GraftError('BAD_OPTION', `${name} must be a fraction in [0, 1), got ${v}`);
 }
 
+/** Indices grouped into units of identical content (see duplicates.ts), in order of first appearance. */
+function unitsOf(ds: Dataset, indices: readonly number[]): number[][] {
+  const byKey = new Map<string, number[]>();
+  const units: number[][] = [];
+  for (const i of indices) {
+    const key = contentKey(ds, ds.examples[i]!);
+    const unit = key === undefined ? undefined : byKey.get(key);
+    if (unit) unit.push(i);
+    else {
+      const fresh = [i];
+      units.push(fresh);
+      if (key !== undefined) byKey.set(key, fresh);
+    }
+  }
+  return units;
+}
+
 /**
  * Splits each class separately: of n examples, round(n * test) go to test and round(n * validation) to
  * validation, but train always keeps at least one (test gives way first, then validation). A class with a
- * single example goes to train with a SINGLETON_CLASS warning.
+ * single example goes to train with a SINGLETON_CLASS warning. Identical copies stay together in one part, and
+ * copies under different labels all stay in train, so no copy of a training example is evaluated on. When no
+ * example at all is held out (classes of 4 or fewer, or both fractions 0) a NO_HELD_OUT warning says so.
  */
 export function stratifiedSplit<D extends Dataset>(ds: D, options: SplitOptions = {}): DatasetSplit<D> {
-  const val = options.validation ?? 0.1;
-  const test = options.test ?? 0.1;
-  const seed = options.seed ?? 0;
+  const val = options.validation ?? SPLIT_DEFAULTS.validation;
+  const test = options.test ?? SPLIT_DEFAULTS.test;
+  const seed = options.seed ?? SPLIT_DEFAULTS.seed;
   checkFraction('validation', val);
   checkFraction('test', test);
   if (val + test >= 1)
     throw new GraftError('BAD_OPTION', `validation + test must be below 1, got ${val + test}`);
   const warn = new WarningCollector('skip');
   const parts: [number[], number[], number[]] = [[], [], []];
+  const conflicted = new Set<number>();
+  for (const g of duplicateGroups(ds))
+    if (new Set(g.map((i) => ds.examples[i]!.label)).size > 1) for (const i of g) conflicted.add(i);
   indicesByClass(ds).forEach((group, c) => {
     const n = group.length;
     if (n === 0) return;
     if (n === 1) warn.note('SINGLETON_CLASS', ds.labels[c]!);
-    const order = shuffled(group, mulberry32(deriveSeed(seed, 'split', ds.labels[c]!)));
+    const units = unitsOf(
+      ds,
+      group.filter((i) => !conflicted.has(i)),
+    );
+    const order = shuffled(units, mulberry32(deriveSeed(seed, 'split', ds.labels[c]!)));
     let nTest = Math.round(n * test);
     let nVal = Math.round(n * val);
     while (nTest + nVal > n - 1 && nTest > 0) nTest--;
     while (nTest + nVal > n - 1 && nVal > 0) nVal--;
-    parts[2].push(...order.slice(0, nTest));
-    parts[1].push(...order.slice(nTest, nTest + nVal));
-    parts[0].push(...order.slice(nTest + nVal));
+    let inTest = 0;
+    let inVal = 0;
+    for (const unit of order) {
+      if (inTest + unit.length <= nTest) {
+        parts[2].push(...unit);
+        inTest += unit.length;
+      } else if (inVal + unit.length <= nVal) {
+        parts[1].push(...unit);
+        inVal += unit.length;
+      } else parts[0].push(...unit);
+    }
+    parts[0].push(...group.filter((i) => conflicted.has(i)));
   });
+  if (parts[1].length === 0 && parts[2].length === 0 && ds.examples.length > 0) {
+    const why = val + test === 0 ? 'validation and test fractions are 0' : 'too few examples per class';
+    for (const label of ds.labels) warn.note('NO_HELD_OUT', `${label} (${why})`);
+  }
   const warnings = warn.toArray();
   return {
     train: subset(ds, parts[0], mergeWarnings(ds.warnings, warnings)),

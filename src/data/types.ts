@@ -11,6 +11,8 @@ export interface Example<S = ImageSource> {
   readonly label: number;
   /** For image datasets the image; for text datasets the text itself. */
   readonly source: S;
+  /** sha256 of a file's bytes (image files): identical files share it, and splits keep them together. */
+  readonly contentHash?: string;
 }
 
 export type DataWarningCode =
@@ -20,7 +22,12 @@ export type DataWarningCode =
   | 'MISSING_FILE'
   | 'BAD_ROW'
   | 'SINGLETON_CLASS'
-  | 'TOO_FEW_SHOTS';
+  | 'TOO_FEW_SHOTS'
+  | 'LINK_OUTSIDE_CLASS'
+  | 'DUPLICATE'
+  | 'CONFLICTING_DUPLICATE'
+  | 'NO_HELD_OUT'
+  | 'STUDENT_LARGER';
 
 /** One kind of problem, counted: `count` occurrences, the first few of which are listed in `items`. */
 export interface DataWarning {

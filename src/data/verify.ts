@@ -3,6 +3,8 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { isGraftError } from '../errors.js';
 import { preprocessImage } from '../preprocess/image.js';
+import { readImageHeader } from '../preprocess/image-header.js';
+import { imageLimits, overBudget } from '../preprocess/limits.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import { IMAGE_EXTENSIONS, type ResolvedLoadOptions } from './types.js';
 
@@ -25,6 +27,8 @@ export function sniffImageFormat(head: Uint8Array): 'jpeg' | 'png' | 'gif' | 'we
   return null;
 }
 
+const HEADER_BYTES = 64 * 1024;
+
 const DECODE_CHECK: ImagePreprocess = {
   kind: 'image',
   size: [8, 8],
@@ -40,7 +44,8 @@ const DECODE_CHECK: ImagePreprocess = {
 
 /**
  * Checks one image file at the requested level; returns null when fine, otherwise why it is not.
- * 'none' only checks that it exists; 'header' also reads 16 bytes; 'decode' decodes it fully.
+ * 'none' only checks that it exists; 'header' also reads its first 64 KB (format, and for JPEG and PNG the size
+ * against the pixel budget); 'decode' decodes it fully.
  */
 export async function checkImageFile(
   path: string,
@@ -52,13 +57,17 @@ export async function checkImageFile(
     if (level === 'none') return null;
     if (st.size === 0) return 'empty file (0 bytes)';
     const fh = await open(path, 'r');
-    const head = new Uint8Array(16);
+    // enough for the frame header of nearly every JPEG (it follows EXIF and other metadata) and any PNG's IHDR
+    const head = new Uint8Array(Math.min(st.size, HEADER_BYTES));
     try {
-      await fh.read(head, 0, 16, 0);
+      await fh.read(head, 0, head.length, 0);
     } finally {
       await fh.close();
     }
     if (!sniffImageFormat(head)) return 'not an image (unrecognised content)';
+    const size = readImageHeader(head);
+    const tooLarge = size && overBudget(size.width, size.height, imageLimits().maxPixels);
+    if (tooLarge) return tooLarge;
     if (level === 'decode') await preprocessImage(path, DECODE_CHECK);
     return null;
   } catch (e) {

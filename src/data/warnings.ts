@@ -13,7 +13,37 @@ const DESCRIPTIONS: Record<DataWarningCode, string> = {
   BAD_ROW: 'manifest rows that could not be used (skipped)',
   SINGLETON_CLASS: 'classes with a single example (kept in train only)',
   TOO_FEW_SHOTS: 'classes with fewer examples than requested shots (all taken)',
+  STUDENT_LARGER: 'distillation students with more parameters than their teacher (trained as asked)',
+  LINK_OUTSIDE_CLASS:
+    "symbolic links in a class folder that point into another class's folder (skipped: they would relabel those images)",
+  DUPLICATE: 'identical copies within a class (kept together in one split, so none leaks into evaluation)',
+  CONFLICTING_DUPLICATE:
+    'identical copies under different labels (label noise; all copies kept in the training split only)',
+  NO_HELD_OUT:
+    'classes too small for a held-out example (trained on all of it: there is too little data for an honest held-out figure)',
 };
+
+/** Codes that mean an input was left out (the CLI's one-line summary counts these). */
+export const SKIP_CODES: ReadonlySet<DataWarningCode> = new Set([
+  'EMPTY_CLASS',
+  'BAD_IMAGE',
+  'MISSING_FILE',
+  'BAD_ROW',
+  'LINK_OUTSIDE_CLASS',
+]);
+
+/** Inputs the feature extractor could not decode (truncated, corrupt, over the pixel budget) as one warning. */
+export function unreadableWarning(skipped: readonly { id: string; reason: string }[]): DataWarning[] {
+  if (skipped.length === 0) return [];
+  return [
+    {
+      code: 'BAD_IMAGE',
+      message: `${skipped.length} image files that could not be decoded (skipped)`,
+      count: skipped.length,
+      items: skipped.slice(0, WARNING_ITEMS_SHOWN).map((s) => `${s.id} (${s.reason})`),
+    },
+  ];
+}
 
 export class WarningCollector {
   private readonly byCode = new Map<DataWarningCode, string[]>();

@@ -32,6 +32,7 @@ const percent = (v: number, digits: number) => `${(v * 100).toFixed(digits)}%`;
  * An accuracy as text: "80.0%" on `SMALL_SAMPLE` examples or more, "80.0% (95% CI 49.0–94.3%, n=10)" below.
  */
 export function accuracyText(accuracy: number, n: number): string {
+  if (n === 0) return 'none: no example could be held out, too little data for an honest held-out figure';
   if (n >= SMALL_SAMPLE) return percent(accuracy, 1);
   const { low, high } = wilsonInterval(Math.round(accuracy * n), n);
   return `${percent(accuracy, 1)} (95% CI ${(low * 100).toFixed(1)}–${percent(high, 1)}, n=${n})`;

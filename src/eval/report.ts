@@ -36,6 +36,39 @@ export interface EvaluateOptions {
   eps?: number;
 }
 
+/**
+ * The report of an evaluation on no examples (a data set too small to hold any out): every score NaN (null in
+ * JSON), so nothing pretends to be a measurement.
+ */
+function emptyReport(): EvaluationReport {
+  return {
+    n: 0,
+    numClasses: 0,
+    accuracy: NaN,
+    balancedAccuracy: NaN,
+    topK: {},
+    macroPrecision: NaN,
+    macroRecall: NaN,
+    macroF1: NaN,
+    weightedF1: NaN,
+    logLoss: NaN,
+    perClass: [],
+    confusion: [],
+  };
+}
+
+/**
+ * `evaluate` for a training run's held-out split, which may be empty (every class too small to hold an example
+ * out, or both split fractions 0): then the empty report, where `evaluate` refuses no examples as BAD_INPUT.
+ */
+export function evaluateHeldOut(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: EvaluateOptions = {},
+): EvaluationReport {
+  return labels.length === 0 ? emptyReport() : evaluate(probs, labels, options);
+}
+
 export function evaluate(
   probs: ArrayLike<number>,
   labels: ArrayLike<number>,

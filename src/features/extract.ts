@@ -12,12 +12,14 @@ import { batchShape, imageLength, preprocessBatch, preprocessInto } from '../pre
 import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
 import { isRawImage } from '../preprocess/image-types.js';
+import { imageLimits } from '../preprocess/limits.js';
 import { quantizeModel, type QuantizeOptions } from '../quantize/quantize.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 import { FeatureCache, modelSha256, sha256 } from './cache.js';
 import { exampleBytes, readSources } from './read-sources.js';
 import { extractionProgress, type ExtractProgress } from './progress.js';
+import { viewCacheKey, viewImage, type FeatureView } from './views.js';
 
 export type { ExtractProgress } from './progress.js';
 import { buildPooledPrefix, type PooledPrefix } from './pooled-prefix.js';
@@ -43,6 +45,8 @@ export interface ExtractOptions {
   onBadInput?: 'skip' | 'fail';
   onProgress?: (p: ExtractProgress) => void;
   signal?: AbortSignal;
+  /** Extract an augmented view of every example instead of the example itself (see views.ts). */
+  view?: FeatureView;
 }
 
 /** Pooled feature matrices, one per requested tensor, for the examples that could be read. */
@@ -68,8 +72,8 @@ export function defaultCacheDir(): string {
 export const featureCacheDir = (cacheDir?: string): string => join(cacheDir ?? defaultCacheDir(), 'features');
 
 /**
- * The cache key of image features: model bytes, preprocessing, the decoder that applies it, input and feature
- * tensors. Every writer (graft train, graft extract, graft worker) names its cache file with this.
+ * The cache key of image features: model bytes, preprocessing, the decoder that applies it (and whether it
+ * accepts partly decodable images), input and feature tensors. Every writer (graft train, graft extract, graft worker) names its cache file with this.
  */
 export function featureCacheKey(
   backbone: Model,
@@ -84,6 +88,8 @@ export function featureCacheKey(
       imagePipelineId(preprocess),
       inputName,
       ...tensors,
+      // features of partly decoded images must not be served from the cache to a run that refuses them
+      ...(imageLimits().allowTruncated ? ['allow-truncated'] : []),
     ].join('\n'),
   );
 }
@@ -200,13 +206,14 @@ export class FeatureExtractor {
     const skipped: FeatureSet['skipped'] = [];
     const todo: { row: number; key: string; bytes: Uint8Array | ImageSource }[] = [];
     let fromCache = 0;
+    const view = options.view;
 
     for (let row = 0; row < n; row++) {
       if (options.signal?.aborted) throw new GraftError('CANCELLED', 'feature extraction cancelled');
       const ex = examples[row]!;
-      // No cache, no key: files are read by the decoder, overlapped with inference.
-      if (!this.cache) todo.push({ row, key: '', bytes: ex.source });
-      if (!this.cache) continue;
+      // No cache, no key (a view needs one: its generator is seeded by it): the decoder reads the files.
+      if (!this.cache && !view) todo.push({ row, key: '', bytes: ex.source });
+      if (!this.cache && !view) continue;
       let bytes: Uint8Array;
       try {
         bytes = await exampleBytes(ex.source);
@@ -215,7 +222,7 @@ export class FeatureExtractor {
         skipped.push({ id: ex.id, reason: e.message });
         continue;
       }
-      const key = sha256(bytes);
+      const key = view ? viewCacheKey(sha256(bytes), view) : sha256(bytes);
       const hit = this.cache?.get(key);
       if (hit && this.split(hit, perTensor, row)) {
         fromCache++;
@@ -254,7 +261,8 @@ export class FeatureExtractor {
             const i = next++;
             const id = examples[items[i]!.row]!.id;
             try {
-              await preprocessInto(sources[i]!, this.preprocess, input, i * per, { name: id }, tables);
+              const source = view ? await viewImage(sources[i]!, items[i]!.key, view) : sources[i]!;
+              await preprocessInto(source, this.preprocess, input, i * per, { name: id }, tables);
               ok[i] = true;
             } catch (e) {
               if (policy === 'fail' || !isGraftError(e)) throw e;

@@ -31,8 +31,6 @@ export interface DenseHeadOptions {
   /** Training graphs keep dropout active and output logits; export graphs output probabilities. */
   mode: 'train' | 'export';
   standardize?: Standardizer;
-  /** Seed of the dropout masks in training mode. */
-  dropoutSeed?: number;
   inputName?: string;
   /** Export mode: also output the logits (after the probabilities). */
   exportLogits?: boolean;
@@ -62,17 +60,34 @@ export function layerSizes(spec: DenseHeadSpec, inputDim: number, numClasses: nu
   return widths.slice(1).map((w, i) => [widths[i]!, w]);
 }
 
+/** Training graphs' dropout noise inputs are named `…dropout/noise<k>` ([batch, width], uniform in [0, 1)). */
+export const DROPOUT_NOISE = 'dropout/noise';
+
+/** Whether a graph input is dropout noise (its name may carry a prefix, e.g. `head/`). */
+export function isDropoutNoise(name: string): boolean {
+  return /(^|\/)dropout\/noise\d+$/.test(name);
+}
+
 export function buildDenseHead(spec: DenseHeadSpec, options: DenseHeadOptions): DenseHeadGraph {
   if (options.numClasses < 2) throw new GraftError('BAD_INPUT', 'a classifier needs at least 2 classes');
   const b = new GraphBuilder('head');
   const input = b.input(options.inputName ?? 'features', 'float32', ['batch', options.inputDim]);
   const training = options.mode === 'train';
-  const dropout = (x: string): string => {
+  let noiseInputs = 0;
+  // Dropout keeps x where fed uniform noise ≥ p, scaled by 1/(1-p): the noise comes from the trainer's seeded
+  // generator (TrainableGraph), whose state checkpoints carry, so a resumed run draws the same masks.
+  const dropout = (x: string, width: number): string => {
     const p = spec.dropout ?? 0;
     if (!(p > 0 && training)) return x;
-    const ratio = b.constant('dropout/ratio', float32([], [p]));
-    const on = b.constant('dropout/training', { dtype: 'bool', shape: [], data: new Uint8Array([1]) });
-    return b.op('Dropout', [x, ratio, on], { seed: attr.int(options.dropoutSeed ?? 0) });
+    const noise = b.input(`${DROPOUT_NOISE}${noiseInputs++}`, 'float32', ['batch', width]);
+    const keep = b.op(
+      'Cast',
+      [b.op('GreaterOrEqual', [noise, b.constant('dropout/ratio', float32([], [p]))])],
+      {
+        to: attr.int(1),
+      },
+    );
+    return b.op('Mul', [x, b.op('Mul', [keep, b.constant('dropout/scale', float32([], [1 / (1 - p)]))])]);
   };
   let x = input;
   if (options.standardize) {
@@ -81,7 +96,7 @@ export function buildDenseHead(spec: DenseHeadSpec, options: DenseHeadOptions): 
     const s = b.constant('standardize/std', float32([options.inputDim], std));
     x = b.op('Div', [b.op('Sub', [x, m]), s]);
   }
-  if (spec.kind === 'linear') x = dropout(x);
+  if (spec.kind === 'linear') x = dropout(x, options.inputDim);
   const sizes = layerSizes(spec, options.inputDim, options.numClasses);
   const paramNames: string[] = [];
   const logits = 'logits';
@@ -98,7 +113,8 @@ export function buildDenseHead(spec: DenseHeadSpec, options: DenseHeadOptions): 
       { transB: attr.int(1) },
       { name: `dense${i}`, ...(last ? { outputs: [logits] } : {}) },
     );
-    if (!last && spec.kind === 'mlp') x = dropout(b.op(ACTIVATION_OPS[spec.activation ?? 'relu'], [x]));
+    if (!last && spec.kind === 'mlp')
+      x = dropout(b.op(ACTIVATION_OPS[spec.activation ?? 'relu'], [x]), fanOut);
   });
   const output = training ? logits : 'probabilities';
   if (!training) b.op('Softmax', [logits], { axis: attr.int(-1) }, { outputs: [output] });

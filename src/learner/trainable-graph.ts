@@ -4,15 +4,18 @@
  * with every parameter a graph input, so the optimizer changes weights between steps without rebuilding
  * anything. It feeds the parameters, converts labels to int64, maps gradient outputs back to parameter names,
  * and keeps buffers (e.g. BatchNormalization running statistics) up to date from the training graph's extra
- * outputs. Models (a dense head, a backbone suffix + head, an encoder + head) build the graphs and hand them
+ * outputs (a training graph with graft's native ops runs as a SegmentedSession). Models (a dense head, a backbone suffix + head, an encoder + head) build the graphs and hand them
  * over; this class runs them.
  */
 import type { TrainingGraph } from '../autodiff/index.js';
+import { Mulberry32 } from '../data/random.js';
 import { GraftError } from '../errors.js';
+import { isDropoutNoise } from '../heads/dense.js';
 import type { Model } from '../onnx/ir.js';
+import { createRunner, type GraphRunner } from '../runtime/segmented-session.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import { int64, type Tensor } from '../tensor.js';
-import type { Batch, TrainableModel } from '../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../train/types.js';
 
 /** The training graph's int64 label input. */
 export const LABELS = 'labels';
@@ -31,11 +34,18 @@ export interface TrainableGraphOptions {
   params: Map<string, Float32Array>;
   /** The data inputs a batch supplies, e.g. ['features'] or ['input_ids', 'attention_mask']. */
   inputs: readonly string[];
+  /**
+   * Batch inputs only the training graph reads (e.g. a teacher's logits for a distillation loss); the inference
+   * graph never sees them.
+   */
+  trainingInputs?: readonly string[];
   /** [buffer, training output that holds its new value] pairs, applied after every gradient step. */
   buffers?: readonly (readonly [string, string])[];
   session?: SessionOptions;
   /** Options of the training session (default `session`). */
   trainingSession?: SessionOptions;
+  /** Seeds the dropout noise of calls that bring no generator of their own (the Trainer brings its own). */
+  noiseSeed?: number;
 }
 
 export interface Gradients {
@@ -49,10 +59,13 @@ export class TrainableGraph implements TrainableModel {
   private readonly shapes = new Map<string, readonly number[]>();
   private readonly trainInputs: Set<string>;
   private readonly inferInputs: Set<string>;
+  /** The training graph's dropout noise inputs and their widths. */
+  private readonly noiseInputs: { name: string; width: number }[];
+  private readonly ownNoise: Mulberry32;
 
   private constructor(
     private readonly o: TrainableGraphOptions,
-    private readonly train: Session,
+    private readonly train: GraphRunner,
     private readonly infer: Session,
   ) {
     this.params = o.params;
@@ -62,11 +75,27 @@ export class TrainableGraph implements TrainableModel {
         if (v.shape && !this.shapes.has(v.name)) this.shapes.set(v.name, v.shape as number[]);
     this.trainInputs = new Set(o.training.model.graph.inputs.map((v) => v.name));
     this.inferInputs = new Set(o.inference.graph.inputs.map((v) => v.name));
+    this.noiseInputs = o.training.model.graph.inputs
+      .filter((v) => isDropoutNoise(v.name))
+      .map((v) => ({ name: v.name, width: Number(v.shape?.[1]) }));
+    this.ownNoise = new Mulberry32(o.noiseSeed ?? 0);
+  }
+
+  /** Uniform noise for every dropout input of the training graph, for a batch of `n`. */
+  private noiseFeeds(n: number, uniform: Uniform | undefined): Record<string, Tensor> {
+    const draw = uniform ?? (() => this.ownNoise.next());
+    const feeds: Record<string, Tensor> = {};
+    for (const { name, width } of this.noiseInputs) {
+      const data = new Float32Array(n * width);
+      for (let i = 0; i < data.length; i++) data[i] = draw();
+      feeds[name] = { dtype: 'float32', shape: [n, width], data };
+    }
+    return feeds;
   }
 
   static async create(o: TrainableGraphOptions): Promise<TrainableGraph> {
     const [train, infer] = await Promise.all([
-      Session.create(o.training.model, o.trainingSession ?? o.session),
+      createRunner(o.training.model, o.trainingSession ?? o.session),
       Session.create(o.inference, o.session),
     ]);
     return new TrainableGraph(o, train, infer);
@@ -117,10 +146,12 @@ export class TrainableGraph implements TrainableModel {
    * Loss and gradients for `feeds` (data inputs and labels; parameters are added), then buffer updates. For
    * callers that hold their data as feeds already, e.g. one fixed full batch.
    */
-  async gradientsFor(feeds: Readonly<Record<string, Tensor>>): Promise<Gradients> {
+  async gradientsFor(feeds: Readonly<Record<string, Tensor>>, uniform?: Uniform): Promise<Gradients> {
     const t = this.o.training;
     const buffers = this.o.buffers ?? [];
-    const out = await this.train.run({ ...feeds, ...this.paramFeeds(this.trainInputs) }, [
+    const n = Number(feeds[LABELS]?.shape[0] ?? 0);
+    const run = { ...feeds, ...this.noiseFeeds(n, uniform), ...this.paramFeeds(this.trainInputs) };
+    const out = await this.train.run(run, [
       t.loss,
       ...Object.values(t.gradients),
       ...buffers.map((b) => b[1]),
@@ -132,11 +163,26 @@ export class TrainableGraph implements TrainableModel {
     return { loss: (out[t.loss]!.data as Float32Array)[0]!, gradients };
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.gradientsFor({
-      ...this.dataFeeds(batch.inputs),
-      [LABELS]: TrainableGraph.labels(batch.labels),
-    });
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.gradientsFor(
+      {
+        ...this.dataFeeds(batch.inputs),
+        ...this.trainingFeeds(batch.inputs),
+        [LABELS]: TrainableGraph.labels(batch.labels),
+      },
+      uniform,
+    );
+  }
+
+  /** The batch's training-only inputs (`trainingInputs`). */
+  private trainingFeeds(inputs: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = {};
+    for (const name of this.o.trainingInputs ?? []) {
+      const t = inputs[name];
+      if (!t) throw new GraftError('BAD_INPUT', `the batch has no input '${name}'`, { input: name });
+      feeds[name] = t;
+    }
+    return feeds;
   }
 
   /**
@@ -151,7 +197,9 @@ export class TrainableGraph implements TrainableModel {
     return this.train.run(
       {
         ...this.dataFeeds(batch.inputs),
+        ...this.trainingFeeds(batch.inputs),
         [LABELS]: TrainableGraph.labels(batch.labels),
+        ...this.noiseFeeds(batch.labels.length, undefined),
         ...this.paramFeeds(this.trainInputs, overrides),
       },
       outputs,

@@ -109,7 +109,7 @@ const triple = (v: unknown, fallback: number): number[] =>
 function parseSize(v: unknown): { hw?: [number, number]; shortest?: number } {
   if (typeof v === 'number') return { hw: [v, v] };
   if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number'))
-    return { hw: [v[0], v[1]] };
+    return { hw: [...(v as [number, number])] };
   if (typeof v === 'object' && v !== null) {
     const o = v as Json;
     const h = num(o['height']);

@@ -1,6 +1,8 @@
-/** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head) and graft.json. */
+/** Writes a trained classifier as a model directory: model.onnx (backbone prefix + head), graft.json, report.html. */
+import { resolveAugment } from '../augment/image.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
 import { GraftError } from '../errors.js';
-import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import type { ModelManifest } from '../export/manifest.js';
 import type { EvaluationReport } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { modelSha256 } from '../features/cache.js';
@@ -11,6 +13,8 @@ import { batchShape } from '../preprocess/image.js';
 import type { FittedHead } from '../strategies/heads.js';
 import type { TrainClassifierOptions } from './options.js';
 import type { TrainResult } from './train.js';
+import { writeClassifierDir } from './model-dir.js';
+import { reportDataFor } from './report-data.js';
 
 export interface ExportRequest {
   backbone: Backbone;
@@ -39,6 +43,11 @@ export const trainingSettings = (
   testSplit: o.testSplit,
   seed: o.seed,
   features: o.features,
+  augmentViews: o.augmentViews,
+  // What made the views, defaults filled in, so a later run can reproduce them.
+  ...(o.augmentViews > 0
+    ? { augmentViewUse: o.augmentViewUse, viewAugment: JSON.stringify(resolveAugment(o.viewAugment)) }
+    : {}),
 });
 
 /** The deployable graph: the backbone (pre-trained or fine-tuned weights) up to the pooled features + head. */
@@ -70,7 +79,12 @@ export function imageManifestFields(backbone: Backbone, tensor: string, labels: 
 }
 
 /** The metrics every model directory records: where it was evaluated, headline scores, data counts. */
-export function headlineMetrics<C>(r: { evaluatedOn: string; evaluation: EvaluationReport; counts: C }) {
+export function headlineMetrics<C>(r: {
+  evaluatedOn: string;
+  evaluation: EvaluationReport;
+  counts: C;
+  candidates?: readonly CandidateScore[];
+}) {
   const e = r.evaluation;
   return {
     evaluatedOn: r.evaluatedOn,
@@ -78,23 +92,30 @@ export function headlineMetrics<C>(r: { evaluatedOn: string; evaluation: Evaluat
     macroF1: e.macroF1,
     logLoss: e.logLoss,
     counts: r.counts,
+    // The automatic search's decision table, whichever modality ran it.
+    ...(r.candidates?.length ? { candidates: r.candidates } : {}),
   };
 }
 
 export async function exportClassifier(r: ExportRequest): Promise<ModelManifest> {
   const merged = await imageClassifierModel(r.backbone, r.backbone.model, r.tensor, r.head.exportGraph());
-  return writeModelDir(r.out, merged, {
-    ...imageManifestFields(r.backbone, r.tensor, r.labels),
-    head: r.head.describe(),
-    training: r.result.settings,
-    metrics: {
-      ...headlineMetrics(r.result),
-      comparisons: r.result.comparisons.map((c) => ({
-        name: c.name,
-        accuracy: c.report.accuracy,
-        macroF1: c.report.macroF1,
-      })),
-      candidates: r.result.candidates,
+  return writeClassifierDir(
+    r.out,
+    merged,
+    {
+      ...imageManifestFields(r.backbone, r.tensor, r.labels),
+      head: r.head.describe(),
+      training: r.result.settings,
+      metrics: {
+        ...headlineMetrics(r.result),
+        comparisons: r.result.comparisons.map((c) => ({
+          name: c.name,
+          accuracy: c.report.accuracy,
+          macroF1: c.report.macroF1,
+        })),
+        candidates: r.result.candidates,
+      },
     },
-  });
+    await reportDataFor(r.result, r.options.model),
+  );
 }

@@ -1,12 +1,16 @@
 /**
  * Feature sources of a run: the backbone (at one or several feature ids) and, when asked, the no-transfer
  * baseline, each extracted once over every example (cached on disk by content) and sessions released even when
- * extraction fails.
+ * extraction fails. Examples the extractor could not decode are reported as one BAD_IMAGE warning event (once per
+ * run: the baseline's extraction of the same files passes `reportSkipped` false).
  */
 import type { Example, ImageSource } from '../data/types.js';
+import { unreadableWarning } from '../data/warnings.js';
 import { GraftError } from '../errors.js';
-import { FeatureExtractor, type FeatureSet } from '../features/extract.js';
+import type { AugmentOptions } from '../augment/image.js';
+import { FeatureExtractor, type ExtractProgress, type FeatureSet } from '../features/extract.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
+import { viewRows, type MatrixViews, type ViewUse } from '../features/view-matrix.js';
 import type { Backbone } from '../models/registry.js';
 import type { TrainEvent } from './events.js';
 import type { TrainClassifierOptions } from './options.js';
@@ -14,6 +18,16 @@ import type { TrainClassifierOptions } from './options.js';
 export interface FeatureSource {
   backbone: Backbone;
   set: FeatureSet;
+  /** Augmented views of the training examples (view 1, 2, …), when asked for. */
+  views: FeatureSet[];
+}
+
+/** Feature-level augmentation: `count` augmented views of each of `examples` (the training ones only). */
+export interface ViewRequest {
+  examples: readonly Example<ImageSource>[];
+  count: number;
+  seed: number;
+  augment: AugmentOptions;
 }
 
 export async function extractSource(
@@ -22,6 +36,8 @@ export async function extractSource(
   examples: readonly Example<ImageSource>[],
   o: Pick<TrainClassifierOptions, 'cacheDir' | 'threads' | 'onBadInput' | 'signal'>,
   emit: (e: TrainEvent) => void,
+  views?: ViewRequest,
+  reportSkipped = true,
 ): Promise<FeatureSource> {
   const spec = backbone.spec;
   if (spec.preprocess.kind !== 'image')
@@ -31,12 +47,21 @@ export async function extractSource(
     session: o.threads ? { threads: o.threads } : undefined,
   });
   try {
-    const set = await extractor.extract(examples, {
+    const options = {
       onBadInput: o.onBadInput,
       signal: o.signal,
-      onProgress: (progress) => emit({ type: 'extract', progress }),
-    });
-    return { backbone, set };
+      onProgress: (progress: ExtractProgress) => emit({ type: 'extract', progress }),
+    };
+    const set = await extractor.extract(examples, options);
+    if (reportSkipped)
+      for (const warning of unreadableWarning(set.skipped)) emit({ type: 'warning', warning });
+    const viewSets: FeatureSet[] = [];
+    for (let index = 1; index <= (views?.count ?? 0); index++) {
+      emit({ type: 'stage', stage: 'extract', message: `augmented view ${index} of ${views!.count}` });
+      const view = { index, seed: views!.seed, augment: views!.augment };
+      viewSets.push(await extractor.extract(views!.examples, { ...options, view }));
+    }
+    return { backbone, set, views: viewSets };
   } finally {
     await extractor.release();
   }
@@ -51,4 +76,18 @@ export function sourceMatrix(
   const index = source.set.tensors.indexOf(feature);
   if (index < 0) throw new GraftError('BAD_OPTION', `feature '${feature}' was not extracted`);
   return matrixForIds(source.set, ids, index);
+}
+
+/** The augmented views of `sourceMatrix(source, feature, ids)`'s rows, row for row (none when none were extracted). */
+export function sourceViews(
+  source: FeatureSource,
+  feature: string,
+  ids: ReadonlySet<string>,
+  use: ViewUse,
+): MatrixViews | undefined {
+  if (source.views.length === 0) return undefined;
+  const index = source.set.tensors.indexOf(feature);
+  if (index < 0) throw new GraftError('BAD_OPTION', `feature '${feature}' was not extracted`);
+  const order = source.set.ids.filter((id) => ids.has(id));
+  return { matrices: source.views.map((v) => viewRows(v, order, index)), use };
 }

@@ -1,9 +1,11 @@
 /** Options of `fineTuneClassifier` (library) and `graft train --strategy …` (CLI), defaults in one place. */
 import type { AugmentOptions } from '../augment/image.js';
+import { GraftError } from '../errors.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { BnMode } from '../strategies/finetune/suffix-graph.js';
 import { TRAIN_DEFAULTS, type TrainClassifierOptions } from './options.js';
+import { validateTrainingValues } from './validate.js';
 
 export interface FineTuneClassifierOptions extends TrainClassifierOptions {
   strategy: Strategy;
@@ -23,11 +25,14 @@ export interface FineTuneClassifierOptions extends TrainClassifierOptions {
   accumulateSteps: number;
   /** Save a checkpoint every N optimizer steps (and at every epoch end). */
   saveSteps?: number;
-  /** Step checkpoints kept per phase (the oldest are deleted); best-by-val_accuracy is kept besides. */
+  /** Checkpoints kept (the oldest are deleted); the best by val_accuracy is kept besides. */
   saveTotalLimit: number;
-  /** Where checkpoints go (default `<out>/checkpoints`). */
+  /** Where checkpoint-<step>/ directories go (default `<out>/checkpoints`). */
   checkpointDir?: string;
-  /** Resume from the newest intact checkpoint: `true` (checkpointDir) or a directory. */
+  /**
+   * Resume from a checkpoint: `true` (the newest intact one in checkpointDir), a checkpoint-<step> directory or a
+   * directory of them. Nothing to resume from, or a checkpoint of a run with other options, is a BAD_OPTION.
+   */
   resume?: boolean | string;
 }
 
@@ -54,5 +59,23 @@ export function resolveFineTuneOptions(
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = { ...FINETUNE_DEFAULTS, ...defined } as FineTuneClassifierOptions;
   if (o.strategy === 'scratch' && options.bnMode === undefined) o.bnMode = 'train';
+  validateTrainingValues(o);
+  if (!(Number.isInteger(o.freezeEpochs) && o.freezeEpochs >= 0))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--freeze-epochs (freezeEpochs) must be an integer ≥ 0, got ${o.freezeEpochs}`,
+    );
+  if (!(o.ftLrDivisor > 0))
+    throw new GraftError('BAD_OPTION', `ftLrDivisor must be > 0, got ${o.ftLrDivisor}`);
+  if (!(Number.isInteger(o.accumulateSteps) && o.accumulateSteps >= 1))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--accumulate-steps (accumulateSteps) must be an integer ≥ 1, got ${o.accumulateSteps}`,
+    );
+  if (o.augmentViews > 0 || o.viewAugment)
+    throw new GraftError(
+      'BAD_OPTION',
+      `augmented feature views (--augment-views) serve heads fitted on cached features; fine-tuning (--strategy ${o.strategy}) augments its images with --augment`,
+    );
   return o;
 }

@@ -3,14 +3,14 @@
  * once, activations cached; augmented items bypass the cache) → held-out evaluation → one model.onnx (fine-tuned
  * backbone + head, any ONNX Runtime) + graft.json, checkpoints under <out>/checkpoints with exact resume.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GraftError } from '../errors.js';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import { loadBackbone } from '../models/registry.js';
 import { ActivationCache } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
-import { recipePhases } from '../strategies/finetune/recipes.js';
+import { gradientHead, recipePhases } from '../strategies/finetune/recipes.js';
 import { linearProbe, type LinearProbe } from './probe-warm-start.js';
 import { chooseCut } from './choose-cut.js';
 import { parseFeatureId } from '../features/feature-id.js';
@@ -27,6 +27,17 @@ import { keepProbe } from './keep-probe.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { History } from '../train/history.js';
 import { preflight } from './preflight.js';
+import { reportData } from './model-dir.js';
+import { linearProbeClassifier } from './linear-probe.js';
+import { findResumeCheckpoint } from '../train/checkpoints.js';
+
+/** Where checkpoints go: checkpointDir, else <out>/checkpoints, else where `resume` points. */
+function checkpointRoot(o: FineTuneClassifierOptions): string | undefined {
+  if (o.checkpointDir) return o.checkpointDir;
+  if (o.out) return join(o.out, 'checkpoints');
+  if (typeof o.resume !== 'string') return undefined;
+  return /^checkpoint-\d+$/.test(basename(o.resume)) ? dirname(o.resume) : o.resume;
+}
 
 export interface FineTuneResult {
   labels: string[];
@@ -50,18 +61,13 @@ export interface FineTuneResult {
   validation?: { probe: number; fineTuned: number };
 }
 
-/** The fine-tuning head: linear (also for `auto`) or an MLP; heads without a gradient cannot be fine-tuned. */
+/** The fine-tuning head (recipes.ts gradientHead: knn and ncm are refused). */
 function headKind(o: FineTuneClassifierOptions): {
   kind: 'linear' | 'mlp';
   hidden: number[];
   dropout: number;
 } {
-  if (o.head === 'knn' || o.head === 'ncm')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--head ${o.head} cannot be fine-tuned: it has no gradient; use --head linear or mlp, or --strategy linear-probe`,
-    );
-  return { kind: o.head === 'mlp' ? 'mlp' : 'linear', hidden: o.hidden, dropout: o.dropout };
+  return { kind: gradientHead(o.head, o.strategy), hidden: o.hidden, dropout: o.dropout };
 }
 
 /** Mini-batch optimizers only: `auto` is Adam here; full-batch L-BFGS cannot step through a backbone. */
@@ -83,7 +89,15 @@ export async function fineTuneClassifier(
   input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
+  if (o.strategy === 'linear-probe') return linearProbeClassifier(input, o);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
+  const checkpointDir = checkpointRoot(o);
+  if (o.resume) {
+    // fail before any work when there is nothing to resume from
+    if (!checkpointDir)
+      throw new GraftError('BAD_OPTION', 'resume needs a checkpoint directory: give out or checkpointDir');
+    await findResumeCheckpoint(o.resume, checkpointDir);
+  }
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
   const { dataset, split, train, counts } = await prepareImageData(o, emit);
@@ -123,7 +137,7 @@ export async function fineTuneClassifier(
     const heldName = counts.test > 0 ? 'test' : 'validation';
     const held = counts.test > 0 ? split.test.examples : split.validation.examples;
     let probe: LinearProbe | undefined;
-    if ((o.strategy === 'lp-ft' || o.strategy === 'linear-probe') && o.head !== 'mlp' && headWeight) {
+    if (o.strategy === 'lp-ft' && o.head !== 'mlp' && headWeight) {
       // The probe phase becomes a converged L-BFGS linear probe on cached features; fine-tuning starts from it.
       emit({
         type: 'stage',
@@ -147,8 +161,6 @@ export async function fineTuneClassifier(
       model.params.get('head/dense0/bias')!.set(probe.bias);
       phases = phases.filter((p) => p.unfreeze !== 'none');
     }
-    const checkpointDir =
-      o.checkpointDir ?? (typeof o.resume === 'string' ? o.resume : o.out && join(o.out, 'checkpoints'));
     const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
     const cache = new ActivationCache();
     let cached = true;
@@ -177,7 +189,17 @@ export async function fineTuneClassifier(
         checkpointDir,
         saveSteps: o.saveSteps,
         saveTotalLimit: o.saveTotalLimit,
-        resume: Boolean(o.resume),
+        resume: o.resume ?? false,
+        run: {
+          modality: 'image',
+          model: o.model,
+          labels: dataset.labels,
+          featureTensor,
+          strategy: o.strategy,
+          head: headKind(o),
+          bnMode: o.bnMode,
+          labelSmoothing: o.labelSmoothing,
+        },
         signal: o.signal,
         session,
         onPhase: (info) => {
@@ -227,12 +249,12 @@ export async function fineTuneClassifier(
     emit({ type: 'stage', stage: 'evaluate', message: `evaluating on the ${heldName} split` });
     let report: EvaluationReport;
     if (kept?.probe && probe?.probs['held']) {
-      report = evaluate(probe.probs['held'].probs, probe.probs['held'].labels);
+      report = evaluateHeldOut(probe.probs['held'].probs, probe.probs['held'].labels);
     } else {
       const acts = await activationsFor(model, cache, held, pre, session);
       const heldLabels = Int32Array.from(held, (e) => e.label);
       const probs = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, heldLabels), 64);
-      report = evaluate(probs.probs, heldLabels);
+      report = evaluateHeldOut(probs.probs, heldLabels);
     }
     const result: FineTuneResult = {
       labels: [...dataset.labels],
@@ -250,6 +272,22 @@ export async function fineTuneClassifier(
     };
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
+      const training = {
+        data: typeof o.data === 'string' ? o.data : o.data.name,
+        model: o.model,
+        strategy: o.strategy,
+        unfreeze: o.unfreeze,
+        bnMode: o.bnMode,
+        epochs: o.epochs,
+        lr: o.lr,
+        optimizer: optimizerOf(o),
+        weightDecay: o.weightDecay,
+        layerwiseLrDecay: o.layerwiseLrDecay ?? null,
+        augment: augment ?? false,
+        shots: o.shots ?? null,
+        seed: o.seed,
+        phases: result.phases,
+      };
       result.manifest = await exportFineTuned({
         backbone,
         tuned: kept?.probe ? backbone.model : model.currentBackbone(),
@@ -258,23 +296,19 @@ export async function fineTuneClassifier(
         headInfo: { ...denseSpec(headKind(o)), standardized: false },
         labels: result.labels,
         out: o.out,
-        training: {
-          data: typeof o.data === 'string' ? o.data : o.data.name,
-          model: o.model,
-          strategy: o.strategy,
-          unfreeze: o.unfreeze,
-          bnMode: o.bnMode,
-          epochs: o.epochs,
-          lr: o.lr,
-          optimizer: optimizerOf(o),
-          weightDecay: o.weightDecay,
-          layerwiseLrDecay: o.layerwiseLrDecay ?? null,
-          augment: augment ?? false,
-          shots: o.shots ?? null,
-          seed: o.seed,
-          phases: result.phases,
-        },
+        training,
         metrics: headlineMetrics(result),
+        report: reportData({
+          datasetName: dataset.name,
+          modelId: o.model,
+          labels: result.labels,
+          evaluation: report,
+          evaluatedOn: heldName,
+          counts: { ...counts },
+          settings: { ...training, featureTensor, kept: result.kept ?? null },
+          seconds: result.seconds,
+          history,
+        }),
       });
       result.dir = o.out;
     }

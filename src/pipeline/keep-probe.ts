@@ -32,7 +32,14 @@ export async function keepProbe(
   const acts = await activationsFor(model, cache, examples, preprocess, session);
   const labels = Int32Array.from(examples, (e) => e.label);
   const tuned = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, labels), 64);
-  const validation = { probe: accuracy(val.probs, val.labels), fineTuned: accuracy(tuned.probs, labels) };
+  return keepProbeDecision({
+    probe: accuracy(val.probs, val.labels),
+    fineTuned: accuracy(tuned.probs, labels),
+  });
+}
+
+/** The guard for any modality: ship the probe when fine-tuning ended below it on the validation split. */
+export function keepProbeDecision(validation: { probe: number; fineTuned: number }): KeepDecision {
   const keep = validation.fineTuned < validation.probe;
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   return {

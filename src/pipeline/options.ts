@@ -1,8 +1,12 @@
 /** Options of `train` (library) and `graft train` (CLI), with every default in one place. */
+import { SPLIT_DEFAULTS } from '../data/split.js';
+import type { AugmentOptions } from '../augment/image.js';
 import type { Dataset } from '../data/types.js';
+import type { ViewUse } from '../features/view-matrix.js';
 import type { HeadOptimizer } from '../strategies/fit-head.js';
 import type { HeadKind } from '../strategies/heads.js';
 import type { TrainEvent } from './events.js';
+import { validateTrainingValues } from './validate.js';
 
 /** A head kind, or `auto`: chosen with the features by cross-validation on the training split. */
 export type HeadChoice = HeadKind | 'auto';
@@ -43,6 +47,22 @@ export interface TrainClassifierOptions {
   baseline: boolean;
   /** Seconds the automatic search may spend scoring candidates (the rest are listed as skipped). */
   budget: number;
+  /**
+   * `auto`: when the search chose a linear head on a backbone cut, also try LP-FT on that cut if data and budget
+   * allow (pipeline/auto-finetune.ts), shipping it only when it beats its probe on the validation split.
+   * `false`: feature extraction only.
+   */
+  fineTune: 'auto' | false;
+  /**
+   * Feature-level augmentation: the features of this many augmented views of each training image (cached like
+   * any features) join the head fit and every cross-validation fold that trains on the image; held-out rows are
+   * never augmented. 0 (default): off. On MNIST it did not help (README, bench/augment-probe.ts).
+   */
+  augmentViews: number;
+  /** How views join the fit: `rows` (extra training rows, default) or `mean` (averaged with the image's own). */
+  augmentViewUse: ViewUse;
+  /** The augmentation that makes views; defaults suit the data (augment/image.ts: no flips, no jitter on grey). */
+  viewAugment?: AugmentOptions;
   onBadInput: 'skip' | 'fail';
   cacheDir?: string | false;
   threads?: number;
@@ -63,12 +83,15 @@ export const TRAIN_DEFAULTS: Omit<TrainClassifierOptions, 'data'> = {
   weightDecay: 0,
   labelSmoothing: 0,
   patience: 10,
-  valSplit: 0.1,
-  testSplit: 0.1,
-  seed: 0,
+  valSplit: SPLIT_DEFAULTS.validation,
+  testSplit: SPLIT_DEFAULTS.test,
+  seed: SPLIT_DEFAULTS.seed,
   features: 'auto',
   baseline: true,
   budget: 300,
+  fineTune: 'auto',
+  augmentViews: 0,
+  augmentViewUse: 'rows',
   onBadInput: 'skip',
 };
 
@@ -76,5 +99,7 @@ export function resolveTrainOptions(
   options: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
 ): TrainClassifierOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return { ...TRAIN_DEFAULTS, ...defined } as TrainClassifierOptions;
+  const o = { ...TRAIN_DEFAULTS, ...defined } as TrainClassifierOptions;
+  validateTrainingValues(o);
+  return o;
 }

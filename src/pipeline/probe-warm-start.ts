@@ -7,7 +7,7 @@
 import { GraftError } from '../errors.js';
 import type { Example, ImageSource } from '../data/types.js';
 import { FeatureExtractor } from '../features/extract.js';
-import { matrixForIds } from '../features/matrix.js';
+import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import type { Backbone } from '../models/registry.js';
 import type { Graph } from '../onnx/ir.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
@@ -54,7 +54,22 @@ export async function linearProbe(
   const all = [...train, ...Object.values(score).flat()];
   const set = await extractor.extract(all, { onBadInput: o.onBadInput }).finally(() => extractor.release());
   const rows = (exs: readonly Example<ImageSource>[]) => matrixForIds(set, new Set(exs.map((e) => e.id)));
-  const head = await fitHead(rows(train), o.numClasses, {
+  const parts = Object.fromEntries(
+    Object.entries(score).flatMap(([part, exs]) => (exs.length === 0 ? [] : [[part, rows(exs)]])),
+  );
+  return fitLinearProbe(rows(train), parts, o);
+}
+
+/**
+ * The probe itself, for any modality: an L-BFGS linear head on frozen features (`train`), scored on each of
+ * `score`'s parts. Images pass pooled backbone features, text the pooled encoder states its head reads.
+ */
+export async function fitLinearProbe(
+  train: FeatureMatrix,
+  score: Record<string, FeatureMatrix>,
+  o: Pick<WarmStartOptions, 'numClasses' | 'seed' | 'session'>,
+): Promise<LinearProbe> {
+  const head = await fitHead(train, o.numClasses, {
     ...HEAD_TRAINING_DEFAULTS,
     kind: 'linear',
     hidden: [],
@@ -69,11 +84,8 @@ export async function linearProbe(
     const graph = head.exportGraph();
     const param = (name: string) => Float32Array.from(graph.initializers.get(name)!.data as Float32Array);
     const probs: LinearProbe['probs'] = {};
-    for (const [part, exs] of Object.entries(score)) {
-      if (exs.length === 0) continue;
-      const m = rows(exs);
+    for (const [part, m] of Object.entries(score))
       probs[part] = { probs: await head.predictProbs(m), labels: m.labels };
-    }
     return { weight: param('dense0/weight'), bias: param('dense0/bias'), head: graph, probs };
   } finally {
     await head.release();

@@ -1,12 +1,15 @@
 /**
- * Text model directories: model.onnx (encoder + head, one graph), the tokenizer files and graft.json (preprocess
+ * Text model directories: model.onnx (encoder + head, one graph), the tokenizer files, report.html and graft.json (preprocess
  * kind 'text', inputs = the encoder's own inputs). Also evaluation of an exported model on labelled texts.
  */
 import { loadDataset } from '../data/load.js';
 import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
-import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import type { ModelManifest } from '../export/manifest.js';
+import type { ReportData } from '../report/types.js';
+import { reportData, writeClassifierDir } from './model-dir.js';
+import { textPooler } from './text-recipes.js';
 import { headlineMetrics } from './export.js';
 import type { Model } from '../onnx/ir.js';
 import { Classifier } from '../predict/classifier.js';
@@ -31,8 +34,28 @@ export interface TextExportRequest {
   result: TextTrainResult;
 }
 
+/** The report of a text result: what every text path knows (no thumbnails: text mistakes are not collected). */
+export function textReport(
+  result: TextTrainResult,
+  modelId: string,
+  training: Record<string, unknown>,
+): ReportData {
+  const data = training['data'];
+  return reportData({
+    datasetName: typeof data === 'string' ? data : 'data',
+    modelId,
+    labels: result.labels,
+    evaluation: result.evaluation,
+    evaluatedOn: result.evaluatedOn,
+    counts: { ...result.counts },
+    settings: training,
+    seconds: result.seconds,
+    history: result.history,
+  });
+}
+
 export async function writeTextModel(r: TextExportRequest): Promise<ModelManifest> {
-  return writeModelDir(
+  return writeClassifierDir(
     r.out,
     r.model,
     {
@@ -52,6 +75,7 @@ export async function writeTextModel(r: TextExportRequest): Promise<ModelManifes
           : {}),
       },
     },
+    textReport(r.result, r.source, r.training),
     { also: (dir) => copyTokenizerFiles(r.encoder.dir, dir) },
   );
 }
@@ -65,9 +89,8 @@ export async function exportFinetuned(r: {
   result: TextTrainResult;
 }): Promise<ModelManifest> {
   const exported = r.model.exportModel();
-  const usesPooler =
-    (r.options.pooler ?? 'auto') === 'auto' &&
-    exported.graph.nodes.some((n) => n.outputs.includes(POOLER_OUTPUT));
+  const pooler = textPooler(r.options, r.result.strategy);
+  const usesPooler = pooler === 'auto' && exported.graph.nodes.some((n) => n.outputs.includes(POOLER_OUTPUT));
   const { outputDir, resumeFromCheckpoint: _r, ...training } = r.args;
   const lowercase = r.encoder.tokenizer.lowercase;
   return writeTextModel({
@@ -86,12 +109,14 @@ export async function exportFinetuned(r: {
     featureTensor: usesPooler ? POOLER_OUTPUT : 'last_hidden_state[:, 0]',
     head: {
       kind: 'sequence-classification',
-      pooler: r.options.pooler ?? 'auto',
+      pooler,
       dropout: r.options.dropout ?? 0.1,
       unfreeze: r.options.unfreeze ?? 'all',
     },
     training: {
       method: 'finetune',
+      strategy: r.result.strategy,
+      ...(r.result.kept ? { kept: r.result.kept } : {}),
       data: typeof r.options.data === 'string' ? r.options.data : r.options.data.name,
       ...training,
     },

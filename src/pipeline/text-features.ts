@@ -1,11 +1,13 @@
 /** The 'features' path of trainTextClassifier: frozen encoder → pooled features (cached) → fitHead → export. */
+import type { CandidateScore } from '../strategies/auto-select.js';
 import type { TextDataset } from '../data/types.js';
-import { evaluate } from '../eval/report.js';
+import { evaluateHeldOut } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
-import { TRAIN_DEFAULTS } from './options.js';
-import { fitHead, type FittedHead, type HeadOptions } from '../strategies/heads.js';
+import { TRAIN_DEFAULTS, type HeadChoice } from './options.js';
+import { bestCandidate, scoreCandidates } from '../strategies/auto-select.js';
+import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
 import {
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,
@@ -31,7 +33,7 @@ export function textHeadOptions(
 ): HeadOptions {
   return {
     ...HEAD_TRAINING_DEFAULTS,
-    kind: o.head ?? 'linear',
+    kind: o.head === undefined || o.head === 'auto' ? 'linear' : o.head,
     hidden: TRAIN_DEFAULTS.hidden,
     dropout: o.dropout ?? TRAIN_DEFAULTS.dropout,
     k: TRAIN_DEFAULTS.k,
@@ -52,19 +54,36 @@ export function textHeadOptions(
  */
 export async function fitTextHead(
   s: TextSplits,
-  options: HeadOptions,
+  requested: HeadOptions,
   m: { train: FeatureMatrix; evaluation: FeatureMatrix; test?: FeatureMatrix },
   textWarnings: TextWarning[],
-): Promise<{ head: FittedHead; result: TextTrainResult }> {
+  choice: HeadChoice = requested.kind,
+): Promise<{ head: FittedHead; result: TextTrainResult; kind: HeadKind }> {
   const tt = performance.now();
+  // `auto`: the heads compete by cross-validation on the training rows, as they do on image features.
+  const options =
+    choice === 'auto'
+      ? {
+          ...requested,
+          kind: bestCandidate(
+            await scoreCandidates(
+              [{ model: 'text', tensor: TEXT_FEATURES, data: m.train }],
+              s.labels.length,
+              requested,
+              { heads: ['linear', 'knn', 'ncm', 'mlp'], budgetMs: TRAIN_DEFAULTS.budget * 1000 },
+            ),
+          ).head,
+        }
+      : requested;
   const head = await fitHead(m.train, s.labels.length, options, m.evaluation);
   const trainSeconds = (performance.now() - tt) / 1000;
   const held = m.test ?? m.evaluation;
   try {
     const result: TextTrainResult = {
       method: 'features',
+      strategy: 'linear-probe',
       labels: s.labels,
-      evaluation: evaluate(await head.predictProbs(held), held.labels),
+      evaluation: evaluateHeldOut(await head.predictProbs(held), held.labels),
       evaluatedOn: m.test ? 'test' : 'evaluation',
       counts: {
         train: m.train.labels.length,
@@ -78,16 +97,18 @@ export async function fitTextHead(
       textWarnings,
       seconds: { train: trainSeconds, total: 0 },
     };
-    return { head, result };
+    return { head, result, kind: options.kind };
   } catch (e) {
     await head.release();
     throw e;
   }
 }
 
+/** `candidates`: the automatic search's decision table when this encoder won it. */
 export async function runTextFeatures(
   o: TrainTextClassifierOptions,
   s: TextSplits,
+  candidates?: CandidateScore[],
 ): Promise<TextTrainResult> {
   const t0 = performance.now();
   const args = resolveTextTrainingArguments(o.args);
@@ -105,8 +126,7 @@ export async function runTextFeatures(
     const idsOf = (ds: TextDataset) => new Set(ds.examples.map((e) => e.id));
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];
     const set = await fx.extract(all, { signal: o.signal });
-    const kind = o.head ?? 'linear';
-    const { head, result } = await fitTextHead(
+    const { head, result, kind } = await fitTextHead(
       s,
       textHeadOptions(o, args, session),
       {
@@ -115,7 +135,9 @@ export async function runTextFeatures(
         ...(s.test.examples.length > 0 ? { test: matrixForIds(set, idsOf(s.test)) } : {}),
       },
       set.warnings,
+      o.head ?? 'linear',
     );
+    Object.assign(result, { model: o.model, head: kind }, candidates ? { candidates } : {});
     if (o.export !== false) {
       const model = mergeBackboneAndHead(fx.pooledModel, TEXT_FEATURES, head.exportGraph());
       const inputs = fx.pooledModel.graph.inputs.filter(
@@ -137,7 +159,12 @@ export async function runTextFeatures(
         },
         featureTensor: TEXT_FEATURES,
         head: head.describe(),
-        training: { method: 'features', head: kind, data: typeof o.data === 'string' ? o.data : o.data.name },
+        training: {
+          method: 'features',
+          strategy: 'linear-probe',
+          head: kind,
+          data: typeof o.data === 'string' ? o.data : o.data.name,
+        },
         result,
       });
       result.dir = args.outputDir;

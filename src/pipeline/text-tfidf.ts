@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import type { TextDataset } from '../data/types.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
 import { GraftError } from '../errors.js';
-import { writeModelDir, type ModelManifest } from '../export/manifest.js';
+import type { ModelManifest } from '../export/manifest.js';
 import { sha256 } from '../features/cache.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import type { TfidfPreprocess } from '../models/spec.js';
@@ -18,6 +19,8 @@ import { fitTfidf, TFIDF_FILE, type TfidfVectorizer } from '../text/tfidf/vector
 import { writeFileAtomic } from '../util/atomic.js';
 import { headlineMetrics } from './export.js';
 import { fitTextHead, textHeadOptions } from './text-features.js';
+import { textReport } from './text-export.js';
+import { writeClassifierDir } from './model-dir.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
 /** The model id of the tf-idf baseline (`--model tfidf`). */
@@ -45,7 +48,7 @@ function refuseEncoderOptions(o: TrainTextClassifierOptions): void {
     );
 }
 
-/** Writes model.onnx (term counts → tf-idf → head), tfidf.json and graft.json into `out`. */
+/** Writes model.onnx (term counts → tf-idf → head), tfidf.json, graft.json and report.html into `out`. */
 export async function writeTfidfModel(r: {
   vectorizer: TfidfVectorizer;
   head: FittedHead;
@@ -54,27 +57,37 @@ export async function writeTfidfModel(r: {
   result: TextTrainResult;
 }): Promise<ModelManifest> {
   const vocabulary = `${JSON.stringify(r.vectorizer.toJSON())}\n`;
-  await writeFileAtomic(join(r.out, TFIDF_FILE), vocabulary);
   const preprocess: TfidfPreprocess = { kind: 'text', vectorizer: 'tfidf', file: TFIDF_FILE };
-  return writeModelDir(r.out, tfidfClassifierModel(r.vectorizer, r.head.exportGraph()), {
-    task: 'text-classification',
-    labels: r.result.labels,
-    inputs: [TFIDF_INPUT],
-    output: 'probabilities',
-    preprocess,
-    base: { id: TFIDF_ID, sha256: sha256(vocabulary) },
-    featureTensor: TFIDF_FEATURES,
-    head: r.head.describe(),
-    training: r.training,
-    metrics: headlineMetrics(r.result),
-  });
+  return writeClassifierDir(
+    r.out,
+    tfidfClassifierModel(r.vectorizer, r.head.exportGraph()),
+    {
+      task: 'text-classification',
+      labels: r.result.labels,
+      inputs: [TFIDF_INPUT],
+      output: 'probabilities',
+      preprocess,
+      base: { id: TFIDF_ID, sha256: sha256(vocabulary) },
+      featureTensor: TFIDF_FEATURES,
+      head: r.head.describe(),
+      training: r.training,
+      metrics: headlineMetrics(r.result),
+    },
+    textReport(r.result, TFIDF_ID, r.training),
+    {
+      // The vocabulary goes in with the model, so the directory never holds one without the other.
+      also: (dir) => writeFileAtomic(join(dir, TFIDF_FILE), vocabulary),
+    },
+  );
 }
 
+/** `candidates`: the automatic search's decision table when tf-idf won it (encoder options were its rivals'). */
 export async function runTfidfFeatures(
   o: TrainTextClassifierOptions,
   s: TextSplits,
+  candidates?: CandidateScore[],
 ): Promise<TextTrainResult> {
-  refuseEncoderOptions(o);
+  if (!candidates) refuseEncoderOptions(o);
   const t0 = performance.now();
   const args = resolveTextTrainingArguments(o.args);
   const session = o.threads ? { threads: o.threads } : undefined;
@@ -83,7 +96,7 @@ export async function runTfidfFeatures(
     tfidfFeatures(vectorizer, texts(ds), labelsOf(ds), session);
   // tf-idf rows are L2-normalised and sparse: standardising columns would blow rare terms up.
   const ho = { ...textHeadOptions(o, args, session), standardize: false };
-  const { head, result } = await fitTextHead(
+  const { head, result, kind } = await fitTextHead(
     s,
     ho,
     {
@@ -92,7 +105,9 @@ export async function runTfidfFeatures(
       ...(s.test.examples.length > 0 ? { test: await matrix(s.test) } : {}),
     },
     [],
+    o.head ?? 'linear',
   );
+  Object.assign(result, { model: TFIDF_ID, head: kind }, candidates ? { candidates } : {});
   try {
     if (o.export !== false) {
       result.manifest = await writeTfidfModel({
@@ -102,7 +117,7 @@ export async function runTfidfFeatures(
         training: {
           method: 'features',
           model: TFIDF_ID,
-          head: ho.kind,
+          head: kind,
           data: typeof o.data === 'string' ? o.data : o.data.name,
           vectorizer: vectorizer.options,
           vocabulary: vectorizer.size,

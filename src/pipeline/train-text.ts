@@ -5,13 +5,14 @@
  * write one model.onnx (encoder + head) with the tokenizer files and graft.json to args.outputDir.
  */
 import { loadDataset } from '../data/load.js';
-import { stratifiedSplit } from '../data/split.js';
+import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { ResolveOptions } from '../sources/types.js';
-import type { HeadKind } from '../strategies/heads.js';
+import type { Strategy } from '../strategies/finetune/recipes.js';
+import type { HeadChoice } from './options.js';
 import type { History } from '../train/index.js';
 import type { TextTrainingArguments } from '../text/finetune/arguments.js';
 import type { LogEntry } from '../text/finetune/hf-callbacks.js';
@@ -22,7 +23,12 @@ import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
 import { preflight } from './preflight.js';
+import { validateTrainingValues } from './validate.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
+import { textPooler, textStrategy } from './text-recipes.js';
+import { DEFAULT_TEXT_ENCODER, runTextAuto, TEXT_AUTO_MODEL } from './text-auto.js';
+import type { CandidateScore } from '../strategies/auto-select.js';
+import type { HeadKind } from '../strategies/heads.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
@@ -34,8 +40,19 @@ export interface TrainTextClassifierOptions {
    * the no-transfer baseline (a tf-idf vectoriser fitted on the training split; offline).
    */
   model: string;
-  /** Default 'finetune' ('features' for tfidf). */
+  /**
+   * The recipe, as for images: 'linear-probe' (a head on frozen, cached encoder features), 'fine-tune', 'lp-ft'
+   * (a converged linear probe, then fine-tuning from it at lr / ftLrDivisor, the probe kept if fine-tuning ends
+   * below it on the evaluation split) or 'scratch' (the encoder's weights drawn at random, all trained).
+   * Default 'fine-tune' ('linear-probe' for tfidf).
+   */
+  strategy?: Strategy;
+  /** The older spelling of strategy: 'features' = 'linear-probe', 'finetune' = 'fine-tune'. */
   method?: 'finetune' | 'features';
+  /** LP-FT with an MLP head: head-only epochs before unfreezing (default as for images). */
+  freezeEpochs?: number;
+  /** LP-FT: the unfrozen phase runs at learningRate / ftLrDivisor (default as for images). */
+  ftLrDivisor?: number;
   args: Partial<TextTrainingArguments> & Pick<TextTrainingArguments, 'outputDir'>;
   /** finetune: which encoder weights train. Default 'all'. */
   unfreeze?: Unfreeze;
@@ -43,15 +60,23 @@ export interface TrainTextClassifierOptions {
   pooler?: PoolerKind;
   /** finetune: dropout before the head (HF's hidden_dropout_prob). Default 0.1. */
   dropout?: number;
-  /** features: the head. Default 'linear'. */
-  head?: HeadKind;
+  /** The head: linear (default), mlp; knn and ncm on frozen features only; auto (frozen features) by cross-validation. */
+  head?: HeadChoice;
+  /** model 'auto': the encoder tried beside tf-idf (default: the search's default encoder, skipped offline). */
+  encoder?: string;
+  /** model 'auto': also try the tf-idf baseline beside the encoder. Default true. */
+  baseline?: boolean;
+  /** model 'auto': seconds the search may spend scoring candidates. Default 300. */
+  budget?: number;
+  /** model 'auto': called as each candidate is scored. */
+  onCandidate?: (score: CandidateScore) => void;
   /** features: default 'cls'. */
   pooling?: TextPooling;
   /** features: L2-normalise pooled features. Default false. */
   normalize?: boolean;
-  /** Fraction held out for evaluation when evalData is not given. Default 0.2. */
+  /** Fraction held out for evaluation when evalData is not given. Default 0.1 (data/split.ts SPLIT_DEFAULTS). */
   valSplit?: number;
-  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0. */
+  /** Fraction held out for the final test (0: the final evaluation is on the evaluation set). Default 0.1. */
   testSplit?: number;
   /** Write model.onnx + tokenizer + graft.json to outputDir. Default true. */
   export?: boolean;
@@ -63,7 +88,17 @@ export interface TrainTextClassifierOptions {
 }
 
 export interface TextTrainResult {
+  /** The model the shipped classifier is built on (an encoder source, or `tfidf`; frozen-feature runs). */
+  model?: string;
+  /** The head trained on frozen features. */
+  head?: HeadKind;
+  /** The automatic search's decision table (model 'auto'): every candidate scored on the training split. */
+  candidates?: CandidateScore[];
   method: 'finetune' | 'features';
+  strategy: Strategy;
+  /** LP-FT with a linear probe: which model was shipped, and both validation accuracies. */
+  kept?: 'probe' | 'fine-tuned';
+  validation?: { probe: number; fineTuned: number };
   labels: string[];
   evaluation: EvaluationReport;
   evaluatedOn: 'test' | 'evaluation';
@@ -124,8 +159,8 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
   const data = await loadText(o.data, 'dataset');
   if (data.labels.length < 2)
     throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${data.labels.length}`);
-  const seed = o.args.seed ?? 42;
-  const testSplit = o.testSplit ?? 0;
+  const seed = o.args.seed ?? SPLIT_DEFAULTS.seed;
+  const testSplit = o.testSplit ?? SPLIT_DEFAULTS.test;
   if (o.evalData !== undefined) {
     const evaluation = alignLabels(await loadText(o.evalData, 'evalData'), data.labels, 'evalData');
     const s = stratifiedSplit(data, { validation: 0, test: testSplit, seed });
@@ -137,9 +172,12 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
       warnings: [...data.warnings, ...s.warnings],
     };
   }
-  const s = stratifiedSplit(data, { validation: o.valSplit ?? 0.2, test: testSplit, seed });
-  if (s.validation.examples.length === 0)
-    throw new GraftError('BAD_INPUT', 'the evaluation split is empty: give evalData or a larger valSplit');
+  const s = stratifiedSplit(data, {
+    validation: o.valSplit ?? SPLIT_DEFAULTS.validation,
+    test: testSplit,
+    seed,
+  });
+  // Too little data to hold any out still trains: the run says so (NO_HELD_OUT) instead of failing.
   return {
     labels: [...data.labels],
     train: s.train,
@@ -150,20 +188,60 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
 }
 
 export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
+  validateTrainingValues({
+    dropout: options.dropout,
+    lr: options.args.learningRate,
+    epochs: options.args.numTrainEpochs,
+    batchSize: options.args.perDeviceTrainBatchSize,
+    valSplit: options.evalData === undefined ? (options.valSplit ?? SPLIT_DEFAULTS.validation) : 0,
+    testSplit: options.testSplit ?? SPLIT_DEFAULTS.test,
+    seed: options.args.seed,
+    weightDecay: options.args.weightDecay,
+  });
   const tfidf = options.model === TFIDF_ID;
-  const method = options.method ?? (tfidf ? 'features' : 'finetune');
-  if (method !== 'finetune' && method !== 'features')
-    throw new GraftError('BAD_OPTION', `method must be 'finetune' or 'features', got '${String(method)}'`);
-  if (tfidf && method === 'finetune')
+  // The search trains heads on frozen features: its default recipe is linear-probe.
+  const searchDefault =
+    options.model === TEXT_AUTO_MODEL && options.strategy === undefined && options.method === undefined;
+  const strategy = searchDefault ? 'linear-probe' : textStrategy(options, tfidf);
+  if (tfidf && strategy !== 'linear-probe')
     throw new GraftError(
       'BAD_OPTION',
-      "the tf-idf model has no pre-trained weights to fine-tune: use method 'features' (a head on tf-idf rows)",
+      `the tf-idf model has no pre-trained weights to ${strategy === 'scratch' ? 'train from scratch' : 'fine-tune'}: use strategy 'linear-probe' (a head on tf-idf rows)`,
     );
+  if (strategy !== 'linear-probe') textPooler(options, strategy); // refuses heads without a gradient up front
+  if (strategy === 'scratch' && options.unfreeze !== undefined && options.unfreeze !== 'all')
+    throw new GraftError(
+      'BAD_OPTION',
+      `strategy 'scratch' trains every weight from a random start; unfreeze '${options.unfreeze}' would leave random weights frozen: drop unfreeze`,
+    );
+  if (options.model === TEXT_AUTO_MODEL && strategy !== 'linear-probe')
+    throw new GraftError(
+      'BAD_OPTION',
+      `model 'auto' (the search over tf-idf and the default encoder's frozen features) cannot be trained by strategy '${strategy}': name the encoder, e.g. model '${DEFAULT_TEXT_ENCODER}'`,
+    );
+  if (strategy === 'linear-probe') {
+    const flags = {
+      resumeFromCheckpoint: '--resume',
+      saveSteps: '--save-steps',
+      saveTotalLimit: '--save-total-limit',
+    };
+    const given = (Object.keys(flags) as (keyof typeof flags)[]).filter(
+      (k) => options.args[k] !== undefined && options.args[k] !== false,
+    );
+    if (given.length)
+      throw new GraftError(
+        'BAD_OPTION',
+        `${given.map((k) => `${k} (${flags[k]})`).join(', ')}: a head on frozen features writes no checkpoints (it trains on cached features in seconds); fine-tune (method 'finetune', --strategy fine-tune) to checkpoint and resume`,
+      );
+  }
   await preflight({
     out: options.export === false ? undefined : options.args.outputDir,
     cacheDir: options.cacheDir,
   });
   const splits = await prepareTextSplits(options);
+  if (options.model === TEXT_AUTO_MODEL) return runTextAuto(options, splits);
   if (tfidf) return runTfidfFeatures(options, splits);
-  return method === 'finetune' ? runTextFinetune(options, splits) : runTextFeatures(options, splits);
+  return strategy === 'linear-probe'
+    ? runTextFeatures(options, splits)
+    : runTextFinetune(options, splits, strategy);
 }

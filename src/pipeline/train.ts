@@ -5,7 +5,7 @@
  * and the final features → one model.onnx + graft.json + report.html.
  */
 import type { Example, ImageSource } from '../data/types.js';
-import { evaluate, type EvaluationReport } from '../eval/report.js';
+import { evaluateHeldOut, type EvaluationReport } from '../eval/report.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import { PIXELS_FEATURES, PIXELS_ID } from '../models/pixels.js';
 import { featureTensorsFor } from '../features/tensors.js';
@@ -14,14 +14,25 @@ import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategi
 import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
 import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
-import { extractSource, sourceMatrix, type FeatureSource } from './feature-sources.js';
+import {
+  extractSource,
+  sourceMatrix,
+  sourceViews,
+  type FeatureSource,
+  type ViewRequest,
+} from './feature-sources.js';
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { ModelManifest } from '../export/manifest.js';
-import { writeReport } from '../report/render.js';
-import { reportDataFor } from './report-data.js';
 import { preflight } from './preflight.js';
-import { validateHeadOptions } from './validate.js';
+import {
+  fineTuneSkipReason,
+  runFineTuneTrial,
+  type FineTuneTrial,
+  type TrialContext,
+} from './auto-finetune.js';
+import { validateHeadOptions, validateViewOptions } from './validate.js';
+import { withViews } from '../features/view-matrix.js';
 
 export interface Comparison {
   name: string;
@@ -36,6 +47,10 @@ export interface TrainResult {
   head: HeadKind;
   /** Every candidate scored by cross-validation on the training split (empty when nothing was left open). */
   candidates: CandidateScore[];
+  /** What shipped: the head on frozen features, or LP-FT's fine-tuned backbone + head (see `fineTuning`). */
+  recipe: 'features' | 'lp-ft';
+  /** The search's fine-tuning trial: why it was skipped, or LP-FT's validation figures. */
+  fineTuning?: FineTuneTrial;
   /** Held-out evaluation of the trained classifier (test split, or validation when there is no test split). */
   evaluation: EvaluationReport;
   evaluatedOn: 'test' | 'validation';
@@ -69,7 +84,11 @@ export interface TrainResult {
   manifest?: ModelManifest;
 }
 
-function headOptions(o: TrainClassifierOptions, kind: HeadKind, callbacks: Callback[] = []): HeadOptions {
+export function headOptions(
+  o: TrainClassifierOptions,
+  kind: HeadKind,
+  callbacks: Callback[] = [],
+): HeadOptions {
   return {
     callbacks,
     kind,
@@ -102,23 +121,53 @@ async function fitAndScore(
   const head = await fitHead(train, numClasses, options, validation);
   try {
     const probs = await head.predictProbs(held);
-    return { head, probs, report: evaluate(probs, held.labels) };
+    return { head, probs, report: evaluateHeldOut(probs, held.labels) };
   } catch (e) {
     await head.release();
     throw e;
   }
 }
 
+/**
+ * The search's fine-tuning trial (pipeline/auto-finetune.ts), recorded in `result`. True when LP-FT's fine-tuned
+ * model won its validation guard and was shipped: `result` then describes it.
+ */
+async function fineTuneTrial(result: TrainResult, context: TrialContext): Promise<boolean> {
+  const emit = context.options.onEvent ?? (() => {});
+  const skipped = fineTuneSkipReason(context);
+  if (skipped) {
+    result.fineTuning = { skipped, seconds: 0 };
+    emit({ type: 'stage', stage: 'select', message: `fine-tuning not tried: ${skipped}` });
+    return false;
+  }
+  const { trial, result: tuned } = await runFineTuneTrial(context, emit, result.candidates);
+  result.fineTuning = trial;
+  if (!tuned) return false;
+  const tensor = context.winner.tensor;
+  result.recipe = 'lp-ft';
+  result.evaluation = tuned.evaluation;
+  result.comparisons.push({ name: `graft: LP-FT (fine-tuned to ${tensor})`, report: tuned.evaluation });
+  result.history = tuned.history;
+  // The probe's mistakes are not the fine-tuned model's.
+  result.mistakes = [];
+  result.settings = { ...result.settings, recipe: 'lp-ft' };
+  result.seconds.train += tuned.seconds.train;
+  if (tuned.dir) result.dir = tuned.dir;
+  if (tuned.manifest) result.manifest = tuned.manifest;
+  return true;
+}
+
 export async function trainClassifier(
   input: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'>,
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(input);
+  validateViewOptions(o);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
 
   const { dataset, split, train, counts, perClass } = await prepareImageData(o, emit);
-  validateHeadOptions(o, train.examples.length);
+  validateHeadOptions(o, train.examples.length, input.k !== undefined);
   const numClasses = dataset.labels.length;
 
   emit({ type: 'stage', stage: 'backbone', message: `importing ${o.model}` });
@@ -131,11 +180,16 @@ export async function trainClassifier(
   emit({ type: 'stage', stage: 'extract', message: `extracting ${wanted.length} feature tensor(s)` });
   const tx = performance.now();
   const all = [...train.examples, ...split.validation.examples, ...split.test.examples];
-  const main = await extractSource(backbone, wanted, all, o, emit);
+  // Feature-level augmentation: views of the training examples only, for every source alike.
+  const views: ViewRequest | undefined =
+    o.augmentViews > 0
+      ? { examples: train.examples, count: o.augmentViews, seed: o.seed, augment: o.viewAugment ?? {} }
+      : undefined;
+  const main = await extractSource(backbone, wanted, all, o, emit, views);
   const sources: FeatureSource[] = [main];
   if (withBaseline) {
     const pixels = await loadBackbone(PIXELS_ID, { examples: train.examples });
-    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit));
+    sources.push(await extractSource(pixels, [PIXELS_FEATURES], all, o, emit, views, false));
   }
   const extractSeconds = (performance.now() - tx) / 1000;
   const extractRate = main.set.extracted / Math.max(1e-3, extractSeconds);
@@ -145,12 +199,16 @@ export async function trainClassifier(
   const idsOf = (exs: readonly Example<ImageSource>[]) =>
     new Set(exs.map((e) => e.id).filter((id) => usable.has(id)));
   const trainIds = idsOf(train.examples);
+  /** A source's training rows, with their augmented views when asked for. */
+  const trainingRows = (s: FeatureSource, tensor: string) =>
+    withViews(sourceMatrix(s, tensor, trainIds), sourceViews(s, tensor, trainIds, o.augmentViewUse));
   const valIds = idsOf(split.validation.examples);
   const heldName = counts.test > 0 ? 'test' : 'validation';
   const heldIds = counts.test > 0 ? idsOf(split.test.examples) : valIds;
   const sourceOf = (model: string) => sources.find((s) => s.backbone.spec.id === model) ?? main;
 
   const heads = o.head === 'auto' ? AUTO_HEADS : [o.head];
+  const searchStart = performance.now();
   let candidates: CandidateScore[] = [];
   let choice = { model: backbone.spec.id, tensor: primary[0]!, head: heads[0]! };
   if (primary.length > 1 || heads.length > 1 || (searchFeatures && withBaseline)) {
@@ -163,6 +221,7 @@ export async function trainClassifier(
       model: backbone.spec.id,
       tensor,
       data: sourceMatrix(main, tensor, trainIds),
+      views: sourceViews(main, tensor, trainIds, o.augmentViewUse),
     }));
     if (searchFeatures && withBaseline) {
       const px = sources[1]!;
@@ -170,6 +229,7 @@ export async function trainClassifier(
         model: px.backbone.spec.id,
         tensor: PIXELS_FEATURES,
         data: sourceMatrix(px, PIXELS_FEATURES, trainIds),
+        views: sourceViews(px, PIXELS_FEATURES, trainIds, o.augmentViewUse),
       });
     }
     candidates = await scoreCandidates(options, numClasses, headOptions(o, 'linear'), {
@@ -202,7 +262,7 @@ export async function trainClassifier(
   };
   const held = sourceMatrix(chosen, choice.tensor, heldIds);
   const { head, probs, report } = await fitAndScore(
-    sourceMatrix(chosen, choice.tensor, trainIds),
+    trainingRows(chosen, choice.tensor),
     held,
     numClasses,
     headOptions(o, choice.head, [{ epochEnd: reportEpoch }]),
@@ -216,7 +276,7 @@ export async function trainClassifier(
     const comparisons: Comparison[] = [];
     const compare = async (name: string, s: FeatureSource, tensor: string): Promise<void> => {
       const r = await fitAndScore(
-        sourceMatrix(s, tensor, trainIds),
+        trainingRows(s, tensor),
         sourceMatrix(s, tensor, heldIds),
         numClasses,
         headOptions(o, choice.head),
@@ -259,6 +319,7 @@ export async function trainClassifier(
       featureTensor: choice.tensor,
       head: choice.head,
       candidates,
+      recipe: 'features',
       evaluation: report,
       evaluatedOn: heldName,
       comparisons,
@@ -276,6 +337,20 @@ export async function trainClassifier(
       seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
       extractRate,
     };
+    if (o.fineTune === 'auto' && searchFeatures && o.head === 'auto') {
+      const trial = await fineTuneTrial(result, {
+        options: o,
+        dataset,
+        winner: choice,
+        backboneId: backbone.spec.id,
+        counts: { train: trainIds.size, validation: valIds.size },
+        numClasses,
+        extractRate,
+        budgetLeft: o.budget - (performance.now() - searchStart) / 1000,
+      });
+      // The fine-tuned model directory (with its report) was written by the fine-tuning run.
+      if (trial) return result;
+    }
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
       result.manifest = await exportClassifier({
@@ -288,7 +363,6 @@ export async function trainClassifier(
         result,
       });
       result.dir = o.out;
-      await writeReport(o.out, await reportDataFor(result, o.model));
     }
     return result;
   } finally {

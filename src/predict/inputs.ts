@@ -1,4 +1,5 @@
 /** Turns user inputs (image paths/bytes/pixels, or texts) into the exported model's input tensors. */
+import type { Dataset, Example } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { preprocessBatch } from '../preprocess/image.js';
@@ -17,6 +18,11 @@ let textEncoder: TextEncoderHook | undefined;
 /** Text models register their tokenizer-based encoder here (keeps the image path free of tokenizer code). */
 export function registerTextEncoder(hook: TextEncoderHook): void {
   textEncoder = hook;
+}
+
+/** What `predict` takes for a data set's example: the image source, or `{ text }`. */
+export function exampleInput(ds: Dataset, e: Example<unknown>): ImageInput | { text: string } {
+  return ds.kind === 'text' ? { text: e.source as string } : (e.source as ImageInput);
 }
 
 export interface EncodeOptions {

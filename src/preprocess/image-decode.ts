@@ -119,6 +119,15 @@ export async function decodeForSpec(
       const why = `more pixels than the budget of ${imageLimits(options).maxPixels} (raise --max-pixels if genuine)`;
       throw badInput(name, why, e);
     }
+    if (
+      /failOn|premature end|read error|crc|corrupt|truncat/i.test(msg) &&
+      !imageLimits(options).allowTruncated
+    )
+      throw badInput(
+        name,
+        `truncated or corrupt: decodes only partly (--allow-truncated uses such images) (${msg})`,
+        e,
+      );
     throw badInput(name, `not a readable image (${msg})`, e);
   }
 }

@@ -36,7 +36,7 @@ export function imageLimits(overrides: Partial<ImageLimits> = {}): ImageLimits {
   };
 }
 
-const mp = (n: number): string => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MP`;
+const mp = (n: number): string => (n < 100_000 ? `${n} pixels` : `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MP`);
 
 /** Why an image of this size is refused, or undefined when it is within the budget. */
 export function overBudget(width: number, height: number, maxPixels: number): string | undefined {

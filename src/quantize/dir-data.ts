@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import { mulberry32, shuffled } from '../data/random.js';
 import { stratifiedSplit } from '../data/split.js';
-import type { Dataset, Example } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { MODEL_FILE, readManifest, type ModelManifest } from '../export/manifest.js';
 import type { Model } from '../onnx/ir.js';
 import { loadModel } from '../onnx/io.js';
 import type { PredictInput } from '../predict/classifier.js';
-import { encodeInputs } from '../predict/inputs.js';
+import { encodeInputs, exampleInput } from '../predict/inputs.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { FeedBatches } from './calibrate.js';
 
@@ -42,9 +41,6 @@ export interface DirData {
   /** Top-1 accuracy in [0, 1] of a model with this directory's inputs and output on the held-out split. */
   accuracy: (model: Model) => Promise<number>;
 }
-
-const input = (ds: Dataset, e: Example<unknown>): PredictInput =>
-  ds.kind === 'text' ? { text: e.source as string } : (e.source as PredictInput);
 
 function batchesOf(
   items: readonly PredictInput[],
@@ -119,7 +115,7 @@ export async function loadDirData(dir: string, options: DirDataOptions = {}): Pr
     evalSet.length > 0
       ? {
           batches: batchesOf(
-            evalSet.map((e) => input(ds, e)),
+            evalSet.map((e) => exampleInput(ds, e)),
             manifest,
             dir,
             batchSize,
@@ -132,7 +128,7 @@ export async function loadDirData(dir: string, options: DirDataOptions = {}): Pr
     model,
     data,
     calibration: batchesOf(
-      calib.map((e) => input(ds, e)),
+      calib.map((e) => exampleInput(ds, e)),
       manifest,
       dir,
       batchSize,

@@ -10,7 +10,6 @@ import { GraftError } from '../errors.js';
 import { PIXELS_ID } from '../models/pixels.js';
 import { TRAIN_DEFAULTS } from '../pipeline/options.js';
 import { TFIDF_ID } from '../pipeline/text-tfidf.js';
-import { TEXT_TRAINING_DEFAULTS } from '../text/finetune/arguments.js';
 import { scoreCandidate, stratifiedSubsample, type RankedCandidate } from './score.js';
 import {
   encoderCandidates,
@@ -49,9 +48,6 @@ export const RANK_DEFAULTS: Omit<RankOptions, 'data'> = {
   onBadInput: 'skip',
 };
 
-/** trainTextClassifier's split defaults (its valSplit, no test split, Hugging Face's seed). */
-const TEXT_SPLIT = { valSplit: 0.2, testSplit: 0, seed: TEXT_TRAINING_DEFAULTS.seed };
-
 export interface RankResult {
   dataset: string;
   kind: 'image' | 'text';
@@ -71,8 +67,8 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const onBadInput = input.onBadInput ?? RANK_DEFAULTS.onBadInput;
   const dataset = typeof input.data === 'string' ? await loadDataset(input.data, { onBadInput }) : input.data;
-  // The split `graft train` makes of this kind of data.
-  const o = { ...RANK_DEFAULTS, ...(dataset.kind === 'text' ? TEXT_SPLIT : {}), ...defined } as RankOptions;
+  // The split `graft train` makes (the same defaults for every kind of data).
+  const o = { ...RANK_DEFAULTS, ...defined } as RankOptions;
   if (dataset.labels.length < 2)
     throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${dataset.labels.length}`);
   const split = stratifiedSplit(dataset, { validation: o.valSplit, test: o.testSplit, seed: o.seed });

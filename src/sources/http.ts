@@ -56,6 +56,11 @@ function httpError(res: Response, t: Target, url: string): GraftError {
   );
 }
 
+/** What a user without network access can do instead (the hub's own cache, a local directory, no weights). */
+export const OFFLINE_CHOICES =
+  'Without network access: HF_HUB_OFFLINE=1 uses a model already in the local cache (HF_HOME), ' +
+  '--model file:<dir> a model directory in the Hugging Face layout, and for text --model tfidf needs no pre-trained model.';
+
 export function transferError(
   e: unknown,
   t: Target,
@@ -68,7 +73,7 @@ export function transferError(
   const reason = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
   return new GraftError(
     'NETWORK_ERROR',
-    `network error for ${describe(t)} (${url}): ${reason}`,
+    `cannot reach the model hub at ${new URL(url).origin} for ${describe(t)} (${reason}). ${OFFLINE_CHOICES}`,
     { ...t, url },
     { cause: e },
   );

@@ -45,8 +45,8 @@ function offlineMissing(repo: string, revision: string, file: string): GraftErro
   return new GraftError(
     'OFFLINE_MISSING',
     `offline mode: '${file}' of hub repo '${repo}' at revision '${revision}' is not in the cache. ` +
-      `Fetch it once while online (unset HF_HUB_OFFLINE / offline option, e.g. \`graft fetch hub:${repo}@${revision}\`), ` +
-      'or copy it into the cache.',
+      `Run once while online without HF_HUB_OFFLINE (the same --model hub:${repo}@${revision} fills the cache), ` +
+      'or copy it into the cache; --model file:<dir> takes a local model directory, and for text --model tfidf needs none.',
     { repo, revision, file },
   );
 }

@@ -8,9 +8,10 @@
  * something that scores below it in its own cross-validation.
  */
 import { GraftError } from '../errors.js';
-import type { FeatureMatrix } from '../features/matrix.js';
+import { selectRows, type FeatureMatrix } from '../features/matrix.js';
+import type { MatrixViews } from '../features/view-matrix.js';
 import type { HeadKind, HeadOptions } from './heads.js';
-import { crossValidate, foldCount } from './select-features.js';
+import { crossValidate, foldCount, searchRows } from './select-features.js';
 
 export interface FeatureCandidate {
   /** The model the features come from (a registry id, a source, or a baseline id such as `pixels`). */
@@ -19,6 +20,10 @@ export interface FeatureCandidate {
   tensor: string;
   /** Training-split features, rows in the same example order for every candidate. */
   data: FeatureMatrix;
+  /** Head settings this feature needs (e.g. no standardisation for sparse tf-idf rows). */
+  head?: Partial<HeadOptions>;
+  /** Augmented views of the training rows, fitted on in every fold with their image (feature-level augmentation). */
+  views?: MatrixViews;
 }
 
 export interface CandidateScore {
@@ -29,6 +34,8 @@ export interface CandidateScore {
   /** Mean held-out accuracy over the folds (NaN when skipped). */
   cvAccuracy: number;
   folds: number;
+  /** Training rows the folds were drawn from (a subsample when the training split is large). */
+  rows?: number;
   seconds: number;
   /** Why it was not scored (the time budget ran out). */
   skipped?: string;
@@ -44,6 +51,14 @@ export interface AutoSelectOptions {
    * rarely beats the convex heads and costs the most to cross-validate; it is listed as skipped). Default 20.
    */
   mlpMinPerClass?: number;
+  /**
+   * Score on a stratified subsample of at most this many training rows (the same rows for every candidate), so
+   * the search costs the same on 2,000 or 200,000 examples; the winner is then fitted on all of them. Default
+   * 2,000.
+   */
+  maxRows?: number;
+  /** Widest features the MLP is tried on (its cost grows with width × hidden units). Default 4,096. */
+  mlpMaxDim?: number;
   /** Stop scoring new candidates after this many milliseconds. Default: no limit. */
   budgetMs?: number;
   onScore?: (s: CandidateScore) => void;
@@ -78,6 +93,9 @@ export async function scoreCandidates(
 ): Promise<CandidateScore[]> {
   const start = performance.now();
   const scores: CandidateScore[] = [];
+  const first = candidates[0];
+  const rows = first ? searchRows(first.data.labels, o.maxRows ?? 2000, head.seed) : [];
+  const sample = (m: FeatureMatrix) => (rows.length === m.labels.length ? m : selectRows(m, rows));
   const score = async (c: FeatureCandidate, kind: HeadKind, skip?: string): Promise<void> => {
     const base = { model: c.model, tensor: c.tensor, head: kind, dim: c.data.dim };
     if (o.budgetMs !== undefined && performance.now() - start > o.budgetMs) skip ??= 'time budget';
@@ -88,9 +106,18 @@ export async function scoreCandidates(
       return;
     }
     const t0 = performance.now();
-    const folds = foldCount(c.data.labels);
-    const cvAccuracy = await crossValidate(c.data, numClasses, { ...head, kind }, folds);
-    const s = { ...base, cvAccuracy, folds, seconds: (performance.now() - t0) / 1000 };
+    // Augmented views are aligned with every training row: with views the search scores on all of them.
+    const data = c.views ? c.data : sample(c.data);
+    const folds = foldCount(data.labels);
+    const options = { ...head, ...c.head, kind };
+    const cvAccuracy = await crossValidate(data, numClasses, options, folds, c.views);
+    const s = {
+      ...base,
+      cvAccuracy,
+      folds,
+      rows: data.labels.length,
+      seconds: (performance.now() - t0) / 1000,
+    };
     scores.push(s);
     o.onScore?.(s);
   };
@@ -110,10 +137,13 @@ export async function scoreCandidates(
     const minPerClass = o.mlpMinPerClass ?? 20;
     for (const c of finalists) {
       const perClass = c.data.labels.length / numClasses;
+      const maxDim = o.mlpMaxDim ?? 4096;
       const few =
         cheap.length > 0 && perClass < minPerClass
           ? `${perClass.toFixed(0)} examples per class; MLPs are tried from ${minPerClass}`
-          : undefined;
+          : cheap.length > 0 && c.data.dim > maxDim
+            ? `${c.data.dim} dimensions; MLPs are tried on up to ${maxDim}`
+            : undefined;
       await score(c, 'mlp', few);
     }
   }

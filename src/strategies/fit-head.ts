@@ -1,4 +1,5 @@
 /** Training a dense head on cached features: the feature-extraction recipe's inner loop. */
+import { GraftError } from '../errors.js';
 import { deriveSeed, mulberry32 } from '../data/random.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import { fitStandardizer, MatrixSource, type FeatureMatrix } from '../features/matrix.js';
@@ -92,16 +93,22 @@ export async function trainHead(
   const useVal = validation && validation.labels.length > 0;
   if (useVal && o.patience > 0)
     callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience: o.patience }));
-  const history = await fit(head, new MatrixSource(train, o.seed), {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    optimizer: optimizerSpec(o),
-    seed: o.seed,
-    validation: useVal ? new MatrixSource(validation, o.seed) : undefined,
-    callbacks,
-    signal: o.signal,
-  });
-  return { model: head, history };
+  try {
+    const history = await fit(head, new MatrixSource(train, o.seed), {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      optimizer: optimizerSpec(o),
+      seed: o.seed,
+      validation: useVal ? new MatrixSource(validation, o.seed) : undefined,
+      callbacks,
+      signal: o.signal,
+    });
+    return { model: head, history };
+  } catch (e) {
+    // a diverged or cancelled fit: the sessions of a head made here go with it
+    if (!model) await head.release();
+    throw e;
+  }
 }
 
 /**
@@ -116,12 +123,24 @@ async function trainHeadLbfgs(
   const head = await createHeadModel(train, numClasses, o, true);
   const n = train.labels.length;
   const weights = new Set([...head.params.keys()].filter((k) => k.endsWith('/weight')));
-  const r = await minimizeLbfgs(head.params, () => head.fullBatchGradients(), {
-    maxIter: Math.max(100, o.epochs),
-    l2: o.weightDecay > 0 ? o.weightDecay : 1 / n,
-    penalized: weights,
-    signal: o.signal,
-  });
+  let r: Awaited<ReturnType<typeof minimizeLbfgs>>;
+  try {
+    r = await minimizeLbfgs(head.params, () => head.fullBatchGradients(), {
+      maxIter: Math.max(100, o.epochs),
+      l2: o.weightDecay > 0 ? o.weightDecay : 1 / n,
+      penalized: weights,
+      signal: o.signal,
+    });
+    // L-BFGS has no learning rate to lower: a loss that is not finite comes from the features
+    if (!Number.isFinite(r.loss))
+      throw new GraftError(
+        'BAD_INPUT',
+        `training diverged: the linear head's loss is ${r.loss}; the features hold NaN or infinite values`,
+      );
+  } catch (e) {
+    await head.release();
+    throw e;
+  }
   const record = {
     epoch: 0,
     step: r.iterations,

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { createModel, type Graph } from '../onnx/ir.js';
 import { LABELS, TrainableGraph, type Gradients } from '../learner/trainable-graph.js';
 import type { SessionOptions } from '../runtime/session.js';
-import type { Batch, TrainableModel } from '../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../train/types.js';
 import type { Tensor } from '../tensor.js';
 import {
   buildDenseHead,
@@ -57,7 +57,7 @@ export class HeadModel implements TrainableModel {
 
   static async create(options: HeadModelOptions): Promise<HeadModel> {
     const { spec, inputDim, numClasses } = options;
-    const common = { inputDim, numClasses, standardize: options.standardize, dropoutSeed: options.seed };
+    const common = { inputDim, numClasses, standardize: options.standardize };
     const fixed = options.fixedBatch;
     // A fixed batch is standardised up front, so its training graph starts at the standardised features.
     const trainHead = buildDenseHead(spec, {
@@ -79,6 +79,7 @@ export class HeadModel implements TrainableModel {
       params: initDenseParams(spec, inputDim, numClasses, options.uniform),
       inputs: [exportHead.input],
       session: options.session,
+      noiseSeed: options.seed,
     });
     const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize) : undefined;
     return new HeadModel(options, graph, exportHead.graph, fixedFeeds);
@@ -100,12 +101,16 @@ export class HeadModel implements TrainableModel {
     return this.graph.gradientsFor(this.fixedFeeds);
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.graph.computeGradients(batch);
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.graph.computeGradients(batch, uniform);
   }
 
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     return this.graph.predictProbs(inputs);
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.graph.shapeOf(name);
   }
 
   /** The export head (features → probabilities) with the current parameters baked in. */

@@ -1,13 +1,11 @@
 /**
- * Checkpoint files: 'GRAFTCK1', u32 header length, JSON header, float32 payload (little-endian), with the
- * payload's sha256 in the header. Written atomically; a file that fails any check reads as undefined.
+ * The training-state file of a checkpoint directory (checkpoints.ts): 'GRAFTCK1', u32 header length, JSON header,
+ * float32 payload (little-endian: parameters, buffers and optimizer slots), with the payload's sha256 in the
+ * header. Bytes that fail any check decode as undefined.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { join } from 'node:path';
 import { check } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import type { TrainingState } from './events.js';
 
 const MAGIC = 'GRAFTCK1';
@@ -81,48 +79,4 @@ export function decodeCheckpoint(buf: Buffer): TrainingState | undefined {
   } catch {
     return undefined;
   }
-}
-
-export async function saveCheckpoint(path: string, state: TrainingState): Promise<void> {
-  await writeFileAtomic(path, encodeCheckpoint(state));
-}
-
-export async function loadCheckpoint(path: string): Promise<TrainingState | undefined> {
-  try {
-    return decodeCheckpoint(await readFile(path));
-  } catch {
-    return undefined;
-  }
-}
-
-const STEP_FILE = /^step-(\d+)\.ckpt$/;
-
-export function stepCheckpointName(step: number): string {
-  return `step-${String(step).padStart(9, '0')}.ckpt`;
-}
-
-/** Step checkpoints in `dir`, oldest first (temp files and other names are ignored). */
-export async function listStepCheckpoints(dir: string): Promise<{ path: string; step: number }[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .flatMap((n) => {
-      const m = STEP_FILE.exec(n);
-      return m ? [{ path: join(dir, n), step: Number(m[1]) }] : [];
-    })
-    .sort((a, b) => a.step - b.step);
-}
-
-/** The newest readable step checkpoint in `dir` (corrupt or half-written files are skipped). */
-export async function loadLatestCheckpoint(dir: string): Promise<TrainingState | undefined> {
-  const list = await listStepCheckpoints(dir);
-  for (let i = list.length - 1; i >= 0; i--) {
-    const s = await loadCheckpoint(list[i]!.path);
-    if (s) return s;
-  }
-  return undefined;
 }

@@ -73,6 +73,8 @@ export interface TrainingState {
   rngState: number;
   history: History;
   params: Map<string, Float32Array>;
+  /** Shapes of `params` where the model declares them (checked on resume). */
+  shapes?: Record<string, number[]>;
   optimizer: OptimizerState;
 }
 

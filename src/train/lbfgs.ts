@@ -4,6 +4,8 @@
  * full-batch ONNX Runtime training graph. An L2 penalty ½·l2·‖w‖² is added here for the named parameters,
  * which is how scikit-learn's LogisticRegression(lbfgs) regularises (l2 = 1 / (C · n) on a mean loss).
  */
+import { GraftError } from '../errors.js';
+
 export interface LbfgsOptions {
   maxIter: number;
   /** Remembered curvature pairs. */
@@ -85,7 +87,7 @@ export async function minimizeLbfgs(
   const maxAbs = (v: Float64Array) => v.reduce((m, e) => Math.max(m, Math.abs(e)), 0);
   let iter = 0;
   for (; iter < o.maxIter && maxAbs(g) > o.gradTol; iter++) {
-    if (o.signal?.aborted) break;
+    if (o.signal?.aborted) throw new GraftError('CANCELLED', 'training was cancelled', { iteration: iter });
     // Two-loop recursion: d = -H·g.
     const q = Float64Array.from(g);
     const alpha: number[] = [];

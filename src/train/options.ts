@@ -25,7 +25,7 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** On abort: throw GraftError('CANCELLED') (default) or stop gracefully and return the history. */
   onCancel: 'throw' | 'stop';
-  /** Continue from a checkpoint (see loadLatestCheckpoint). */
+  /** Continue from a checkpoint's training state (see findResumeCheckpoint in checkpoints.ts). */
   resume?: TrainingState;
 }
 

@@ -55,6 +55,37 @@ class GradAccumulator {
   }
 }
 
+/**
+ * Refuses (SHAPE_MISMATCH) a training state whose parameter names, sizes or shapes are not the model's: a
+ * checkpoint from another model or cut never half-loads.
+ */
+export function assertStateFits(s: TrainingState, model: TrainableModel): void {
+  const names = (m: Iterable<string>) => [...m].sort();
+  const mine = names(model.params.keys());
+  const theirs = names(s.params.keys());
+  const missing = mine.filter((k) => !s.params.has(k));
+  const extra = theirs.filter((k) => !model.params.has(k));
+  const fail = (what: string, details: Record<string, unknown>): never => {
+    throw new GraftError('SHAPE_MISMATCH', `the checkpoint does not fit this model: ${what}`, details);
+  };
+  if (missing.length || extra.length)
+    fail(
+      `${missing.length} parameter(s) it lacks (${missing.slice(0, 3).join(', ')}), ${extra.length} it has that the model does not (${extra.slice(0, 3).join(', ')})`,
+      { missing: missing.slice(0, 20), extra: extra.slice(0, 20) },
+    );
+  for (const [k, v] of s.params) {
+    const shape = model.shapeOf?.(k);
+    const saved = s.shapes?.[k];
+    if (model.params.get(k)!.length !== v.length || (shape && saved && shape.join() !== saved.join()))
+      fail(
+        `parameter '${k}' has shape [${saved ?? v.length}] there, [${shape ?? model.params.get(k)!.length}] here`,
+        {
+          name: k,
+        },
+      );
+  }
+}
+
 export class Trainer {
   private readonly listeners: Callback[] = [];
 
@@ -92,6 +123,8 @@ class FitRun {
   private epochSamples = 0;
   private stopReason: StopReason | undefined;
   private readonly ctx: TrainerContext;
+  /** Draws from the trainer's generator (dropout noise): its state is in every checkpoint. */
+  private readonly uniform = (): number => this.rng.next();
 
   constructor(
     private readonly model: TrainableModel,
@@ -122,6 +155,11 @@ class FitRun {
   }
 
   private snapshot(): TrainingState {
+    const shapes: Record<string, number[]> = {};
+    for (const k of this.model.params.keys()) {
+      const shape = this.model.shapeOf?.(k);
+      if (shape) shapes[k] = [...shape];
+    }
     return {
       version: 1,
       epoch: this.epoch,
@@ -132,20 +170,14 @@ class FitRun {
       rngState: this.rng.state,
       history: structuredClone(this.history),
       params: copyParams(this.model.params),
+      ...(Object.keys(shapes).length ? { shapes } : {}),
       optimizer: this.o.optimizer.state(),
     };
   }
 
   private restore(s: TrainingState): void {
-    for (const [k, v] of s.params) {
-      const p = this.model.params.get(k);
-      if (!p || p.length !== v.length) {
-        throw new GraftError('SHAPE_MISMATCH', `checkpoint parameter '${k}' does not fit the model`, {
-          name: k,
-        });
-      }
-      p.set(v);
-    }
+    assertStateFits(s, this.model);
+    for (const [k, v] of s.params) this.model.params.get(k)!.set(v);
     this.o.optimizer.loadState(s.optimizer);
     Object.assign(this, {
       epoch: s.epoch,
@@ -199,7 +231,8 @@ class FitRun {
     for await (const batch of this.train.batches(o.batchSize, this.epoch, o.shuffle)) {
       if (index++ < skip) continue;
       if (acc.count === 0 && this.shouldStop()) return;
-      const { loss, gradients } = await this.model.computeGradients(batch);
+      const { loss, gradients } = await this.model.computeGradients(batch, this.uniform);
+      if (!Number.isFinite(loss)) this.diverged(loss);
       const n = batch.labels.length;
       acc.add(gradients, n);
       this.epochLossSum += loss * n;
@@ -220,6 +253,20 @@ class FitRun {
     }
     if (acc.count > 0) this.optimizerStep(acc);
     await this.endEpoch();
+  }
+
+  /**
+   * A loss that is NaN or infinite only gets worse: training stops with the step, the rate and what to do,
+   * instead of saving a model of NaN weights.
+   */
+  private diverged(loss: number): never {
+    const lr = this.o.schedule.lrAt(this.step);
+    throw new GraftError(
+      'BAD_OPTION',
+      `training diverged: the loss became ${loss} at epoch ${this.epoch + 1}, step ${this.step} with learning rate ${lr}: ` +
+        `lower the learning rate (--lr ${lr / 10} or less)`,
+      { epoch: this.epoch, step: this.step, lr, loss },
+    );
   }
 
   private optimizerStep(acc: GradAccumulator): { lr: number; gradNorm?: number } {

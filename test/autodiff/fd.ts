@@ -6,6 +6,7 @@
 import { buildTrainingGraph, type TrainingGraphOptions } from '../../src/autodiff/index.js';
 import { attr, GraphBuilder } from '../../src/onnx/builder.js';
 import { cloneModel, createModel, type Dim, type Model } from '../../src/onnx/ir.js';
+import { createRunner } from '../../src/runtime/segmented-session.js';
 import { Session } from '../../src/runtime/session.js';
 import type { Tensor } from '../../src/tensor.js';
 
@@ -111,7 +112,7 @@ export async function checkGradients(options: GradCheckOptions): Promise<GradChe
   const model = createModel(b.graph, opset);
 
   const tg = buildTrainingGraph(model, { params, loss, ...options.training });
-  const session = await Session.create(tg.model, { threads: 1 });
+  const session = await createRunner(tg.model, { threads: 1 });
   const paramFeeds: Record<string, Tensor> = {};
   for (const p of params) paramFeeds[p] = model.graph.initializers.get(p)!;
   const result = await session.run({ ...feeds, ...paramFeeds });

@@ -22,7 +22,7 @@ test('records survive a reopen; a corrupt record is dropped and the rest kept', 
   // Flip one byte inside the second record's payload.
   const bytes = readFileSync(c2.file);
   const recordSize = 44 + 5 * 4;
-  bytes[recordSize + 44 + 3] ^= 0xff;
+  bytes[recordSize + 44 + 3]! ^= 0xff;
   writeFileSync(c2.file, bytes);
   // And leave a half-written record at the end, as a killed process would.
   appendFileSync(c2.file, bytes.subarray(0, 20));

@@ -82,7 +82,12 @@ test('fineTuneClassifier writes model.onnx + graft.json with the strategy and ch
       saveTotalLimit: 2,
     });
     assert.equal(r.phases.length, 1);
-    assert.ok(r.evaluation.n > 0);
+    // 6 digits per class, 10% of each class held out for test: one per class (learning is shown by
+    // test/options/matrix.test.ts, where fine-tuning is scored on 90 held-out examples).
+    assert.equal(r.evaluatedOn, 'test');
+    assert.equal(r.evaluation.n, 10);
+    const report = await readFile(join(dir, 'report.html'), 'utf8');
+    assert.match(report, /accuracy \(test, n=10\)/);
     const manifest = JSON.parse(await readFile(join(dir, 'graft.json'), 'utf8'));
     assert.equal(manifest.training.strategy, 'fine-tune');
     assert.equal(manifest.training.unfreeze, 'last:1');

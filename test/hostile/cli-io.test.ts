@@ -80,18 +80,19 @@ test('a read-only directory is IO_ERROR (when not running as root)', async (t) =
 
 test('temporary files left by killed atomic writes are removed; live ones are kept', async () => {
   const out = join(root, 'resumable');
-  const ckpt = join(out, 'checkpoints', 'phase-0');
+  const ckpt = join(out, 'checkpoints');
   await mkdir(ckpt, { recursive: true });
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
   const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
-    const orphan = `.step-000000010.ckpt.${dead}.0123abcd.tmp`;
-    const inUse = `.step-000000011.ckpt.${live.pid}.89abcdef.tmp`;
-    await writeFile(join(ckpt, orphan), new Uint8Array(1024));
-    await writeFile(join(ckpt, inUse), new Uint8Array(1024));
-    await writeFile(join(ckpt, 'step-000000009.ckpt'), 'kept');
+    const orphan = `.checkpoint-10.${dead}.0123abcd.tmp`;
+    const inUse = `.checkpoint-11.${live.pid}.89abcdef.tmp`;
+    await mkdir(join(ckpt, orphan));
+    await writeFile(join(ckpt, orphan, 'training_state.ckpt'), new Uint8Array(1024));
+    await mkdir(join(ckpt, inUse));
+    await mkdir(join(ckpt, 'checkpoint-9'));
     await preflight({ out, cacheDir: false });
-    assert.deepEqual((await readdir(ckpt)).sort(), [inUse, 'step-000000009.ckpt'].sort());
+    assert.deepEqual((await readdir(ckpt)).sort(), [inUse, 'checkpoint-9'].sort());
   } finally {
     live.kill('SIGKILL');
   }

@@ -31,7 +31,7 @@ test('rank on text: the tf-idf variants, ordered by k-NN accuracy then LogME', a
   const examples = Array.from({ length: 40 }, (_, i) => ({
     id: `t${i}`,
     label: i % 2,
-    source: `${words[i % 2]![i % 4]} ${words[i % 2]![(i + 1) % 4]} and the ${i % 3 ? 'day' : 'night'}`,
+    source: `${words[i % 2]![i % 4]} ${words[i % 2]![(i + 1) % 4]} and the ${i % 3 ? 'day' : 'night'} n${i}`,
   }));
   const data: TextDataset = {
     kind: 'text',
@@ -41,7 +41,7 @@ test('rank on text: the tf-idf variants, ordered by k-NN accuracy then LogME', a
     warnings: [],
   };
   const r = await rank({ data });
-  assert.equal(r.counts.train, 32); // trainTextClassifier's split: 20% held out
+  assert.equal(r.counts.train, 32); // the one default split: 10% validation + 10% test held out
   assert.equal(r.candidates.length, 3);
   for (let i = 1; i < r.candidates.length; i++)
     assert.ok(byRank(r.candidates[i - 1]!, r.candidates[i]!) <= 0);

@@ -10,6 +10,7 @@ import {
   type CandidateScore,
 } from '../../src/strategies/auto-select.js';
 import type { HeadOptions } from '../../src/strategies/heads.js';
+import { searchRows } from '../../src/strategies/select-features.js';
 
 const HEAD: HeadOptions = {
   kind: 'linear',
@@ -121,4 +122,33 @@ test('a spent time budget lists the remaining candidates as skipped', async () =
   assert.equal(seen.length, 2);
   assert.equal(scores.length, 2);
   assert.ok(scores.some((s) => s.skipped === 'time budget'));
+});
+
+test('a large training split is scored on a stratified subsample, the same rows for every candidate', () => {
+  // 1,000 rows of class 0, 200 of class 1, 10 of class 2.
+  const labels = Int32Array.from({ length: 1210 }, (_, i) => (i < 1000 ? 0 : i < 1200 ? 1 : 2));
+  const rows = searchRows(labels, 121, 7);
+  const count = (y: number) => rows.filter((r) => labels[r] === y).length;
+  assert.deepEqual([count(0), count(1), count(2)], [100, 20, 2]);
+  assert.deepEqual(
+    rows,
+    [...rows].sort((a, b) => a - b),
+  );
+  assert.equal(new Set(rows).size, rows.length);
+  assert.deepEqual(searchRows(labels, 121, 7), rows);
+  assert.notDeepEqual(searchRows(labels, 121, 8), rows);
+  assert.deepEqual(searchRows(labels, 5000, 7), [...labels.keys()]);
+});
+
+test('the search reports the rows it scored on and skips the MLP on features too wide for it', async () => {
+  const data = blobs(30, 8, 2, 9);
+  const scores = await scoreCandidates([{ model: 'b', tensor: 'wide', data }], 3, HEAD, {
+    heads: ['linear', 'mlp'],
+    maxRows: 45,
+    mlpMaxDim: 4,
+  });
+  const linear = scores.find((s) => s.head === 'linear')!;
+  assert.equal(linear.rows, 45);
+  assert.ok(linear.cvAccuracy > 0.8, `linear ${linear.cvAccuracy}`);
+  assert.equal(scores.find((s) => s.head === 'mlp')!.skipped, '8 dimensions; MLPs are tried on up to 4');
 });

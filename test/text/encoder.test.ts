@@ -69,7 +69,8 @@ describe('text encoder', () => {
         const want = new Float64Array(H);
         if (pooling === 'cls') want.set(token(i, 0));
         else {
-          for (let t = 0; t < states.lengths[i]!; t++) token(i, t).forEach((x, d) => (want[d] += x));
+          for (let t = 0; t < states.lengths[i]!; t++)
+            token(i, t).forEach((x, d) => (want[d] = want[d]! + x));
           want.forEach((x, d) => (want[d] = x / states.lengths[i]!));
         }
         if (normalize) {

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../../src/data/random.js';
-import { loadCheckpoint } from '../../src/train/index.js';
+import { readCheckpoint } from '../../src/train/index.js';
 import { isGraftError } from '../../src/errors.js';
 import { evaluateTextModel } from '../../src/pipeline/text-export.js';
 import { trainTextClassifier } from '../../src/pipeline/train-text.js';
@@ -54,6 +54,7 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
     const result = await trainTextClassifier({
       data: train,
       evalData,
+      testSplit: 0, // every training row trains: the step counts below are HF's for 96 rows
       model: BERT_SOURCE,
       threads: 2,
       args: {
@@ -77,14 +78,16 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
       onLog: (e) => logs.push(e),
     });
     // 30 steps: checkpoints 10, 20, 30 written; limit 2 keeps the newest and the best.
-    const dirs = (await readdir(out)).filter((n) => n.startsWith('checkpoint-')).sort();
+    const dirs = (await readdir(join(out, 'checkpoints'))).filter((n) => n.startsWith('checkpoint-')).sort();
     const best = basename(result.bestModelCheckpoint!);
     assert.deepEqual(result.checkpoints.map((p) => basename(p)).sort(), dirs);
     // HF's rotation: the best checkpoint moves next to the newest, then all but the last 2 go.
     const expected =
       best === 'checkpoint-30' ? ['checkpoint-20', 'checkpoint-30'] : [best, 'checkpoint-30'].sort();
     assert.deepEqual(dirs, expected);
-    const state = JSON.parse(await readFile(join(out, 'checkpoint-30', 'trainer_state.json'), 'utf8'));
+    const state = JSON.parse(
+      await readFile(join(out, 'checkpoints', 'checkpoint-30', 'trainer_state.json'), 'utf8'),
+    );
     assert.equal(state.global_step, 30);
     assert.equal(logs.filter((l) => 'loss' in l).length, 6);
     assert.deepEqual(
@@ -145,11 +148,20 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
       seed: 5,
       maxSeqLength: 12,
     };
-    const common = { data: train, model: BERT_SOURCE, dropout: 0, threads: 2, export: false, valSplit: 0.25 };
+    const common = {
+      data: train,
+      model: BERT_SOURCE,
+      dropout: 0,
+      threads: 2,
+      export: false,
+      valSplit: 0.25,
+      testSplit: 0,
+    };
     const full = join(tmp.dir, 'full');
     await trainTextClassifier({ ...common, args: { ...args, outputDir: full } });
     const resumed = join(tmp.dir, 'resumed');
-    await cp(join(full, 'checkpoint-3'), join(resumed, 'checkpoint-3'), { recursive: true });
+    const ck = (dir: string, step: number) => join(dir, 'checkpoints', `checkpoint-${step}`);
+    await cp(ck(full, 3), ck(resumed, 3), { recursive: true });
     const r = await trainTextClassifier({
       ...common,
       args: { ...args, outputDir: resumed, resumeFromCheckpoint: true },
@@ -158,8 +170,8 @@ describe('BERT sequence-classification fine-tuning (tiny BERT)', () => {
       r.checkpoints.map((p) => basename(p)),
       ['checkpoint-3', 'checkpoint-6', 'checkpoint-9'],
     );
-    const a = (await loadCheckpoint(join(full, 'checkpoint-9', 'training_state.ckpt')))!;
-    const b = (await loadCheckpoint(join(resumed, 'checkpoint-9', 'training_state.ckpt')))!;
+    const a = (await readCheckpoint(ck(full, 9))).state;
+    const b = (await readCheckpoint(ck(resumed, 9))).state;
     assert.equal(b.step, 9);
     let diff = 0;
     for (const [k, v] of a.params) diff = Math.max(diff, maxAbsDiff(v, b.params.get(k)!));

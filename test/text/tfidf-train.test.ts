@@ -40,7 +40,8 @@ test('tfidf trains offline and exports a model that predict and a raw ONNX Runti
   const vec = TfidfVectorizer.fromJSON(JSON.parse(await readFile(join(out, 'tfidf.json'), 'utf8')));
   // The exported model, re-evaluated from its directory on the same split, scores what training reported.
   const split = await prepareTextSplits({ data, model: 'tfidf', valSplit: 0.25, args: { outputDir: out } });
-  const evaluation = await evaluateTextModel(out, split.evaluation);
+  assert.equal(r.evaluatedOn, 'test');
+  const evaluation = await evaluateTextModel(out, split.test);
   assert.equal(evaluation.n, r.evaluation.n);
   assert.equal(evaluation.accuracy, r.evaluation.accuracy);
   // graft predict = a plain InferenceSession fed the counts over tfidf.json's vocabulary.

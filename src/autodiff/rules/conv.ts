@@ -5,11 +5,14 @@
  *   dW = Conv with batch and channel roles swapped (stride and dilation exchange roles), per group; 1×1
  *        stride-1 unpadded ungrouped: Transpose + one Gemm (~2.8× faster than the swapped-role Conv);
  *   dB = ReduceSum(g) over batch and spatial axes.
+ * With TrainingGraphOptions.nativeDepthwise, trained depthwise 2-D Convs use graft's native ops instead
+ * (depthwise-native.ts).
  */
 import { GraftError } from '../../errors.js';
 import { attr } from '../../onnx/builder.js';
 import { getAttr, type Attribute, type Node } from '../../onnx/ir.js';
 import type { Emitter } from '../emitter.js';
+import { nativeDepthwiseGrads } from './depthwise-native.js';
 import type { GradientRule } from '../types.js';
 import { grad0 } from '../types.js';
 
@@ -187,6 +190,8 @@ const conv: GradientRule = (ctx) => {
   const g = grad0(ctx);
   const ws = e.shapes.staticShape(w);
   const geo = convGeometry(e, n, x, ws?.slice(2));
+  const native = nativeDepthwiseGrads(ctx, g, ws, geo);
+  if (native) return native;
   const dx = (): string => depthwiseStride1InputGrad(e, g, w, ws, geo) ?? transposedConv(e, g, w, x, geo);
   const dw = (): string =>
     ws && isPointwise(geo) ? pointwiseWeightGrad(e, x, g, ws, geo.s) : convWeightGrad(e, x, g, w, geo);

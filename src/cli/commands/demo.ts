@@ -11,7 +11,8 @@ import { load } from '../../predict/classifier.js';
 import { loadDataset } from '../../data/load.js';
 import { stratifiedSplit } from '../../data/split.js';
 import { number } from '../parse.js';
-import { eventRenderer } from '../progress.js';
+import { commandSignal } from '../cancel.js';
+import { cancellable, eventRenderer } from '../progress.js';
 import { bold, printJson, table } from '../output.js';
 import { printTrainSummary, summarize } from './train.js';
 
@@ -54,7 +55,8 @@ export function registerDemo(program: Command): void {
         testSplit: SPLIT.test,
         seed,
         out: f.out,
-        onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
+        onEvent: cancellable(eventRenderer({ quiet: f.quiet, jsonLines: f.json })),
+        signal: commandSignal(),
       });
       // A few held-out digits (the same test split the evaluation used), predicted by the saved model.
       const held = stratifiedSplit(await loadDataset('mnist'), { ...SPLIT, seed }).test.examples;

@@ -4,6 +4,7 @@ import { loadDataset } from '../../data/load.js';
 import { GraftError } from '../../errors.js';
 import { evaluate, formatReport } from '../../eval/report.js';
 import { load, type PredictInput } from '../../predict/classifier.js';
+import { exampleInput } from '../../predict/inputs.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { choice, number } from '../parse.js';
 import { printJson } from '../output.js';
@@ -42,9 +43,7 @@ export function registerEval(program: Command): void {
             `labels not known to the model: ${unknown.join(', ')} (it knows ${labels.join(', ')})`,
           );
         }
-        const inputs: PredictInput[] = ds.examples.map((e) =>
-          ds.kind === 'text' ? { text: e.source as string } : (e.source as PredictInput),
-        );
+        const inputs: PredictInput[] = ds.examples.map((e) => exampleInput(ds, e));
         const bar = progressBar('evaluating', f.json);
         const probs = await clf.predictProbs(inputs, {
           batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),

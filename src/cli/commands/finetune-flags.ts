@@ -1,6 +1,8 @@
 /** The fine-tuning flags of `graft train` (used when --strategy is fine-tune, lp-ft or scratch). */
 import type { Command } from 'commander';
+import { GraftError } from '../../errors.js';
 import type { FineTuneClassifierOptions } from '../../pipeline/finetune-options.js';
+import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { choice, number } from '../parse.js';
 
 export interface FineTuneFlags {
@@ -9,6 +11,9 @@ export interface FineTuneFlags {
   bnMode?: string;
   layerwiseLrDecay?: string;
   augment?: boolean;
+  augmentViews?: string;
+  augmentViewUse?: string;
+  augmentFlip?: boolean;
   freezeEpochs?: string;
   clipGradNorm?: string;
   accumulateSteps?: string;
@@ -36,14 +41,45 @@ export function addFineTuneFlags(cmd: Command): Command {
     .option('--layerwise-lr-decay <d>', 'discriminative learning rates: each earlier block gets lr × d')
     .option(
       '--augment',
-      'random resized crop, flip and colour jitter on training images (bypasses the activation cache)',
+      'fine-tuning: random crops keeping half the image or more, colour jitter on colour images only (bypasses the activation cache)',
+    )
+    .option(
+      '--augment-views <k>',
+      'feature extraction: fit the head also on k augmented views of each training image (cached; default 0)',
+    )
+    .option('--augment-view-use <how>', 'rows (extra training rows, default) | mean (averaged per image)')
+    .option(
+      '--augment-flip',
+      'also flip images horizontally (half of them); only for data whose labels survive a mirror',
     )
     .option('--freeze-epochs <n>', 'LP-FT: head-only epochs before unfreezing')
     .option('--clip-grad-norm <n>', 'clip gradients to this global norm')
     .option('--accumulate-steps <n>', 'gradient accumulation steps')
-    .option('--save-steps <n>', 'save a checkpoint every N optimizer steps')
-    .option('--save-total-limit <k>', 'keep only the newest K step checkpoints')
-    .option('--resume [dir]', 'resume from the newest intact checkpoint (default <out>/checkpoints)');
+    .option('--save-steps <n>', 'save a checkpoint every N optimizer steps (and at epoch ends)')
+    .option('--save-total-limit <k>', 'keep only the newest K checkpoints (the best one is kept besides)')
+    .option(
+      '--resume [dir]',
+      'resume from the newest intact <out>/checkpoints/checkpoint-<step>, or from [dir] (one checkpoint or a directory of them)',
+    );
+}
+
+/**
+ * Checkpoint flags on a run that trains a head on cached features (no fine-tuning): refused, since such a run
+ * writes no checkpoints.
+ */
+export function refuseCheckpointFlags(f: FineTuneFlags): void {
+  const given = (
+    [
+      ['--resume', f.resume],
+      ['--save-steps', f.saveSteps],
+      ['--save-total-limit', f.saveTotalLimit],
+    ] as const
+  ).filter(([, v]) => v !== undefined && v !== false);
+  if (given.length)
+    throw new GraftError(
+      'BAD_OPTION',
+      `${given.map(([flag]) => flag).join(', ')}: a head on cached features writes no checkpoints (it trains in seconds); use --strategy fine-tune, lp-ft or scratch to checkpoint and resume`,
+    );
 }
 
 export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOptions> {
@@ -53,12 +89,39 @@ export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOpt
     unfreeze: f.unfreeze,
     bnMode: choice('bn-mode', f.bnMode, ['frozen', 'train'] as const),
     layerwiseLrDecay: number('layerwise-lr-decay', f.layerwiseLrDecay, { min: 0 }),
-    augment: f.augment,
+    augment: f.augmentFlip && f.augment ? { flip: 0.5 } : f.augment,
     freezeEpochs: number('freeze-epochs', f.freezeEpochs, { integer: true, min: 0 }),
     clipGradNorm: number('clip-grad-norm', f.clipGradNorm, { min: 0 }),
     accumulateSteps: number('accumulate-steps', f.accumulateSteps, { integer: true, min: 1 }),
     saveSteps: number('save-steps', f.saveSteps, { integer: true, min: 1 }),
     saveTotalLimit: number('save-total-limit', f.saveTotalLimit, { integer: true, min: 1 }),
     resume: f.resume,
+  };
+}
+
+/** The feature-extraction augmentation flags (`--augment-views`), refused where they would be ignored. */
+export function viewOptions(
+  f: FineTuneFlags,
+  fineTuning: boolean,
+): Partial<Pick<TrainClassifierOptions, 'augmentViews' | 'augmentViewUse' | 'viewAugment'>> {
+  const views = number('augment-views', f.augmentViews, { integer: true, min: 0 });
+  if (fineTuning && (views !== undefined || f.augmentViewUse !== undefined))
+    throw new GraftError(
+      'BAD_OPTION',
+      '--augment-views and --augment-view-use serve heads fitted on cached features; fine-tuning takes --augment',
+    );
+  if (!fineTuning && f.augment)
+    throw new GraftError(
+      'BAD_OPTION',
+      '--augment augments images for fine-tuning (--strategy fine-tune|lp-ft|scratch); with cached features use --augment-views K',
+    );
+  if (f.augmentViewUse !== undefined && !views)
+    throw new GraftError('BAD_OPTION', '--augment-view-use needs --augment-views K (K >= 1)');
+  if (f.augmentFlip && !f.augment && !views)
+    throw new GraftError('BAD_OPTION', '--augment-flip needs --augment (fine-tuning) or --augment-views K');
+  return {
+    augmentViews: views,
+    augmentViewUse: choice('augment-view-use', f.augmentViewUse, ['rows', 'mean'] as const),
+    viewAugment: f.augmentFlip && views ? { flip: 0.5 } : undefined,
   };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addImageLimitFlags } from '../image-limits.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerExtract } from './extract.js';
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerExtract(program);
   registerWorker(program);
   registerQuantize(program);
+  addImageLimitFlags(program);
 }

@@ -1,14 +1,18 @@
 /**
  * `graft train` on text data (a `text,label` CSV/JSONL or spam-assassin): Hugging Face Trainer arguments as
- * flags. `--strategy fine-tune` fine-tunes the encoder (BERT sequence classification); otherwise the frozen
- * encoder's pooled features train a head.
+ * flags. `--strategy fine-tune | lp-ft | scratch` train through the encoder (BERT sequence classification), with
+ * the recipes images use; otherwise (`auto`, `linear-probe`) the frozen encoder's pooled features train a head.
  */
 import type { Command } from 'commander';
 import type { TextDataset } from '../../data/types.js';
 import { GraftError } from '../../errors.js';
 import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
 import type { Unfreeze } from '../../text/finetune/params.js';
-import { choice, dropout, number } from '../parse.js';
+import { commandSignal, throwIfCancelled } from '../cancel.js';
+import { choice, dropout, duration, number } from '../parse.js';
+import { eventRenderer } from '../progress.js';
+import { DEFAULT_TEXT_ENCODER, TEXT_AUTO_MODEL } from '../../pipeline/text-auto.js';
+import { STRATEGIES } from './finetune-flags.js';
 
 export interface TextFlags {
   evalData?: string;
@@ -37,20 +41,24 @@ export interface SharedFlags {
   testSplit?: string;
   out: string;
   strategy?: string;
+  budget?: string;
+  baseline?: boolean;
   unfreeze?: string;
   saveSteps?: string;
   saveTotalLimit?: string;
   resume?: string | boolean;
   threads?: string;
   quiet?: boolean;
+  json?: boolean;
   dropout?: string;
   cacheDir?: string;
   cache?: boolean;
   accumulateSteps?: string;
   clipGradNorm?: string;
+  freezeEpochs?: string;
 }
 
-export const DEFAULT_TEXT_MODEL = 'hub:Xenova/all-MiniLM-L6-v2';
+export const DEFAULT_TEXT_MODEL = DEFAULT_TEXT_ENCODER;
 
 export function addTextFlags(cmd: Command): Command {
   return cmd
@@ -81,13 +89,13 @@ function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
     ['--patience', given('patience')],
     ['--shots', given('shots')],
     ['--features', given('features')],
-    ['--budget', given('budget')],
     ['--bn-mode', given('bnMode')],
     ['--layerwise-lr-decay', given('layerwiseLrDecay')],
     ['--augment', given('augment')],
-    ['--freeze-epochs', given('freezeEpochs')],
+    ['--augment-views', given('augmentViews')],
+    ['--augment-view-use', given('augmentViewUse')],
+    ['--augment-flip', given('augmentFlip')],
     ['--on-bad-input', given('onBadInput')],
-    ['--no-baseline', f['baseline'] === false],
   ];
   return flags.filter(([, on]) => on).map(([flag]) => flag);
 }
@@ -100,17 +108,7 @@ export async function runTextTraining(
   if (unsupported.length > 0)
     throw new GraftError(
       'BAD_OPTION',
-      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy fine-tune and the Hugging Face Trainer flags)`,
-    );
-  if (f.strategy === 'lp-ft' || f.strategy === 'scratch')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--strategy ${f.strategy} is not available for text models yet: use --strategy fine-tune (BERT sequence classification) or linear-probe (a head on frozen features)`,
-    );
-  if (f.head === 'auto')
-    throw new GraftError(
-      'BAD_OPTION',
-      '--head auto is not available for text models yet: use --head linear, mlp, knn or ncm',
+      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy, --freeze-epochs and the Hugging Face Trainer flags)`,
     );
   const unfreeze = f.unfreeze;
   if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
@@ -119,22 +117,37 @@ export async function runTextTraining(
       `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
     );
   }
-  const fineTune = f.strategy === 'fine-tune';
+  // The same recipes as for images; `auto` (the default) and linear-probe train a head on frozen features.
+  const chosen = choice('strategy', f.strategy, STRATEGIES);
+  const strategy = chosen === undefined || chosen === 'auto' ? 'linear-probe' : chosen;
+  const render = eventRenderer({ quiet: f.quiet, jsonLines: f.json });
   const int = (name: string, v: string | undefined) => number(name, v, { integer: true, min: 1 });
   return trainTextClassifier({
     data,
     evalData: f.evalData,
-    model: f.model ?? DEFAULT_TEXT_MODEL,
-    method: fineTune ? 'finetune' : 'features',
+    // No model and no recipe: the search over tf-idf and the default encoder (skipped when offline).
+    model: f.model ?? (chosen === undefined || chosen === 'auto' ? TEXT_AUTO_MODEL : DEFAULT_TEXT_MODEL),
+    baseline: f.baseline,
+    budget: duration('budget', f.budget),
+    onCandidate: (score) => render({ type: 'candidate', score }),
+    strategy,
+    freezeEpochs: number('freeze-epochs', f.freezeEpochs, { integer: true, min: 0 }),
     unfreeze: unfreeze as Unfreeze | undefined,
-    head: choice('head', f.head, ['linear', 'mlp', 'knn', 'ncm'] as const),
+    // As for images: `auto` searches the heads, an explicit recipe starts from a linear head.
+    head:
+      choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const) ??
+      (chosen === undefined || chosen === 'auto' ? 'auto' : undefined),
     pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
     dropout: dropout('dropout', f.dropout),
     cacheDir: f.cache === false ? false : f.cacheDir,
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
-    onLog: f.quiet ? undefined : (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
+    onLog: (entry) => {
+      throwIfCancelled();
+      if (!f.quiet) process.stderr.write(`${JSON.stringify(entry)}\n`);
+    },
+    signal: commandSignal(),
     args: {
       outputDir: f.out,
       numTrainEpochs: int('epochs', f.epochs),

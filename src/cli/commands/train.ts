@@ -4,12 +4,22 @@ import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
 import { loadDataset } from '../../data/load.js';
-import { addFineTuneFlags, fineTuneOptions, type FineTuneFlags } from './finetune-flags.js';
+import type { Dataset } from '../../data/types.js';
+import { SkipSummary } from '../skip-summary.js';
+import { commandSignal } from '../cancel.js';
+import {
+  addFineTuneFlags,
+  fineTuneOptions,
+  refuseCheckpointFlags,
+  viewOptions,
+  type FineTuneFlags,
+} from './finetune-flags.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
-import { eventRenderer } from '../progress.js';
+import { cancellable, eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
-import { accuracyText, crossValidatedLine, heldOutHeading } from '../held-out.js';
+import { printDecisionTable } from '../decision-table.js';
+import { accuracyText, crossValidatedLine, heldOutAccuracyLine, heldOutHeading } from '../held-out.js';
 
 interface TrainFlags extends FineTuneFlags, TextFlags {
   model?: string;
@@ -43,28 +53,20 @@ interface TrainFlags extends FineTuneFlags, TextFlags {
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export function printTrainSummary(r: TrainResult): void {
-  const scored = r.candidates.filter((c) => !c.skipped);
-  if (scored.length > 1) {
-    const ranked = [...scored].sort((a, b) => b.cvAccuracy - a.cvAccuracy).slice(0, 8);
-    const rows = ranked.map((c) => [
-      `${c.model === r.model && c.tensor === r.featureTensor && c.head === r.head ? '→ ' : '  '}${c.model === 'pixels' ? 'raw pixels' : c.tensor}`,
-      c.head,
-      String(c.dim),
-      pct(c.cvAccuracy),
-    ]);
-    const skipped = r.candidates.length - scored.length;
+  printDecisionTable(r.candidates, { model: r.model, tensor: r.featureTensor, head: r.head });
+  const ft = r.fineTuning;
+  if (ft?.skipped) process.stdout.write(`fine-tuning not tried: ${ft.skipped}\n`);
+  else if (ft?.validation)
     process.stdout.write(
-      `\n${bold('Chosen by cross-validation on the training split')} (best ${ranked.length} of ${scored.length}${skipped ? `; ${skipped} skipped by the time budget` : ''})\n`,
+      `LP-FT on ${r.featureTensor}: validation ${pct(ft.validation.fineTuned)} vs its probe ${pct(ft.validation.probe)}: ${ft.kept === 'fine-tuned' ? 'shipping the fine-tuned model' : 'keeping the probe'} (${ft.seconds.toFixed(0)} s)\n`,
     );
-    process.stdout.write(`${table(['features', 'head', 'dims', 'cv accuracy'], rows)}\n`);
-  }
   const rows = r.comparisons.map((c) => [
     c.name,
     accuracyText(c.report.accuracy, c.report.n),
     pct(c.report.macroF1),
   ]);
   process.stdout.write(`\n${heldOutHeading(r.evaluatedOn, r.evaluation.n)}\n`);
-  process.stdout.write(`${table(['features', 'accuracy', 'macro-F1'], rows)}\n`);
+  if (r.evaluation.n > 0) process.stdout.write(`${table(['features', 'accuracy', 'macro-F1'], rows)}\n`);
   const chosen = r.candidates.find(
     (c) => c.model === r.model && c.tensor === r.featureTensor && c.head === r.head && !c.skipped,
   );
@@ -114,64 +116,87 @@ export function registerTrain(program: Command): void {
   addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags) => {
     const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
     const dataset = await loadDataset(data, { onBadInput });
-    if (dataset.kind === 'text') {
-      const r = await runTextTraining(dataset, f);
-      const out = {
-        dir: r.dir ?? null,
-        method: r.method,
-        labels: r.labels,
-        evaluatedOn: r.evaluatedOn,
-        accuracy: r.evaluation.accuracy,
-        macroF1: r.evaluation.macroF1,
-        counts: r.counts,
-        checkpoints: r.checkpoints,
-        seconds: r.seconds,
-      };
-      if (f.json) printJson(out);
-      else
-        process.stdout.write(
-          `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)})\n${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
-        );
-      return;
+    const skips = new SkipSummary();
+    skips.add(dataset.warnings);
+    try {
+      await trainOn(dataset, f, skips);
+    } finally {
+      skips.print();
     }
-    const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
-      data: dataset,
-      model: f.model,
-      head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
-      hidden: list('hidden', f.hidden),
-      dropout: dropout('dropout', f.dropout),
-      k: number('k', f.k, { integer: true, min: 1 }),
-      epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
-      batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
-      lr: number('lr', f.lr, { min: 0 }),
-      optimizer: choice('optimizer', f.optimizer, ['auto', 'lbfgs', 'adam', 'adamw', 'sgd'] as const),
-      weightDecay: number('weight-decay', f.weightDecay, { min: 0 }),
-      labelSmoothing: number('label-smoothing', f.labelSmoothing, { min: 0 }),
-      patience: number('patience', f.patience, { integer: true, min: 0 }),
-      shots: number('shots', f.shots, { integer: true, min: 1 }),
-      valSplit: number('val-split', f.valSplit, { min: 0 }),
-      testSplit: number('test-split', f.testSplit, { min: 0 }),
-      seed: number('seed', f.seed, { integer: true }),
-      features: f.features,
-      out: f.out,
-      onBadInput,
-      baseline: f.baseline,
-      cacheDir: f.cache ? f.cacheDir : (false as const),
-      threads: number('threads', f.threads, { integer: true, min: 1 }),
-      budget: duration('budget', f.budget),
-      onEvent: eventRenderer({ quiet: f.quiet, jsonLines: f.json }),
-    };
-    const ft = fineTuneOptions(f);
-    if (ft.strategy && ft.strategy !== 'linear-probe') {
-      const result = await fineTuneClassifier({ ...common, ...ft });
-      if (f.json) printJson(summarizeFineTune(result));
-      else printFineTuneSummary(result);
-      return;
-    }
-    const result = await trainClassifier(common);
-    if (f.json) printJson(summarize(result));
-    else printTrainSummary(result);
   });
+}
+
+async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Promise<void> {
+  const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
+  if (dataset.kind === 'text') {
+    const r = await runTextTraining(dataset, f);
+    const out = {
+      dir: r.dir ?? null,
+      method: r.method,
+      labels: r.labels,
+      evaluatedOn: r.evaluatedOn,
+      accuracy: r.evaluation.accuracy,
+      macroF1: r.evaluation.macroF1,
+      counts: r.counts,
+      checkpoints: r.checkpoints,
+      seconds: r.seconds,
+    };
+    if (f.json) printJson({ ...out, model: r.model, head: r.head, candidates: r.candidates });
+    else {
+      if (r.candidates) printDecisionTable(r.candidates, { model: r.model, head: r.head });
+      process.stdout.write(
+        `\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
+      );
+    }
+    return;
+  }
+  const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
+    data: dataset,
+    model: f.model,
+    head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
+    hidden: list('hidden', f.hidden),
+    dropout: dropout('dropout', f.dropout),
+    k: number('k', f.k, { integer: true, min: 1 }),
+    epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
+    batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
+    lr: number('lr', f.lr, { min: 0 }),
+    optimizer: choice('optimizer', f.optimizer, ['auto', 'lbfgs', 'adam', 'adamw', 'sgd'] as const),
+    weightDecay: number('weight-decay', f.weightDecay, { min: 0 }),
+    labelSmoothing: number('label-smoothing', f.labelSmoothing, { min: 0 }),
+    patience: number('patience', f.patience, { integer: true, min: 0 }),
+    shots: number('shots', f.shots, { integer: true, min: 1 }),
+    valSplit: number('val-split', f.valSplit, { min: 0 }),
+    testSplit: number('test-split', f.testSplit, { min: 0 }),
+    seed: number('seed', f.seed, { integer: true }),
+    features: f.features,
+    out: f.out,
+    onBadInput,
+    baseline: f.baseline,
+    cacheDir: f.cache ? f.cacheDir : (false as const),
+    threads: number('threads', f.threads, { integer: true, min: 1 }),
+    budget: duration('budget', f.budget),
+    onEvent: skips.observe(cancellable(eventRenderer({ quiet: f.quiet, jsonLines: f.json }))),
+    signal: commandSignal(),
+  };
+  const ft = fineTuneOptions(f);
+  if (ft.strategy === 'linear-probe') common.head ??= 'linear';
+  const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
+  const views = viewOptions(f, fineTuning);
+  if (fineTuning) {
+    const result = await fineTuneClassifier({ ...common, ...ft });
+    if (f.json) printJson(summarizeFineTune(result));
+    else printFineTuneSummary(result);
+    return;
+  }
+  refuseCheckpointFlags(f);
+  // An explicit --strategy linear-probe keeps to frozen features; the default search may try LP-FT too.
+  const result = await trainClassifier({
+    ...common,
+    ...views,
+    fineTune: ft.strategy === 'linear-probe' ? false : 'auto',
+  });
+  if (f.json) printJson(summarize(result));
+  else printTrainSummary(result);
 }
 
 function summarizeFineTune(r: FineTuneResult): Record<string, unknown> {
@@ -193,12 +218,10 @@ function printFineTuneSummary(r: FineTuneResult): void {
   process.stdout.write(
     `\n${bold(`${r.strategy}`)}\n${table(['phase', 'unfreeze', 'epochs', 'lr', ''], rows)}\n`,
   );
-  process.stdout.write(
-    `\n${bold(`Held-out ${r.evaluatedOn} accuracy`)} ${accuracyText(r.evaluation.accuracy, r.evaluation.n)} (macro-F1 ${pct(r.evaluation.macroF1)}, ${r.evaluation.n} examples)\n`,
-  );
+  process.stdout.write(`\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}`);
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
-  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json)\n`);
+  if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
 }
 
 export function summarize(r: TrainResult): Record<string, unknown> {
@@ -217,6 +240,8 @@ export function summarize(r: TrainResult): Record<string, unknown> {
       macroF1: c.report.macroF1,
     })),
     candidates: r.candidates,
+    recipe: r.recipe,
+    fineTuning: r.fineTuning ?? null,
     counts: r.counts,
     seconds: r.seconds,
   };

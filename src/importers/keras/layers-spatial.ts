@@ -8,7 +8,8 @@ import { unsupported, type KerasContext, type KTensor, type LayerCall } from './
 
 export function pair(v: unknown, fallback?: readonly [number, number]): [number, number] {
   if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number'))
+    return [...(v as [number, number])];
   if (fallback) return [...fallback];
   throw new GraftError('CORRUPT_MODEL', `expected an int or a pair of ints, got ${JSON.stringify(v)}`);
 }

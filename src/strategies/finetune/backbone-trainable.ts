@@ -13,11 +13,18 @@ import { pooledDim } from '../../features/feature-id.js';
 import { TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel } from '../../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import { mulberry32 } from '../../data/random.js';
 import { resolveCut, trainableInitializers, type ResolvedCut, type UnfreezeSpec } from './cut.js';
 import { heInit, probeShapes, withWeights } from './model-util.js';
-import { buildSuffixGraphs, PROBABILITIES, type BnMode, type TrainingGraphs } from './suffix-graph.js';
+import {
+  buildSuffixGraphs,
+  PROBABILITIES,
+  TEACHER_LOGITS,
+  type BnMode,
+  type SuffixSpec,
+  type TrainingGraphs,
+} from './suffix-graph.js';
 
 export interface BackboneTrainableOptions {
   backbone: Model;
@@ -35,6 +42,8 @@ export interface BackboneTrainableOptions {
   bnMode?: BnMode;
   bnMomentum?: number;
   loss?: CrossEntropyOptions;
+  /** Distillation loss instead of cross-entropy: batches then carry the teacher's logits (TEACHER_LOGITS). */
+  distill?: SuffixSpec['distill'];
   /** Seeds the head's initialisation (and dropout, and the backbone's in 'scratch' init). */
   seed: number;
   /** 'pretrained' (default) or 'scratch': same architecture, random init (see heInit). */
@@ -58,8 +67,8 @@ export class BackboneTrainable implements TrainableModel {
   private rebuilds = 0;
 
   private constructor(
-    readonly options: Required<Omit<BackboneTrainableOptions, 'loss' | 'session'>> &
-      Pick<BackboneTrainableOptions, 'loss' | 'session'>,
+    readonly options: Required<Omit<BackboneTrainableOptions, 'loss' | 'session' | 'distill'>> &
+      Pick<BackboneTrainableOptions, 'loss' | 'session' | 'distill'>,
   ) {}
 
   static async create(options: BackboneTrainableOptions): Promise<BackboneTrainable> {
@@ -146,7 +155,7 @@ export class BackboneTrainable implements TrainableModel {
       bnMode: o.bnMode,
       bnMomentum: o.bnMomentum,
       loss: o.loss,
-      dropoutSeed: o.seed,
+      distill: o.distill,
     };
     const suffixWeights =
       cut.cut === o.featureTensor ? [] : suffixInitializers(backbone, cut.cut, o.featureTensor);
@@ -169,9 +178,11 @@ export class BackboneTrainable implements TrainableModel {
       probabilities: PROBABILITIES,
       params: this.params,
       inputs: [graphs.input],
+      ...(o.distill ? { trainingInputs: [TEACHER_LOGITS] } : {}),
       buffers: runningStats(graphs),
       session: o.session,
       trainingSession: trainingSessionOptions(o.session, graphs.training, trainable),
+      noiseSeed: o.seed,
     });
     const old = this.built;
     this.built = { cut, graphs, graph, trainable };
@@ -186,8 +197,8 @@ export class BackboneTrainable implements TrainableModel {
     return this.featureShapeCache!;
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.built.graph.computeGradients(batch);
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.built.graph.computeGradients(batch, uniform);
   }
 
   /**
@@ -227,6 +238,10 @@ export class BackboneTrainable implements TrainableModel {
 
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     return this.built.graph.predictProbs(inputs);
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.built.graph.shapeOf(name);
   }
 
   /** The head (features → probabilities) with trained parameters, for export. */

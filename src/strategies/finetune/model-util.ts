@@ -98,3 +98,48 @@ export function heInit(backbone: Model, seed: number): Map<string, Float32Array>
   }
   return out;
 }
+
+/**
+ * Random initialisation of every weight in `names`, for any architecture: heInit's rules where they apply
+ * (Conv, Gemm, BatchNormalization), then what transformer encoders use — MatMul weights U(±1/sqrt(fanIn)),
+ * embedding tables (read by Gather) N(0, 0.02) (BERT's initializer_range), 1-D tensors a Mul or
+ * LayerNormalization scales with (γ) 1, other 1-D tensors (biases, β) 0; anything else N(0, 0.02).
+ */
+export function scratchInit(model: Model, seed: number, names: readonly string[]): Map<string, Float32Array> {
+  const g = model.graph;
+  const he = heInit(model, seed);
+  const u = mulberry32(seed ^ 0x5eed);
+  const readers = new Map<string, { op: string; index: number }[]>();
+  for (const n of g.nodes)
+    n.inputs.forEach((i, index) =>
+      (readers.get(i) ?? readers.set(i, []).get(i)!).push({ op: n.opType, index }),
+    );
+  const out = new Map<string, Float32Array>();
+  for (const name of names) {
+    const t = g.initializers.get(name);
+    if (!t) continue;
+    const given = he.get(name);
+    if (given) {
+      out.set(name, given);
+      continue;
+    }
+    const n = t.data.length;
+    const r = readers.get(name) ?? [];
+    const shape = t.shape as number[];
+    if (r.some((x) => x.op === 'MatMul') && shape.length === 2) {
+      const bound = 1 / Math.sqrt(shape[0]!);
+      out.set(
+        name,
+        Float32Array.from({ length: n }, () => (u() * 2 - 1) * bound),
+      );
+    } else if (shape.length <= 1) {
+      const scale = r.some((x) => x.op === 'Mul' || (x.op === 'LayerNormalization' && x.index === 1));
+      out.set(name, new Float32Array(n).fill(scale ? 1 : 0));
+    } else
+      out.set(
+        name,
+        Float32Array.from({ length: n }, () => normal(u) * 0.02),
+      );
+  }
+  return out;
+}

@@ -3,6 +3,7 @@
  * for how many epochs, at which learning rate); layer-wise (discriminative) learning rates are optimizer param
  * groups. fastai's `fine_tune` is LP-FT: `freezeEpochs` with only the head, then unfreeze at a lower rate.
  */
+import { GraftError } from '../../errors.js';
 import type { Graph } from '../../onnx/ir.js';
 import type { ParamGroup } from '../../train/optimizers/index.js';
 import { blockKeyOf, type UnfreezeSpec } from './cut.js';
@@ -25,6 +26,20 @@ export interface RecipeOptions {
   freezeEpochs?: number;
   /** LP-FT: the unfrozen phase runs at lr / ftLrDivisor (fastai: base_lr/2 at the top). Default 2. */
   ftLrDivisor?: number;
+}
+
+/**
+ * The head a recipe that trains through the backbone uses, for every modality: linear (also for `auto`) or an
+ * MLP. Heads without a gradient are refused, never replaced.
+ */
+export function gradientHead(head: string, strategy: Strategy): 'linear' | 'mlp' {
+  if (head === 'knn' || head === 'ncm')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--head ${head} cannot be trained by --strategy ${strategy}: it has no gradient; use --head linear or mlp, or --strategy linear-probe (a ${head} head on frozen features)`,
+      { head, strategy },
+    );
+  return head === 'mlp' ? 'mlp' : 'linear';
 }
 
 /** The phases of a strategy. */

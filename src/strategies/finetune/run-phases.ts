@@ -1,24 +1,29 @@
 /**
  * Runs a recipe's phases on a BackboneTrainable: per phase, change what is trainable (rebuilding the graphs),
  * rebuild the frozen prefix and its cached activations when the cut moved, build the optimizer (layer-wise
- * param groups), fit with checkpoints in `<checkpointDir>/phase-<i>`, and resume from the newest intact one
- * (resuming with none is a BAD_OPTION naming the directory, never a silent fresh start).
+ * param groups), fit with checkpoints (`<checkpointDir>/checkpoint-<step>/`, steps counted over all phases,
+ * the phase in the trainer state), and resume from the newest intact one (resuming with none is a BAD_OPTION
+ * naming the directory, never a silent fresh start; one written with other options is refused).
  */
-import { join } from 'node:path';
 import { GraftError } from '../../errors.js';
 import type { AugmentOptions } from '../../augment/image.js';
 import type { Example, ImageSource } from '../../data/types.js';
 import type { ImagePreprocess } from '../../models/spec.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../tensor.js';
-import { Checkpoint } from '../../train/callbacks/checkpoint.js';
-import { loadLatestCheckpoint } from '../../train/checkpoint-io.js';
-import type { Callback, TrainingState } from '../../train/events.js';
+import { Checkpoint, type CheckpointWriterOptions } from '../../train/callbacks/checkpoint.js';
+import {
+  assertSameRun,
+  findResumeCheckpoint,
+  type RunOptions,
+  type SavedCheckpoint,
+} from '../../train/checkpoints.js';
+import type { Callback } from '../../train/events.js';
 import type { History } from '../../train/history.js';
 import { createOptimizer, type OptimizerSpec } from '../../train/optimizers/index.js';
 import { arrayDataSource } from '../../train/data-source.js';
 import { Trainer } from '../../train/trainer.js';
-import { ActivationCache, activationSource, PrefixRunner } from './activations.js';
+import { ActivationCache, activationSource, PrefixRunner, type ActivationSource } from './activations.js';
 import type { BackboneTrainable } from './backbone-trainable.js';
 import { layerwiseGroups, type Phase } from './recipes.js';
 
@@ -37,8 +42,16 @@ export interface PhaseRunOptions {
   checkpointDir?: string;
   saveSteps?: number;
   saveTotalLimit: number;
-  resume: boolean;
+  /** `true`: the newest intact checkpoint in checkpointDir; a string: a checkpoint-<step> directory or a directory of them. */
+  resume: boolean | string;
+  /** What the run's weights depend on besides the phases, recorded in checkpoints (a resume must match). */
+  run?: RunOptions;
   callbacks?: Callback[];
+  /**
+   * Builds the training batches from the phase's prefix runner (default `activationSource`: cached activations,
+   * or augmented images through the prefix); e.g. distillation adds the teacher's logits to every batch.
+   */
+  trainSource?: (runner: PrefixRunner, cache: ActivationCache, seed: number) => Promise<ActivationSource>;
   signal?: AbortSignal;
   session?: SessionOptions;
   /** Told once per phase, e.g. whether augmentation bypasses the cache. */
@@ -100,24 +113,32 @@ export async function runPhases(
   o: PhaseRunOptions,
   cache = new ActivationCache(),
 ): Promise<PhaseResult[]> {
-  const dirOf = (i: number) => o.checkpointDir && join(o.checkpointDir, `phase-${i}`);
-  let start = 0;
-  let resumeState: TrainingState | undefined;
+  const dir = o.checkpointDir;
+  const run: RunOptions = {
+    ...o.run,
+    phases: phases.map((p) => ({ ...p })),
+    batchSize: o.batchSize,
+    optimizer: o.optimizer,
+    weightDecay: o.weightDecay,
+    layerwiseLrDecay: o.layerwiseLrDecay ?? null,
+    clipGradNorm: o.clipGradNorm ?? null,
+    accumulateSteps: o.accumulateSteps,
+    augment: o.augment ?? null,
+    seed: o.seed,
+    train: o.train.length,
+  };
+  let resumed: SavedCheckpoint | undefined;
   if (o.resume) {
-    if (!o.checkpointDir)
+    if (!dir)
       throw new GraftError('BAD_OPTION', 'resume needs a checkpoint directory (checkpointDir, or out)');
-    for (let i = phases.length - 1; i >= 0 && !resumeState; i--) {
-      resumeState = await loadLatestCheckpoint(dirOf(i)!);
-      if (resumeState) start = i;
-    }
-    if (!resumeState)
-      throw new GraftError(
-        'BAD_OPTION',
-        `nothing to resume from: no intact checkpoint in '${o.checkpointDir}' (phase-<i>/step-<n>.ckpt); ` +
-          'drop resume to train from the start',
-        { dir: o.checkpointDir },
-      );
+    resumed = await findResumeCheckpoint(o.resume, dir);
+    assertSameRun(resumed, run);
   }
+  const start = resumed?.trainer.phase ?? 0;
+  // Checkpoint names count optimizer steps over the whole run: phase i starts after the steps of those before it.
+  const stepsPerEpoch = Math.ceil(Math.ceil(o.train.length / o.batchSize) / o.accumulateSteps);
+  const offsets = phases.map((_, i) => phases.slice(0, i).reduce((n, p) => n + p.epochs * stepsPerEpoch, 0));
+  let previous: CheckpointWriterOptions['previous'] = resumed?.trainer;
   const results: PhaseResult[] = phases.slice(0, start).map((phase) => ({ phase, skipped: true }));
   for (let i = start; i < phases.length; i++) {
     const phase = phases[i]!;
@@ -130,7 +151,9 @@ export async function runPhases(
       o.session,
     );
     try {
-      const train = await activationSource(runner, cache, o.train, o.seed + i, o.augment);
+      const train = o.trainSource
+        ? await o.trainSource(runner, cache, o.seed + i)
+        : await activationSource(runner, cache, o.train, o.seed + i, o.augment);
       const validation =
         o.validation && o.validation.length
           ? arrayDataSource(
@@ -138,28 +161,30 @@ export async function runPhases(
               Int32Array.from(o.validation, (e) => e.label),
             )
           : undefined;
-      const resumed = i === start && resumeState !== undefined;
+      const resumeState = i === start ? resumed?.state : undefined;
       o.onPhase?.({
         index: i,
         phase,
         cut: model.inputName,
         trainable: model.trainableNames.length,
         cached: train.cached,
-        resumed,
+        resumed: resumeState !== undefined,
       });
       const callbacks: Callback[] = [...(o.callbacks ?? [])];
-      const dir = dirOf(i);
-      if (dir) {
-        callbacks.push(
-          new Checkpoint({
+      const checkpoint = dir
+        ? new Checkpoint({
             dir,
             everySteps: o.saveSteps,
             everyEpoch: true,
-            keepLast: o.saveTotalLimit,
+            saveTotalLimit: o.saveTotalLimit,
+            phase: i,
+            stepOffset: offsets[i]!,
+            run,
+            ...(previous ? { previous } : {}),
             ...(validation ? { best: { monitor: 'val_accuracy', mode: 'max' as const } } : {}),
-          }),
-        );
-      }
+          })
+        : undefined;
+      if (checkpoint) callbacks.push(checkpoint);
       const history = await new Trainer().fit(model, train, {
         epochs: phase.epochs,
         batchSize: o.batchSize,
@@ -170,9 +195,17 @@ export async function runPhases(
         ...(validation ? { validation } : {}),
         callbacks,
         ...(o.signal ? { signal: o.signal } : {}),
-        ...(resumed ? { resume: resumeState } : {}),
+        ...(resumeState ? { resume: resumeState } : {}),
       });
       results.push({ phase, history, skipped: false });
+      if (checkpoint) {
+        const w = checkpoint.writer;
+        previous = {
+          log_history: w.logHistory,
+          best_metric: w.bestMetric ?? null,
+          best_model_checkpoint: w.bestModelCheckpoint ?? null,
+        };
+      }
     } finally {
       await runner.release();
     }

@@ -5,6 +5,7 @@
  * (batch statistics; running statistics become inputs and their updates extra outputs).
  */
 import {
+  addDistillationObjective,
   addSoftmaxCrossEntropy,
   buildTrainingGraph,
   type CrossEntropyOptions,
@@ -16,6 +17,7 @@ import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { append, extract } from '../../onnx/surgery.js';
 import { emitGridPool, pooledDim } from '../../features/feature-id.js';
 import { bnStatistics } from './cut.js';
+import { nativeDepthwiseAvailable } from '../../runtime/native-ops.js';
 
 export type BnMode = 'frozen' | 'train';
 
@@ -36,13 +38,19 @@ export interface SuffixSpec {
   /** ONNX BN momentum in 'train' mode: running = running * momentum + batch * (1 - momentum). Default 0.9. */
   bnMomentum?: number;
   loss?: CrossEntropyOptions;
-  dropoutSeed?: number;
+  /**
+   * Train by distillation instead: the training graph takes the teacher's logits ([batch, numClasses], input
+   * TEACHER_LOGITS) and labels of -1 mark unlabelled examples (autodiff/distill-loss.ts).
+   */
+  distill?: { temperature: number; alpha: number };
 }
 
 export const HEAD_PREFIX = 'head/';
 export const POOLED = 'graft_pooled_features';
 export const LOGITS = `${HEAD_PREFIX}logits`;
 export const PROBABILITIES = `${HEAD_PREFIX}probabilities`;
+/** The training graph's teacher-logits input when distilling. */
+export const TEACHER_LOGITS = 'teacher_logits';
 
 export interface SuffixGraphs {
   /** The suffix + head in inference form (probabilities), weights as initializers. */
@@ -81,7 +89,6 @@ function suffixWithHead(s: SuffixSpec, mode: 'train' | 'export'): { model: Model
     inputDim: dim,
     numClasses: s.numClasses,
     mode,
-    dropoutSeed: s.dropoutSeed,
   });
   const merged = append(graph, head.graph, POOLED, { namePrefix: HEAD_PREFIX });
   const model = { ...cloneModel(s.backbone), graph: merged };
@@ -136,7 +143,18 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
   const bnStats = setBnMode(train.model.graph, s.bnMode, momentum);
   const b = new GraphBuilder(train.model.graph);
   const labels = b.input('labels', 'int64', ['batch']);
-  const loss = addSoftmaxCrossEntropy(b, LOGITS, labels, s.numClasses, s.loss);
+  const loss = s.distill
+    ? addDistillationObjective(
+        b,
+        LOGITS,
+        b.input(TEACHER_LOGITS, 'float32', ['batch', s.numClasses]),
+        labels,
+        {
+          ...s.distill,
+          numClasses: s.numClasses,
+        },
+      ).loss
+    : addSoftmaxCrossEntropy(b, LOGITS, labels, s.numClasses, s.loss);
   b.output(loss, 'float32', []);
   const params = [...trainable, ...train.headParams];
   for (const p of trainable) {
@@ -147,7 +165,12 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
   const buffers = s.bnMode === 'train' ? bnStats.flatMap((x) => [x.mean, x.variance]) : [];
   initializersToInputs(train.model.graph, buffers);
   const extras = bnStats.flatMap((x) => (x.meanOut ? [x.meanOut, x.varianceOut!] : []));
-  const tg = buildTrainingGraph(train.model, { params, loss, extraOutputs: extras });
+  const tg = buildTrainingGraph(train.model, {
+    params,
+    loss,
+    extraOutputs: extras,
+    nativeDepthwise: nativeDepthwiseAvailable(),
+  });
 
   const inference = suffixWithHead(s, 'export');
   setBnMode(inference.model.graph, 'frozen', momentum);

@@ -3,13 +3,14 @@
  * merged and checked in one place, and mapped onto graft's Trainer (AdamW without decay on biases and
  * LayerNorm weights, linear warmup + linear decay to 0, global-norm clipping).
  */
+import { SPLIT_DEFAULTS } from '../../data/split.js';
 import { GraftError } from '../../errors.js';
 import type { FitOptions } from '../../train/options.js';
 
 export type IntervalStrategy = 'no' | 'steps' | 'epoch';
 
 export interface TextTrainingArguments {
-  /** Where checkpoints (checkpoint-<step>/) and the exported model go. */
+  /** Where the exported model goes, and its checkpoints (checkpoints/checkpoint-<step>/). */
   outputDir: string;
   numTrainEpochs: number;
   perDeviceTrainBatchSize: number;
@@ -41,11 +42,17 @@ export interface TextTrainingArguments {
   seed: number;
   /** Tokens per text, special tokens included (longer texts are truncated). */
   maxSeqLength: number;
-  /** Continue from a checkpoint directory (checkpoint-<step>) or `true` for the latest in outputDir. */
+  /**
+   * Continue from a checkpoint: `true` for the newest intact one in outputDir/checkpoints, a checkpoint-<step>
+   * directory, or a directory of them. Nothing to resume from is a BAD_OPTION.
+   */
   resumeFromCheckpoint?: string | boolean;
 }
 
-/** Hugging Face's defaults (transformers 4.x), except maxSeqLength, which HF leaves to the tokenizer. */
+/**
+ * Hugging Face's defaults (transformers 4.x), except maxSeqLength, which HF leaves to the tokenizer, and the seed,
+ * which is graft's one default for every modality (data/split.ts) rather than HF's 42.
+ */
 export const TEXT_TRAINING_DEFAULTS: Omit<TextTrainingArguments, 'outputDir'> = {
   numTrainEpochs: 3,
   perDeviceTrainBatchSize: 8,
@@ -64,7 +71,7 @@ export const TEXT_TRAINING_DEFAULTS: Omit<TextTrainingArguments, 'outputDir'> = 
   saveStrategy: 'steps',
   saveSteps: 500,
   loadBestModelAtEnd: false,
-  seed: 42,
+  seed: SPLIT_DEFAULTS.seed,
   maxSeqLength: 128,
 };
 

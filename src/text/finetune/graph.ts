@@ -19,7 +19,6 @@ export interface ClassifierGraphOptions {
   pooler: PoolerKind;
   /** Dropout before the head, training graph only. */
   dropout: number;
-  dropoutSeed: number;
   hiddenOutput: string;
   hidden: number;
 }
@@ -85,6 +84,8 @@ export interface ClassifierGraph {
   /** Head parameter names (prefixed) with their shapes. */
   headParams: Map<string, number[]>;
   logits: string;
+  /** The tensor the head reads (pooler_output or the first token's state), [batch, hidden]. */
+  pooled: string;
 }
 
 /** The dense head a classifier graph appends for these options. */
@@ -129,7 +130,6 @@ export function buildClassifierGraph(
     inputDim: H,
     numClasses: o.numClasses,
     mode: mode === 'train' ? 'train' : 'export',
-    dropoutSeed: o.dropoutSeed,
     exportLogits: true,
   });
   const merged = append(g, head.graph, x, { namePrefix: HEAD_PREFIX, keepOutputNames: true });
@@ -139,5 +139,5 @@ export function buildClassifierGraph(
   const headParams = new Map(
     head.paramNames.map((p) => [`${HEAD_PREFIX}${p}`, [...head.graph.initializers.get(p)!.shape]]),
   );
-  return { model: { ...model, graph: merged }, head: spec, headParams, logits: LOGITS };
+  return { model: { ...model, graph: merged }, head: spec, headParams, logits: LOGITS, pooled: x };
 }

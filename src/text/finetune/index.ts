@@ -30,12 +30,4 @@ export {
   type ResolvedTextTrainingArguments,
   type TextTrainingArguments,
 } from './arguments.js';
-export {
-  HfTrainerCallback,
-  listCheckpointDirs,
-  readCheckpointDir,
-  STATE_FILE,
-  TRAINER_STATE,
-  type LogEntry,
-  type TrainerStateJson,
-} from './hf-callbacks.js';
+export { HfTrainerCallback, type LogEntry } from './hf-callbacks.js';

@@ -13,8 +13,9 @@ import { initDenseParams } from '../../heads/dense.js';
 import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../strategies/head-model.js';
+import { scratchInit } from '../../strategies/finetune/model-util.js';
 import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel } from '../../train/types.js';
+import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import {
   buildClassifierGraph,
   hiddenSizeOf,
@@ -41,6 +42,8 @@ export interface SequenceClassifierOptions {
   session?: SessionOptions;
   /** Initial head values by name (e.g. 'head/dense0/weight'); others are drawn as heads/dense.ts does. */
   initialParams?: ReadonlyMap<string, Float32Array>;
+  /** 'pretrained' (default) or 'scratch': the trainable encoder weights are drawn at random (scratchInit). */
+  init?: 'pretrained' | 'scratch';
 }
 
 const DATA_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
@@ -51,6 +54,8 @@ export class SequenceClassifier implements TrainableModel {
     private readonly graph: TrainableGraph,
     /** Names of the encoder weights that train. */
     readonly trainableEncoder: readonly string[],
+    /** The tensor the head reads, an output of the inference graph. */
+    private readonly pooled: string,
   ) {}
 
   static async create(encoder: Model, o: SequenceClassifierOptions): Promise<SequenceClassifier> {
@@ -66,7 +71,6 @@ export class SequenceClassifier implements TrainableModel {
       numClasses: o.numClasses,
       pooler: o.pooler ?? 'auto',
       dropout,
-      dropoutSeed: deriveSeed(seed, 'dropout') % 2147483647,
       hiddenOutput,
       hidden: hiddenSizeOf(encoder, hiddenOutput),
     };
@@ -84,6 +88,7 @@ export class SequenceClassifier implements TrainableModel {
     const inferGraph = buildClassifierGraph(encoder, graphOptions, 'infer');
     const params = new Map<string, Float32Array>();
     for (const n of enc) params.set(n, (encoder.graph.initializers.get(n)!.data as Float32Array).slice());
+    if (o.init === 'scratch') for (const [n, v] of scratchInit(encoder, seed, enc)) params.set(n, v);
     const init = initDenseParams(
       inferGraph.head,
       graphOptions.hidden,
@@ -100,18 +105,22 @@ export class SequenceClassifier implements TrainableModel {
         );
       params.set(n, given ? Float32Array.from(given) : v);
     }
+    const inferenceGraph = paramsAsInputs(inferGraph.model.graph, names);
+    if (!inferenceGraph.outputs.some((v) => v.name === inferGraph.pooled))
+      inferenceGraph.outputs = [
+        ...inferenceGraph.outputs,
+        { name: inferGraph.pooled, dtype: 'float32', shape: ['batch', graphOptions.hidden] },
+      ];
     const graph = await TrainableGraph.create({
       training,
-      inference: {
-        ...raiseOpsetForTraining(inferGraph.model),
-        graph: paramsAsInputs(inferGraph.model.graph, names),
-      },
+      inference: { ...raiseOpsetForTraining(inferGraph.model), graph: inferenceGraph },
       probabilities: PROBABILITIES,
       params,
       inputs: encoder.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
       session: o.session,
+      noiseSeed: deriveSeed(seed, 'dropout'),
     });
-    return new SequenceClassifier(inferGraph.model, graph, enc);
+    return new SequenceClassifier(inferGraph.model, graph, enc, inferGraph.pooled);
   }
 
   get params(): Map<string, Float32Array> {
@@ -123,8 +132,8 @@ export class SequenceClassifier implements TrainableModel {
     return this.graph.inputs;
   }
 
-  computeGradients(batch: Batch): Promise<Gradients> {
-    return this.graph.computeGradients(batch);
+  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
+    return this.graph.computeGradients(batch, uniform);
   }
 
   /** Logits and probabilities, row-major [batch × classes]. */
@@ -138,8 +147,18 @@ export class SequenceClassifier implements TrainableModel {
     };
   }
 
+  /** The pooled states the head reads, row-major [batch × hidden]: the features a linear probe fits. */
+  async features(inputs: Record<string, Tensor>): Promise<Float32Array> {
+    const out = await this.graph.run(inputs, [this.pooled]);
+    return out[this.pooled]!.data as Float32Array;
+  }
+
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
     return this.graph.predictProbs(inputs);
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.graph.shapeOf(name);
   }
 
   /** Encoder + head with the current weights baked in, at the encoder's own opset; outputs probabilities, logits. */

@@ -1,3 +1,8 @@
-export { Checkpoint, type CheckpointOptions } from './checkpoint.js';
+export {
+  Checkpoint,
+  CheckpointWriter,
+  type CheckpointOptions,
+  type CheckpointWriterOptions,
+} from './checkpoint.js';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { ProgressLogger, type ProgressLoggerOptions } from './progress.js';

@@ -1,0 +1,60 @@
+/**
+ * Depthwise Conv (weight [C, 1, kh, kw], group C, 2-D, dilation 1, float32) lowered to graft's native ops
+ * (src/runtime/native-ops.ts) when the training graph is built with `nativeDepthwise`: the forward node becomes
+ * graft.native.DepthwiseConv, and dX and dW are DepthwiseConvGradInput / DepthwiseConvGradWeight instead of
+ * the ConvTranspose and swapped-role Conv of conv.ts (which stay the pure-ONNX formulation for every other case).
+ * Only convolutions whose weight is trained are lowered: a frozen weight stays an initializer, which ONNX
+ * Runtime's own kernels handle well.
+ */
+import { attr } from '../../onnx/builder.js';
+import type { Dim } from '../../onnx/ir.js';
+import type { RuleContext } from '../types.js';
+import type { ConvGeometry } from './conv.js';
+
+/** The domain of the ops graft runs outside ONNX Runtime. */
+export const NATIVE_DOMAIN = 'graft.native';
+
+/** Gradients [dX, dW, dB] through native ops, or undefined when this Conv is not a depthwise one they take. */
+export function nativeDepthwiseGrads(
+  ctx: RuleContext,
+  g: string,
+  ws: readonly number[] | undefined,
+  geo: ConvGeometry,
+): (string | undefined)[] | undefined {
+  const e = ctx.e;
+  const node = ctx.node;
+  const [x, w, bias] = node.inputs as [string, string, string | undefined];
+  const xs = e.shapes.shape(x);
+  const ys = e.shapes.shape(node.outputs[0]!);
+  const depthwise =
+    geo.s === 2 &&
+    ws?.length === 4 &&
+    ws[1] === 1 &&
+    ws[0] === geo.group &&
+    geo.group > 1 &&
+    xs?.[1] === geo.group;
+  if (!ctx.nativeDepthwise || !ctx.needs(1) || !depthwise || e.dtype !== 'float32') return undefined;
+  if (geo.dilations.some((d) => d !== 1) || !ys) return undefined;
+  const attrs = {
+    kernel_shape: attr.ints(geo.kernel),
+    strides: attr.ints(geo.strides),
+    pads: attr.ints(geo.pads),
+  };
+  const declare = (name: string, shape: readonly Dim[]): void => {
+    e.graph.valueInfo.set(name, { name, dtype: 'float32', shape: [...shape] });
+  };
+  node.domain = NATIVE_DOMAIN;
+  node.opType = 'DepthwiseConv';
+  node.attrs = attrs;
+  declare(node.outputs[0]!, ys);
+  const native = (opType: string, inputs: string[], shape: readonly Dim[]): string => {
+    const out = e.b.op(opType, inputs, attrs, { domain: NATIVE_DOMAIN, name: `grad_${opType}` });
+    declare(out, shape);
+    return out;
+  };
+  return [
+    ctx.needs(0) ? native('DepthwiseConvGradInput', [g, w, x], xs) : undefined,
+    native('DepthwiseConvGradWeight', [x, g], ws),
+    bias && ctx.needs(2) ? e.reduceSum(g, [0, 2, 3], false) : undefined,
+  ];
+}

@@ -1,0 +1,98 @@
+/**
+ * Options of `distill` (library) and `graft distill` (CLI), defaults in one place.
+ *
+ * Temperature 4 and α = 0.9 with unlabelled data (0.5 without): Hinton et al. (2015) found intermediate
+ * temperatures best when the student is much smaller than the teacher, and weighted the soft targets far above
+ * the hard labels (the hard term "a considerably lower weight"); T in 2–5 is the range later work settled on
+ * (e.g. 4 in Cho & Hariharan 2019 and torchdistill's configurations). When most of the transfer set is
+ * unlabelled, the soft targets are the only signal for most examples and the few hard labels mainly correct
+ * the teacher's mistakes, hence α = 0.9; with every example labelled, the two terms are weighed equally (0.5).
+ */
+import type { AugmentOptions } from '../augment/image.js';
+import type { BadInputPolicy, Dataset, ImageSource } from '../data/types.js';
+import { GraftError } from '../errors.js';
+import type { TrainEvent } from '../pipeline/events.js';
+import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
+import type { TeacherNormalization } from './teacher.js';
+
+export interface DistillOptions {
+  /** Labelled data: a dataset spec (folder, .csv, .jsonl, `mnist`) or a loaded image dataset. */
+  data: string | Dataset;
+  /** A graft model directory, or `file:<model.onnx>` with `teacherLabels`. */
+  teacher: string;
+  /** The output columns' classes of a `file:` teacher. */
+  teacherLabels?: string[];
+  /** Pixel scaling of a `file:` teacher (default 'unit': 0..1). */
+  teacherNormalization?: TeacherNormalization;
+  /** `cut:<tensor>[@2x2]`, `model:<registry id>[:<tensor>]`, `cnn` or `mlp` (see distill/student.ts). */
+  student: string;
+  /** Unlabelled images: a dataset spec (labels ignored) or image sources. */
+  unlabeled?: string | readonly ImageSource[];
+  /** Softening temperature T (default 4). */
+  temperature: number;
+  /** Weight of the soft-target term (default 0.9 with unlabelled data, else 0.5). */
+  alpha?: number;
+  /** Data label → teacher label, where their names differ. */
+  labelMap?: Record<string, string>;
+  out?: string;
+  /** What of the student trains (default: everything for cnn, the head for cut/model students). */
+  unfreeze?: UnfreezeSpec;
+  head: 'linear' | 'mlp';
+  hidden: number[];
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  weightDecay: number;
+  /** Augment the transfer set: both networks then see the same augmented batch. */
+  augment: AugmentOptions | boolean;
+  shots?: number;
+  valSplit: number;
+  testSplit: number;
+  seed: number;
+  cacheDir?: string;
+  threads?: number;
+  onBadInput: BadInputPolicy;
+  saveSteps?: number;
+  saveTotalLimit: number;
+  /** Resume from the newest intact checkpoint in `<out>/checkpoints` (or this directory). */
+  resume?: boolean | string;
+  /** Timed rounds of the teacher/student throughput comparison (0 skips it). */
+  speedRounds: number;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export const DISTILL_DEFAULTS: Omit<DistillOptions, 'data' | 'teacher' | 'student'> = {
+  temperature: 4,
+  head: 'linear',
+  hidden: [256],
+  epochs: 10,
+  batchSize: 64,
+  lr: 1e-3,
+  optimizer: 'adam',
+  weightDecay: 0,
+  augment: false,
+  valSplit: 0.1,
+  testSplit: 0.1,
+  seed: 0,
+  onBadInput: 'skip',
+  saveTotalLimit: 2,
+  speedRounds: 5,
+};
+
+/** α when not given: 0.9 with unlabelled data, 0.5 without. */
+export const defaultAlpha = (hasUnlabeled: boolean): number => (hasUnlabeled ? 0.9 : 0.5);
+
+export function resolveDistillOptions(
+  options: Partial<DistillOptions> & Pick<DistillOptions, 'data' | 'teacher' | 'student'>,
+): DistillOptions & { alpha: number } {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...DISTILL_DEFAULTS, ...defined } as DistillOptions;
+  const alpha = o.alpha ?? defaultAlpha(o.unlabeled !== undefined);
+  if (!(o.temperature > 0) || !Number.isFinite(o.temperature))
+    throw new GraftError('BAD_OPTION', `--temperature must be a number > 0, got ${o.temperature}`);
+  if (!(alpha >= 0 && alpha <= 1))
+    throw new GraftError('BAD_OPTION', `--alpha must be in [0, 1], got ${alpha}`);
+  return { ...o, alpha };
+}

@@ -1,0 +1,75 @@
+/**
+ * Child process of kill-resume.test.ts: one small fine-tuning run through the public API, checkpointing every
+ * optimizer step into <out>/checkpoints. argv: image|text <out> <kill at step, or -> [resume] [<backbone source>]
+ * With a kill step, the child SIGKILLs itself as soon as it sees checkpoint-<≥ step> appear (no cleanup runs).
+ */
+import { mkdirSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
+import { trainTextClassifier } from '../../src/pipeline/train-text.js';
+import '../../src/text/index.js';
+import { BERT_SOURCE } from '../text/helpers.js';
+import { digits, sentences } from './resume-fixtures.js';
+
+const [kind, out, killAt, resume, backbone] = process.argv.slice(2) as [
+  'image' | 'text',
+  string,
+  string,
+  string | undefined,
+  string | undefined,
+];
+
+if (killAt !== '-') {
+  const dir = join(out, 'checkpoints');
+  mkdirSync(dir, { recursive: true });
+  watch(dir, (_event, name) => {
+    const step = /^checkpoint-(\d+)$/.exec(String(name))?.[1];
+    if (step !== undefined && Number(step) >= Number(killAt)) process.kill(process.pid, 'SIGKILL');
+  });
+}
+
+if (kind === 'image') {
+  // LP-FT with an MLP head: two phases (head only, then everything), killed in either
+  await fineTuneClassifier({
+    data: digits(),
+    model: backbone!,
+    strategy: 'lp-ft',
+    head: 'mlp',
+    hidden: [8],
+    features: 'final',
+    unfreeze: 'all',
+    freezeEpochs: 1,
+    epochs: 2,
+    batchSize: 4,
+    lr: 1e-2,
+    bnMode: 'train',
+    augment: true,
+    seed: 9,
+    saveSteps: 1,
+    saveTotalLimit: 100,
+    threads: 1,
+    cacheDir: false,
+    out,
+    ...(resume ? { resume: true } : {}),
+  });
+} else {
+  await trainTextClassifier({
+    data: sentences(),
+    model: BERT_SOURCE,
+    dropout: 0.1,
+    threads: 1,
+    valSplit: 0.2,
+    args: {
+      outputDir: out,
+      numTrainEpochs: 3,
+      perDeviceTrainBatchSize: 4,
+      learningRate: 5e-3,
+      warmupSteps: 2,
+      saveSteps: 1,
+      seed: 5,
+      maxSeqLength: 8,
+      ...(resume ? { resumeFromCheckpoint: true } : {}),
+    },
+  });
+}
+process.stdout.write('done\n');
