@@ -9,20 +9,19 @@ import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import {
+  AUTO_HEADS,
   bestCandidate,
   scoreCandidates,
   type CandidateScore,
   type FeatureCandidate,
 } from '../strategies/auto-select.js';
-import type { HeadKind } from '../strategies/heads.js';
 import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
 import { tfidfFeatures } from '../text/tfidf/features.js';
 import { TFIDF_FEATURES } from '../text/tfidf/graph.js';
 import { fitTfidf } from '../text/tfidf/vectorizer.js';
-import { runTextFeatures, textHeadOptions } from './text-features.js';
-import { TextFeatureExtractor } from '../text/extract.js';
+import { runTextFeatures, textFeatureExtractor, textHeadOptions } from './text-features.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
 import type { TextSplits, TrainTextClassifierOptions, TextTrainResult } from './train-text.js';
 
@@ -34,8 +33,6 @@ export const TEXT_AUTO_MODEL = 'auto';
 
 /** Default time the search may spend scoring candidates, in seconds (as for images). */
 const DEFAULT_BUDGET_S = 300;
-
-const AUTO_HEADS: readonly HeadKind[] = ['linear', 'knn', 'ncm', 'mlp'];
 
 /** Why an encoder could not be had, when that is a reason to skip it rather than fail the whole search. */
 function unavailable(e: unknown): string | undefined {
@@ -53,14 +50,7 @@ async function encoderCandidate(
 ): Promise<FeatureCandidate> {
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(model, { hub: o.hub });
-  const fx = await TextFeatureExtractor.fromEncoder(encoder, {
-    pooling: o.pooling ?? 'cls',
-    normalize: o.normalize ?? false,
-    maxLength: args.maxSeqLength,
-    batchSize: args.perDeviceEvalBatchSize,
-    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-    ...(o.threads ? { session: { threads: o.threads } } : {}),
-  });
+  const fx = await textFeatureExtractor(o, args, encoder);
   try {
     const set = await fx.extract(train.examples, { signal: o.signal });
     const data = matrixForIds(set, new Set(train.examples.map((e) => e.id)));
@@ -72,7 +62,8 @@ async function encoderCandidate(
 
 /** Rows reordered to the training split's order, so every candidate's cross-validation folds line up. */
 function inTrainingOrder(m: FeatureMatrix, ids: readonly string[], train: TextDataset): FeatureMatrix {
-  const rowOf = new Map(ids.filter((id) => train.examples.some((e) => e.id === id)).map((id, r) => [id, r]));
+  const inTrain = new Set(train.examples.map((e) => e.id));
+  const rowOf = new Map(ids.filter((id) => inTrain.has(id)).map((id, r) => [id, r]));
   if (rowOf.size !== train.examples.length)
     throw new GraftError('BAD_INPUT', 'the encoder left out training texts; the search needs every one');
   const data = new Float32Array(m.data.length);

@@ -14,7 +14,7 @@ import {
 } from '../text/finetune/arguments.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { TextFeatureExtractor } from '../text/extract.js';
-import { loadTextEncoder } from '../text/encoder.js';
+import { loadTextEncoder, type LoadedTextEncoder } from '../text/encoder.js';
 import { TEXT_FEATURES } from '../text/pooling.js';
 import type { TextWarning } from '../text/warnings.js';
 import { writeTextModel } from './text-export.js';
@@ -104,6 +104,22 @@ export async function fitTextHead(
   }
 }
 
+/** The frozen encoder's pooled-feature extractor (cached), as every text 'features' path configures it. */
+export function textFeatureExtractor(
+  o: TrainTextClassifierOptions,
+  args: ResolvedTextTrainingArguments,
+  encoder: LoadedTextEncoder,
+): Promise<TextFeatureExtractor> {
+  return TextFeatureExtractor.fromEncoder(encoder, {
+    pooling: o.pooling ?? 'cls',
+    normalize: o.normalize ?? false,
+    maxLength: args.maxSeqLength,
+    batchSize: args.perDeviceEvalBatchSize,
+    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    ...(o.threads ? { session: { threads: o.threads } } : {}),
+  });
+}
+
 /** `candidates`: the automatic search's decision table when this encoder won it. */
 export async function runTextFeatures(
   o: TrainTextClassifierOptions,
@@ -114,14 +130,7 @@ export async function runTextFeatures(
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(o.model, { hub: o.hub });
   const session = o.threads ? { threads: o.threads } : undefined;
-  const fx = await TextFeatureExtractor.fromEncoder(encoder, {
-    pooling: o.pooling ?? 'cls',
-    normalize: o.normalize ?? false,
-    maxLength: args.maxSeqLength,
-    batchSize: args.perDeviceEvalBatchSize,
-    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-    ...(session ? { session } : {}),
-  });
+  const fx = await textFeatureExtractor(o, args, encoder);
   try {
     const idsOf = (ds: TextDataset) => new Set(ds.examples.map((e) => e.id));
     const all = [...s.train.examples, ...s.evaluation.examples, ...s.test.examples];

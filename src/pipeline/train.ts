@@ -10,7 +10,12 @@ import type { FeatureMatrix } from '../features/matrix.js';
 import { PIXELS_FEATURES, PIXELS_ID } from '../models/pixels.js';
 import { featureTensorsFor } from '../features/tensors.js';
 import { loadBackbone } from '../models/registry.js';
-import { bestCandidate, scoreCandidates, type CandidateScore } from '../strategies/auto-select.js';
+import {
+  AUTO_HEADS,
+  bestCandidate,
+  scoreCandidates,
+  type CandidateScore,
+} from '../strategies/auto-select.js';
 import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
 import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
@@ -108,8 +113,6 @@ export function headOptions(
     session: o.threads ? { threads: o.threads } : undefined,
   };
 }
-
-const AUTO_HEADS: readonly HeadKind[] = ['linear', 'knn', 'ncm', 'mlp'];
 
 async function fitAndScore(
   train: FeatureMatrix,

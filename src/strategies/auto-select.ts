@@ -64,6 +64,9 @@ export interface AutoSelectOptions {
   onScore?: (s: CandidateScore) => void;
 }
 
+/** Every head kind the search tries when the head is left open. */
+export const AUTO_HEADS: readonly HeadKind[] = ['linear', 'knn', 'ncm', 'mlp'];
+
 const HEAD_PREFERENCE: readonly HeadKind[] = ['linear', 'mlp', 'ncm', 'knn'];
 
 /** Orders candidates best first: higher CV accuracy, then the simpler head, then fewer dimensions. */
