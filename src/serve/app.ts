@@ -12,7 +12,12 @@ import { errorAnswer, notFound, type Answer } from './http-errors.js';
 import { ServerMetrics } from './metrics.js';
 import { loadServedModel, type ServedModel } from './model.js';
 import { resolveServeOptions, type ResolvedServeOptions, type ServeOptions } from './options.js';
-import { clientErrorHandler, installBodyDeadline, receiveServerOptions } from './receive.js';
+import {
+  clientErrorHandler,
+  installBodyDeadline,
+  installLingeringClose,
+  receiveServerOptions,
+} from './receive.js';
 import { registerRoutes } from './routes.js';
 
 export interface GraftServer {
@@ -106,6 +111,7 @@ export async function createServer(modelDir: string, serveOptions: ServeOptions 
     if (closing) reply.header('connection', 'close');
   });
   installBodyDeadline(app, options.receiveTimeoutMs, send);
+  installLingeringClose(app.server, Math.min(2000, options.receiveTimeoutMs));
   for (const type of [/^image\/[\w.+-]+$/i, 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }

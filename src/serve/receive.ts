@@ -6,6 +6,7 @@
  * come for `receiveTimeoutMs`. Node's own 400/408/431 answers (malformed requests, slow headers, headers too
  * large) get graft's `{"error": {"code", "message"}}` shape.
  */
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Answer } from './http-errors.js';
@@ -65,6 +66,29 @@ export function clientErrorHandler(onAnswer: (status: number, code: string) => v
     // (ours, or fastify's reply to the request before the bad bytes), and the client would see no answer at all.
     socket.destroySoon();
   };
+}
+
+/**
+ * Closes answered connections gracefully. Node closes a `Connection: close` socket as soon as the answer is
+ * flushed; when the client is still sending a body graft refused (413 on its Content-Length, an error before
+ * the upload ended), closing with unread bytes makes the kernel send a reset, which can discard the answer
+ * before the client reads it. Instead, the server's side is ended (FIN after the answer) and the socket is kept
+ * reading, bytes discarded, until the client closes its side or `lingerMs` passes.
+ */
+export function installLingeringClose(server: Server, lingerMs: number): void {
+  server.on('connection', (socket: Socket) => {
+    let lingering = false;
+    socket.destroySoon = function lingeringClose(this: Socket): void {
+      if (this.destroyed || lingering) return;
+      lingering = true;
+      const timer = setTimeout(() => this.destroy(), lingerMs);
+      timer.unref();
+      this.once('close', () => clearTimeout(timer));
+      this.once('end', () => this.destroy());
+      if (this.writable) this.end();
+      this.resume();
+    };
+  });
 }
 
 const hasBody = (req: FastifyRequest): boolean => {

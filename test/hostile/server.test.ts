@@ -165,13 +165,17 @@ test("fastify's own answers (bad URL, body too large, bad JSON) use graft's shap
     await rawRequest(serve.port, head(['GET /predict/%zz HTTP/1.1', 'Host: localhost'])),
     400,
   );
+  // the server answers while the client is still sending: repeated, since a connection closed with unread
+  // bytes would reset and lose the answer only some of the time
   const huge = new Uint8Array(2 * 1024 * 1024);
-  expectError(
-    'body over the limit',
-    await rawRequest(serve.port, post('image/jpeg', huge)),
-    413,
-    'PAYLOAD_TOO_LARGE',
-  );
+  for (let i = 0; i < 20; i++) {
+    expectError(
+      'body over the limit',
+      await rawRequest(serve.port, post('image/jpeg', huge)),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+  }
   expectError(
     'declared length over the limit',
     await rawRequest(
