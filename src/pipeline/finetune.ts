@@ -33,7 +33,11 @@ import { linearProbeClassifier } from './linear-probe.js';
 import { findResumeCheckpoint } from '../train/checkpoints.js';
 
 /** Where checkpoints go: checkpointDir, else <out>/checkpoints, else where `resume` points. */
-function checkpointRoot(o: FineTuneClassifierOptions): string | undefined {
+export function checkpointRoot(o: {
+  checkpointDir?: string;
+  out?: string;
+  resume?: boolean | string;
+}): string | undefined {
   if (o.checkpointDir) return o.checkpointDir;
   if (o.out) return join(o.out, 'checkpoints');
   if (typeof o.resume !== 'string') return undefined;
