@@ -9,7 +9,8 @@ import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { EvaluationReport } from '../eval/report.js';
-import type { ModelManifest } from '../export/manifest.js';
+import type { Int8Record, ModelManifest } from '../export/manifest.js';
+import { checkInt8Request, quantizeTrained, type Int8Request } from '../quantize/after-training.js';
 import type { ResolveOptions } from '../sources/types.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { HeadChoice } from './options.js';
@@ -80,6 +81,12 @@ export interface TrainTextClassifierOptions {
   testSplit?: number;
   /** Write model.onnx + tokenizer + graft.json to outputDir. Default true. */
   export?: boolean;
+  /**
+   * Also write model.int8.onnx (recorded in graft.json), quantized as `graft quantize` does (dynamic MatMul
+   * quantization for encoders unless told otherwise), calibrated on the training split and guarded on the held-out
+   * one. Needs the export.
+   */
+  int8?: Int8Request;
   hub?: ResolveOptions;
   threads?: number;
   cacheDir?: string | false;
@@ -115,6 +122,8 @@ export interface TextTrainResult {
   seconds: { train: number; total: number };
   dir?: string;
   manifest?: ModelManifest;
+  /** model.int8.onnx's record in graft.json, when `int8` was asked for. */
+  int8?: Int8Record;
 }
 
 export interface TextSplits {
@@ -234,14 +243,26 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
         `${given.map((k) => `${k} (${flags[k]})`).join(', ')}: a head on frozen features writes no checkpoints (it trains on cached features in seconds); fine-tune (method 'finetune', --strategy fine-tune) to checkpoint and resume`,
       );
   }
-  await preflight({
-    out: options.export === false ? undefined : options.args.outputDir,
-    cacheDir: options.cacheDir,
-  });
+  const out = options.export === false ? undefined : options.args.outputDir;
+  checkInt8Request(options.int8, out);
+  await preflight({ out, cacheDir: options.cacheDir });
   const splits = await prepareTextSplits(options);
-  if (options.model === TEXT_AUTO_MODEL) return runTextAuto(options, splits);
-  if (tfidf) return runTfidfFeatures(options, splits);
-  return strategy === 'linear-probe'
-    ? runTextFeatures(options, splits)
-    : runTextFinetune(options, splits, strategy);
+  const result =
+    options.model === TEXT_AUTO_MODEL
+      ? await runTextAuto(options, splits)
+      : tfidf
+        ? await runTfidfFeatures(options, splits)
+        : strategy === 'linear-probe'
+          ? await runTextFeatures(options, splits)
+          : await runTextFinetune(options, splits, strategy);
+  if (result.dir && options.int8) {
+    const heldOut = result.evaluatedOn === 'test' ? splits.test : splits.evaluation;
+    result.int8 = await quantizeTrained(
+      result.dir,
+      options.int8,
+      { dataset: splits.train, train: splits.train.examples, heldOut: heldOut.examples },
+      { threads: options.threads },
+    );
+  }
+  return result;
 }
