@@ -9,7 +9,8 @@ import { sampleShots, SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { EvaluationReport } from '../eval/report.js';
-import type { ModelManifest } from '../export/manifest.js';
+import type { Int8Record, ModelManifest } from '../export/manifest.js';
+import { checkInt8Request, quantizeTrained, type Int8Request } from '../quantize/after-training.js';
 import type { ResolveOptions } from '../sources/types.js';
 import type { Strategy } from '../strategies/finetune/recipes.js';
 import type { HeadChoice } from './options.js';
@@ -94,6 +95,12 @@ export interface TrainTextClassifierOptions {
   testSplit?: number;
   /** Write model.onnx + tokenizer + graft.json to outputDir. Default true. */
   export?: boolean;
+  /**
+   * Also write model.int8.onnx (recorded in graft.json), quantized as `graft quantize` does (dynamic MatMul
+   * quantization for encoders unless told otherwise), calibrated on the training split and guarded on the held-out
+   * one. Needs the export.
+   */
+  int8?: Int8Request;
   hub?: ResolveOptions;
   threads?: number;
   cacheDir?: string | false;
@@ -129,6 +136,8 @@ export interface TextTrainResult {
   seconds: { train: number; total: number };
   dir?: string;
   manifest?: ModelManifest;
+  /** model.int8.onnx's record in graft.json, when `int8` was asked for. */
+  int8?: Int8Record;
 }
 
 export interface TextSplits {
@@ -267,16 +276,28 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
     { modality: 'text', strategy, model: options.model, ...(options.head ? { head: options.head } : {}) },
     textGivenOptions(options),
   );
-  await preflight({
-    out: options.export === false ? undefined : options.args.outputDir,
-    cacheDir: options.cacheDir,
-  });
+  const out = options.export === false ? undefined : options.args.outputDir;
+  checkInt8Request(options.int8, out);
+  await preflight({ out, cacheDir: options.cacheDir });
   const splits = await prepareTextSplits(options);
   if (options.k !== undefined)
     validateHeadOptions({ head: options.head ?? 'auto', k: options.k }, splits.train.examples.length, true);
-  if (options.model === TEXT_AUTO_MODEL) return runTextAuto(options, splits);
-  if (tfidf) return runTfidfFeatures(options, splits);
-  return strategy === 'linear-probe'
-    ? runTextFeatures(options, splits)
-    : runTextFinetune(options, splits, strategy);
+  const result =
+    options.model === TEXT_AUTO_MODEL
+      ? await runTextAuto(options, splits)
+      : tfidf
+        ? await runTfidfFeatures(options, splits)
+        : strategy === 'linear-probe'
+          ? await runTextFeatures(options, splits)
+          : await runTextFinetune(options, splits, strategy);
+  if (result.dir && options.int8) {
+    const heldOut = result.evaluatedOn === 'test' ? splits.test : splits.evaluation;
+    result.int8 = await quantizeTrained(
+      result.dir,
+      options.int8,
+      { dataset: splits.train, train: splits.train.examples, heldOut: heldOut.examples },
+      { threads: options.threads },
+    );
+  }
+  return result;
 }

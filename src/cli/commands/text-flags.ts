@@ -62,6 +62,7 @@ export interface SharedFlags {
   labelSmoothing?: string;
   patience?: string;
   shots?: string;
+  int8?: boolean;
 }
 
 export const DEFAULT_TEXT_MODEL = DEFAULT_TEXT_ENCODER;
@@ -124,6 +125,7 @@ export async function runTextTraining(
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),
     threads: int('threads', f.threads),
+    int8: f.int8,
     onLog: (entry) => {
       throwIfCancelled();
       if (!f.quiet) process.stderr.write(`${JSON.stringify(entry)}\n`);

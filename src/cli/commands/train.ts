@@ -17,6 +17,7 @@ import {
 } from './finetune-flags.js';
 import { refuseUnusedOptions, SCOPED_OPTIONS } from '../../pipeline/option-scope.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
+import { int8SummaryLine } from './quantize.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { cancellable, eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
@@ -48,6 +49,7 @@ interface TrainFlags extends FineTuneFlags, TextFlags {
   cache: boolean;
   threads?: string;
   budget?: string;
+  int8?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -75,6 +77,7 @@ export function printTrainSummary(r: TrainResult): void {
   const cv = chosen && { accuracy: chosen.cvAccuracy, folds: chosen.folds, n: r.counts.train };
   process.stdout.write(crossValidatedLine(r.evaluation.n, cv));
   if (r.dir) process.stdout.write(`\n${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
+  if (r.int8) process.stdout.write(int8SummaryLine(r.int8));
 }
 
 export function registerTrain(program: Command): void {
@@ -113,6 +116,10 @@ export function registerTrain(program: Command): void {
     .option('--cache-dir <dir>', 'feature cache directory (default ~/.cache/graft)')
     .option('--no-cache', 'do not read or write the feature cache')
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option(
+      '--int8',
+      'also write model.int8.onnx: calibrated on the training split, accuracy guarded on the held-out split (as `graft quantize`)',
+    )
     .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
     .option('--quiet', 'no progress output');
   addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags, self: Command) => {
@@ -167,13 +174,14 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
       macroF1: r.evaluation.macroF1,
       counts: r.counts,
       checkpoints: r.checkpoints,
+      int8: r.int8 ?? null,
       seconds: r.seconds,
     };
     if (f.json) printJson({ ...out, model: r.model, head: r.head, candidates: r.candidates });
     else {
       if (r.candidates) printDecisionTable(r.candidates, { model: r.model, head: r.head });
       process.stdout.write(
-        `\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
+        `\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}${r.dir ? `${green('saved')} ${r.dir}\n` : ''}${r.int8 ? int8SummaryLine(r.int8) : ''}`,
       );
     }
     return;
@@ -203,6 +211,7 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
     cacheDir: f.cache ? f.cacheDir : (false as const),
     threads: number('threads', f.threads, { integer: true, min: 1 }),
     budget: duration('budget', f.budget),
+    int8: f.int8,
     onEvent: skips.observe(cancellable(eventRenderer({ quiet: f.quiet, jsonLines: f.json }))),
     signal: commandSignal(),
   };
@@ -235,6 +244,7 @@ function summarizeFineTune(r: FineTuneResult): Record<string, unknown> {
     accuracy: r.evaluation.accuracy,
     macroF1: r.evaluation.macroF1,
     counts: r.counts,
+    int8: r.int8 ?? null,
     seconds: r.seconds,
   };
 }
@@ -248,6 +258,7 @@ function printFineTuneSummary(r: FineTuneResult): void {
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
   if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
+  if (r.int8) process.stdout.write(int8SummaryLine(r.int8));
 }
 
 export function summarize(r: TrainResult): Record<string, unknown> {
@@ -269,6 +280,7 @@ export function summarize(r: TrainResult): Record<string, unknown> {
     recipe: r.recipe,
     fineTuning: r.fineTuning ?? null,
     counts: r.counts,
+    int8: r.int8 ?? null,
     seconds: r.seconds,
   };
 }
