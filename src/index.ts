@@ -25,6 +25,9 @@ export { TRAIN_DEFAULTS, type TrainClassifierOptions } from './pipeline/options.
 export type { TrainEvent, Stage } from './pipeline/events.js';
 export { fineTuneClassifier, type FineTuneResult } from './pipeline/finetune.js';
 export { FINETUNE_DEFAULTS, type FineTuneClassifierOptions } from './pipeline/finetune-options.js';
+export { distill, type DistillResult } from './distill/distill.js';
+export { DISTILL_DEFAULTS, type DistillOptions } from './distill/options.js';
+export type { DistillComparison } from './distill/compare.js';
 export {
   trainTextClassifier,
   type TextTrainResult,

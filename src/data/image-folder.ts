@@ -41,7 +41,7 @@ async function listDir(dir: string): Promise<Entry[]> {
 }
 
 /** All files under `dir`, sorted; a directory reached twice through symlinks is walked once. */
-async function walkFiles(dir: string, seen = new Set<string>()): Promise<string[]> {
+export async function walkFiles(dir: string, seen = new Set<string>()): Promise<string[]> {
   const real = await realpath(dir);
   if (seen.has(real)) return [];
   seen.add(real);

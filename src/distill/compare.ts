@@ -44,6 +44,20 @@ const argmaxRows = (p: ArrayLike<number>, rows: number): Int32Array => {
   });
 };
 
+/** Row-wise softmax of logits [rows, width] (probabilities in the same layout). */
+export function softmaxRows(logits: ArrayLike<number>, rows: number): Float32Array {
+  const width = logits.length / rows;
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let c = 0; c < width; c++) max = Math.max(max, logits[r * width + c]!);
+    let sum = 0;
+    for (let c = 0; c < width; c++) sum += out[r * width + c] = Math.exp(logits[r * width + c]! - max);
+    for (let c = 0; c < width; c++) out[r * width + c]! /= sum;
+  }
+  return out;
+}
+
 export function accuracyOf(scores: ArrayLike<number>, labels: Int32Array): number {
   const pred = argmaxRows(scores, labels.length);
   let ok = 0;

@@ -50,7 +50,8 @@ export interface DistillOptions {
   valSplit: number;
   testSplit: number;
   seed: number;
-  cacheDir?: string;
+  /** Feature cache directory (false: none; default ~/.cache/graft). */
+  cacheDir?: string | false;
   threads?: number;
   onBadInput: BadInputPolicy;
   saveSteps?: number;

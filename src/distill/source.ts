@@ -8,7 +8,7 @@
 import { augmentImage, augmentRng, toRawImage, type AugmentOptions } from '../augment/image.js';
 import type { Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
-import { FeatureExtractor } from '../features/extract.js';
+import { FeatureExtractor, type ExtractProgress } from '../features/extract.js';
 import type { SessionOptions } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 import { ActivationCache, PrefixRunner, type ActivationSource } from '../strategies/finetune/activations.js';
@@ -22,7 +22,8 @@ import type { Teacher } from './teacher.js';
 export interface TeacherRunOptions {
   cacheDir?: string | false;
   session?: SessionOptions;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (p: ExtractProgress) => void;
+  signal?: AbortSignal;
 }
 
 /** The teacher's logits for examples, in the data's label order ([n, columns.length]); cached on disk. */
@@ -45,7 +46,8 @@ export async function teacherLogits(
   try {
     const set = await extractor.extract(examples, {
       onBadInput: 'fail',
-      ...(o.onProgress ? { onProgress: (p) => o.onProgress!(p.done, p.total) } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
     if (set.skipped.length)
       throw new GraftError('BAD_INPUT', `the teacher could not read ${set.skipped.length} example(s)`, {
@@ -62,7 +64,6 @@ export async function teacherLogits(
 }
 
 export interface DistillSourceOptions {
-  teacher: Teacher;
   columns: Int32Array;
   /** Labelled and unlabelled (label -1) training examples. */
   examples: readonly Example<ImageSource>[];
@@ -70,7 +71,8 @@ export interface DistillSourceOptions {
   augment?: AugmentOptions;
   /** Precomputed teacher logits for `examples` (without augmentation). */
   logits?: Tensor;
-  session?: SessionOptions;
+  /** The teacher up to its logits (with augmentation): its caller creates and releases it. */
+  teacherRunner?: PrefixRunner;
 }
 
 /** Training batches for a student whose trainable part starts at `runner.output`, each with the teacher's logits. */
@@ -90,14 +92,10 @@ export async function distillSource(
     };
   }
   const augment = o.augment;
+  const teacher = o.teacherRunner;
+  if (!teacher)
+    throw new GraftError('BAD_OPTION', 'distillSource needs the teacher runner with augmentation');
   const raws = await Promise.all(o.examples.map((e) => toRawImage(e.source)));
-  const teacher = await PrefixRunner.create(
-    o.teacher.model,
-    o.teacher.inputName,
-    o.teacher.logits,
-    o.teacher.preprocess,
-    o.session,
-  );
   const n = o.examples.length;
   return {
     size: n,

@@ -13,6 +13,7 @@ import type { ImagePreprocess } from '../models/spec.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../models/spec.js';
 import { decodeModel } from '../onnx/io.js';
 import type { Model } from '../onnx/ir.js';
+import { extract } from '../onnx/surgery.js';
 
 export interface Teacher {
   /** As given: a model directory or `file:<model.onnx>`. */
@@ -160,4 +161,9 @@ export async function loadTeacher(source: string, o: TeacherOptions = {}): Promi
     baseId: manifest.base.id,
     featureTensor: manifest.featureTensor,
   };
+}
+
+/** The teacher up to its logits (they may be an inner tensor, e.g. a Softmax's input), as its own model. */
+export function teacherLogitsModel(t: Teacher): Model {
+  return { ...t.model, graph: extract(t.model.graph, [t.inputName], [t.logits]) };
 }

@@ -3,7 +3,8 @@ import type { DataWarning } from '../data/types.js';
 import type { ExtractProgress } from '../features/extract.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
 
-export type Stage = 'load' | 'backbone' | 'extract' | 'select' | 'train' | 'evaluate' | 'baseline' | 'export';
+export type Stage =
+  'load' | 'backbone' | 'extract' | 'select' | 'train' | 'evaluate' | 'baseline' | 'export' | 'quantize';
 
 export type TrainEvent =
   | { type: 'stage'; stage: Stage; message: string }

@@ -24,15 +24,21 @@ import { headlineMetrics } from './export.js';
 import { resolveFineTuneOptions, type FineTuneClassifierOptions } from './finetune-options.js';
 import type { EvaluationReport } from '../eval/report.js';
 import { keepProbe } from './keep-probe.js';
-import type { ModelManifest } from '../export/manifest.js';
+import type { Int8Record, ModelManifest } from '../export/manifest.js';
+import { checkInt8Request, quantizeTrained } from '../quantize/after-training.js';
 import type { History } from '../train/history.js';
 import { preflight } from './preflight.js';
 import { reportData } from './model-dir.js';
 import { linearProbeClassifier } from './linear-probe.js';
 import { findResumeCheckpoint } from '../train/checkpoints.js';
+import { givenOptions, RECIPE_OPTIONS, refuseUnusedOptions } from './option-scope.js';
 
 /** Where checkpoints go: checkpointDir, else <out>/checkpoints, else where `resume` points. */
-function checkpointRoot(o: FineTuneClassifierOptions): string | undefined {
+export function checkpointRoot(o: {
+  checkpointDir?: string;
+  out?: string;
+  resume?: boolean | string;
+}): string | undefined {
   if (o.checkpointDir) return o.checkpointDir;
   if (o.out) return join(o.out, 'checkpoints');
   if (typeof o.resume !== 'string') return undefined;
@@ -50,6 +56,8 @@ export interface FineTuneResult {
   seconds: { train: number; total: number };
   dir?: string;
   manifest?: ModelManifest;
+  /** model.int8.onnx's record in graft.json, when `int8` was asked for. */
+  int8?: Int8Record;
   strategy: FineTuneClassifierOptions['strategy'];
   phases: { name: string; unfreeze: string; epochs: number; lr: number; skipped: boolean }[];
   /** Number of trainable backbone tensors in the last phase (head excluded). */
@@ -89,7 +97,18 @@ export async function fineTuneClassifier(
   input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
+  refuseUnusedOptions(
+    {
+      modality: 'image',
+      strategy: o.strategy,
+      ...(input.head !== undefined ? { head: input.head } : {}),
+      ...(input.features !== undefined ? { features: input.features } : {}),
+      ...(input.optimizer !== undefined ? { optimizer: input.optimizer } : {}),
+    },
+    givenOptions(input, RECIPE_OPTIONS),
+  );
   if (o.strategy === 'linear-probe') return linearProbeClassifier(input, o);
+  checkInt8Request(o.int8, o.out);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const checkpointDir = checkpointRoot(o);
   if (o.resume) {
@@ -311,6 +330,18 @@ export async function fineTuneClassifier(
         }),
       });
       result.dir = o.out;
+      if (o.int8) {
+        emit({ type: 'stage', stage: 'quantize', message: `quantizing ${o.out} to int8` });
+        result.int8 = await quantizeTrained(
+          o.out,
+          o.int8,
+          { dataset, train: train.examples, heldOut: held },
+          {
+            threads: o.threads,
+            onProgress: (message) => emit({ type: 'stage', stage: 'quantize', message }),
+          },
+        );
+      }
     }
     return result;
   } finally {

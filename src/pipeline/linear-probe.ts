@@ -27,6 +27,7 @@ export async function linearProbeClassifier(
     seconds: { train: r.seconds.train, total: r.seconds.total },
     ...(r.dir ? { dir: r.dir } : {}),
     ...(r.manifest ? { manifest: r.manifest } : {}),
+    ...(r.int8 ? { int8: r.int8 } : {}),
     strategy: 'linear-probe',
     phases: [{ name: 'linear-probe', unfreeze: 'none', epochs: o.epochs, lr: o.lr, skipped: false }],
     trainableTensors: 0,

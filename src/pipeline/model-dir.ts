@@ -13,7 +13,13 @@ import {
 } from '../export/manifest.js';
 import type { Model } from '../onnx/ir.js';
 import { REPORT_FILE, renderReport } from '../report/render.js';
-import type { ReportCandidate, ReportData, ReportMistake, SettingValue } from '../report/types.js';
+import type {
+  ReportCandidate,
+  ReportData,
+  ReportDistillationSide,
+  ReportMistake,
+  SettingValue,
+} from '../report/types.js';
 import type { History } from '../train/history.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
@@ -35,6 +41,7 @@ export interface ReportInput {
   history?: History;
   comparisons?: { name: string; report: EvaluationReport }[];
   candidates?: ReportCandidate[];
+  distillation?: ReportDistillationSide[];
   mistakes?: ReportMistake[];
 }
 
@@ -74,6 +81,7 @@ export function reportData(r: ReportInput): ReportData {
       macroF1: c.report.macroF1,
     })),
     ...(r.candidates ? { candidates: r.candidates } : {}),
+    ...(r.distillation ? { distillation: r.distillation } : {}),
     mistakes: r.mistakes ?? [],
   };
 }

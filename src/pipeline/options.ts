@@ -5,6 +5,7 @@ import type { Dataset } from '../data/types.js';
 import type { ViewUse } from '../features/view-matrix.js';
 import type { HeadOptimizer } from '../strategies/fit-head.js';
 import type { HeadKind } from '../strategies/heads.js';
+import type { Int8Request } from '../quantize/after-training.js';
 import type { TrainEvent } from './events.js';
 import { validateTrainingValues } from './validate.js';
 
@@ -64,6 +65,12 @@ export interface TrainClassifierOptions {
   /** The augmentation that makes views; defaults suit the data (augment/image.ts: no flips, no jitter on grey). */
   viewAugment?: AugmentOptions;
   onBadInput: 'skip' | 'fail';
+  /**
+   * Also write model.int8.onnx (recorded in graft.json): model.onnx quantized by `graft quantize`'s pipeline,
+   * calibrated on this run's training split, its accuracy guarded on this run's held-out split. `true` for the
+   * defaults, or the quantization settings. Needs `out`.
+   */
+  int8?: Int8Request;
   cacheDir?: string | false;
   threads?: number;
   onEvent?: (e: TrainEvent) => void;

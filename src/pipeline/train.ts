@@ -29,7 +29,8 @@ import {
 } from './feature-sources.js';
 import { prepareImageData } from './image-data.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
-import type { ModelManifest } from '../export/manifest.js';
+import type { Int8Record, ModelManifest } from '../export/manifest.js';
+import { checkInt8Request, quantizeTrained } from '../quantize/after-training.js';
 import { preflight } from './preflight.js';
 import {
   fineTuneSkipReason,
@@ -88,6 +89,8 @@ export interface TrainResult {
   extractRate: number;
   dir?: string;
   manifest?: ModelManifest;
+  /** model.int8.onnx's record in graft.json, when `int8` was asked for. */
+  int8?: Int8Record;
 }
 
 export function headOptions(
@@ -166,6 +169,7 @@ export async function trainClassifier(
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(input);
   validateViewOptions(o);
+  checkInt8Request(o.int8, o.out);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
@@ -350,6 +354,25 @@ export async function trainClassifier(
       seconds: { extract: extractSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 },
       extractRate,
     };
+    /** The shipped directory quantized with this run's training split and held-out split. */
+    const withInt8 = async (): Promise<TrainResult> => {
+      if (!result.dir || !o.int8) return result;
+      emit({ type: 'stage', stage: 'quantize', message: `quantizing ${result.dir} to int8` });
+      result.int8 = await quantizeTrained(
+        result.dir,
+        o.int8,
+        {
+          dataset,
+          train: train.examples,
+          heldOut: heldName === 'test' ? split.test.examples : split.validation.examples,
+        },
+        {
+          threads: o.threads,
+          onProgress: (message) => emit({ type: 'stage', stage: 'quantize', message }),
+        },
+      );
+      return result;
+    };
     if (o.fineTune === 'auto' && searchFeatures && o.head === 'auto') {
       const trial = await fineTuneTrial(result, {
         options: o,
@@ -362,7 +385,7 @@ export async function trainClassifier(
         budgetLeft: o.budget - (performance.now() - searchStart) / 1000,
       });
       // The fine-tuned model directory (with its report) was written by the fine-tuning run.
-      if (trial) return result;
+      if (trial) return await withInt8();
     }
     if (o.out) {
       emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
@@ -377,7 +400,7 @@ export async function trainClassifier(
       });
       result.dir = o.out;
     }
-    return result;
+    return await withInt8();
   } finally {
     await head.release();
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../data/load.js';
 import { mulberry32, shuffled } from '../data/random.js';
 import { stratifiedSplit } from '../data/split.js';
+import type { Dataset, Example } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { MODEL_FILE, readManifest, type ModelManifest } from '../export/manifest.js';
 import type { Model } from '../onnx/ir.js';
@@ -16,9 +17,23 @@ import { encodeInputs, exampleInput } from '../predict/inputs.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
 import type { FeedBatches } from './calibrate.js';
 
+/** The data a training run just used: its loaded data set, training examples and held-out examples. */
+export interface TrainedData {
+  dataset: Dataset;
+  /** Calibration draws from these (the training split). */
+  train: readonly Example<unknown>[];
+  /** The accuracy guard evaluates on these (the run's test split, or validation when it had none). */
+  heldOut: readonly Example<unknown>[];
+}
+
 export interface DirDataOptions {
   /** Calibration data (a data set spec); default: the data in graft.json's training settings. */
   calibration?: string;
+  /**
+   * The run that wrote the directory hands over its data and split (`graft train --int8`) instead of the data
+   * being loaded by name and split again from graft.json's settings. Not with `calibration`.
+   */
+  trained?: TrainedData;
   /** Training examples to calibrate on (default 256). */
   calibrationExamples?: number;
   /** Held-out examples the accuracy guard evaluates on (default 1000; 0 turns the guard off). */
@@ -82,9 +97,11 @@ export async function accuracyOf(
   return row > 0 ? correct / row : 0;
 }
 
-export async function loadDirData(dir: string, options: DirDataOptions = {}): Promise<DirData> {
-  const manifest = await readManifest(dir);
-  const model = await loadModel(join(dir, MODEL_FILE));
+/** The data set named by `options.calibration` or graft.json, split as training split it. */
+async function splitNamed(
+  manifest: ModelManifest,
+  options: DirDataOptions,
+): Promise<{ data: string; trained: TrainedData }> {
   const training = manifest.training;
   const data = options.calibration ?? training['data'];
   if (typeof data !== 'string' || data === '')
@@ -92,21 +109,42 @@ export async function loadDirData(dir: string, options: DirDataOptions = {}): Pr
       'BAD_OPTION',
       `graft.json names no training data to calibrate on; pass --calibration <data> (a folder, .csv/.jsonl, mnist…)`,
     );
-  const ds = await loadDataset(data);
-  const kind = manifest.preprocess.kind;
-  if (ds.kind !== kind)
-    throw new GraftError('BAD_INPUT', `${data} is ${ds.kind} data; this model takes ${kind}`);
+  const dataset = await loadDataset(data);
   const num = (key: string, fallback: number): number => {
     const v = training[key];
     return typeof v === 'number' ? v : fallback;
   };
-  const seed = num('seed', 0);
-  const split = stratifiedSplit(ds, { validation: num('valSplit', 0.1), test: num('testSplit', 0.1), seed });
+  const split = stratifiedSplit(dataset, {
+    validation: num('valSplit', 0.1),
+    test: num('testSplit', 0.1),
+    seed: num('seed', 0),
+  });
+  const heldOut = split.test.examples.length > 0 ? split.test.examples : split.validation.examples;
+  return { data, trained: { dataset, train: split.train.examples, heldOut } };
+}
+
+export async function loadDirData(dir: string, options: DirDataOptions = {}): Promise<DirData> {
+  const manifest = await readManifest(dir);
+  const model = await loadModel(join(dir, MODEL_FILE));
+  if (options.trained && options.calibration !== undefined)
+    throw new GraftError(
+      'BAD_OPTION',
+      'calibration names other data than the training run used: drop one of the two',
+    );
+  const { data, trained } = options.trained
+    ? { data: options.trained.dataset.name, trained: options.trained }
+    : await splitNamed(manifest, options);
+  const ds = trained.dataset;
+  const kind = manifest.preprocess.kind;
+  if (ds.kind !== kind)
+    throw new GraftError('BAD_INPUT', `${data} is ${ds.kind} data; this model takes ${kind}`);
+  const seedValue = manifest.training['seed'];
+  const seed = typeof seedValue === 'number' ? seedValue : 0;
   const calibrationCount = options.calibrationExamples ?? 256;
   if (!(calibrationCount >= 1))
     throw new GraftError('BAD_OPTION', '--calibration-examples must be at least 1');
-  const calib = shuffled(split.train.examples, mulberry32(seed)).slice(0, calibrationCount);
-  const held = split.test.examples.length > 0 ? split.test.examples : split.validation.examples;
+  const calib = shuffled(trained.train, mulberry32(seed)).slice(0, calibrationCount);
+  const held = trained.heldOut;
   const labelOf = ds.labels.map((l) => manifest.labels.indexOf(l));
   const evalSet = held.filter((e) => labelOf[e.label]! >= 0).slice(0, options.evalExamples ?? 1000);
   const batchSize = options.batchSize ?? 8;

@@ -28,7 +28,9 @@ export async function quantizeModelDir(
   options: QuantizeDirOptions = {},
 ): Promise<QuantizeDirResult> {
   const say = options.onProgress ?? (() => {});
-  say(`loading calibration data ${options.calibration ?? 'named in graft.json'}`);
+  say(
+    `loading calibration data ${options.trained?.dataset.name ?? options.calibration ?? 'named in graft.json'}`,
+  );
   const d = await loadDirData(dir, options);
   const guard = (options.evalExamples ?? 1000) > 0 && d.evaluation !== undefined;
   if ((options.evalExamples ?? 1000) > 0 && !guard)

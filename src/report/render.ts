@@ -10,6 +10,7 @@ import {
   chartSection,
   comparisonTable,
   datasetSection,
+  distillationSection,
   header,
   metricsTable,
   mistakesSection,
@@ -53,6 +54,7 @@ export function renderReport(data: ReportData): string {
   const payload = charts.map((c) => ({ id: c.id, option: c.option }));
   const body = [
     header(data),
+    distillationSection(data),
     datasetSection(data),
     settingsSection(data),
     chartSection('training', 'Training', pick(charts, 'chart-loss', 'chart-accuracy')),

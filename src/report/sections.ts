@@ -113,6 +113,31 @@ export function comparisonTable(data: ReportData): string {
   return table(['model', 'accuracy', `95% interval (n=${n})`, 'macro F1'], rows, 'num');
 }
 
+const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
+
+/** Teacher and student side by side: held-out accuracy, agreement, size and speed. */
+export function distillationSection(data: ReportData): string {
+  const sides = data.distillation;
+  if (!sides || sides.length === 0) return '';
+  const rows = sides.map((s) => [
+    `${e(s.role)} <code>${e(s.model)}</code>`,
+    pct(s.accuracy),
+    s.agreement === undefined ? '–' : pct(s.agreement),
+    e(s.parameters.toLocaleString('en-US')),
+    megabytes(s.bytes),
+    s.imagesPerSecond === undefined ? '–' : fmt(s.imagesPerSecond, 1),
+  ]);
+  return section(
+    'distillation',
+    `Teacher and student (${data.evaluation.split ?? 'validation'} split, images/s on this machine)`,
+    table(
+      ['model', 'accuracy', 'agreement with teacher', 'parameters', 'file size', 'images/s'],
+      rows,
+      'num',
+    ),
+  );
+}
+
 export function candidatesSection(data: ReportData): string {
   const c = data.candidates;
   if (!c || c.length === 0) return '';

@@ -79,6 +79,22 @@ export interface ReportMistake {
   text?: string;
 }
 
+/** One side of a distillation (teacher or student), on the held-out split and this machine. */
+export interface ReportDistillationSide {
+  /** 'teacher' or 'student'. */
+  role: string;
+  /** What it is (model directory, ONNX file, student spec). */
+  model: string;
+  accuracy: number;
+  /** How often it predicts the teacher's class (the student's row). */
+  agreement?: number;
+  parameters: number;
+  /** Size of its ONNX file. */
+  bytes: number;
+  /** Median over timed rounds; absent when not measured. */
+  imagesPerSecond?: number;
+}
+
 export type SettingValue = string | number | boolean | null;
 
 export interface ReportData {
@@ -93,5 +109,7 @@ export interface ReportData {
   evaluation: ReportEvaluation;
   comparisons: ReportComparison[];
   candidates?: ReportCandidate[];
+  /** Teacher and student side by side, for distilled models. */
+  distillation?: ReportDistillationSide[];
   mistakes: ReportMistake[];
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addImageLimitFlags } from '../image-limits.js';
 import { registerDemo } from './demo.js';
+import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerExtract } from './extract.js';
 import { registerInspect } from './inspect.js';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerModels(program);
   registerInspect(program);
   registerTrain(program);
+  registerDistill(program);
   registerEval(program);
   registerRank(program);
   registerPredict(program);

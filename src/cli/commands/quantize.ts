@@ -1,6 +1,7 @@
 /** `graft quantize <model-dir>`: calibrated int8 post-training quantization; writes model.int8.onnx. */
 import type { Command } from 'commander';
 import { GraftError } from '../../errors.js';
+import type { Int8Record } from '../../export/manifest.js';
 import { CALIBRATION_METHODS } from '../../quantize/calibrate.js';
 import { quantizeModelDir } from '../../quantize/model-dir.js';
 import { QUANTIZE_MODES } from '../../quantize/quantize.js';
@@ -25,6 +26,16 @@ interface QuantizeFlags {
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+
+/** One line on model.int8.onnx for `graft train --int8`'s summary: size, held-out accuracies, nodes left in float. */
+export function int8SummaryLine(r: Int8Record): string {
+  const a = r.accuracy;
+  const acc = a
+    ? `: held-out fp32 ${pct(a.fp32)}, int8 ${pct(a.int8)} (drop ${a.drop.toFixed(2)} points${a.withinMaxDrop ? '' : ', over the limit'})`
+    : ' (no held-out examples: accuracy not checked)';
+  const floats = r.excluded.length > 0 ? `; ${r.excluded.length} node(s) left in float` : '';
+  return `${green('saved')} ${r.file} (${mb(r.bytes)})${acc}${floats}\n`;
+}
 
 export function registerQuantize(program: Command): void {
   program

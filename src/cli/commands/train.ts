@@ -1,5 +1,6 @@
 /** `graft train <data>`: feature extraction (or fine-tuning) on a pre-trained backbone, then export. */
 import type { Command } from 'commander';
+import type { HeadChoice } from '../../pipeline/options.js';
 import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune.js';
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
@@ -10,11 +11,13 @@ import { commandSignal } from '../cancel.js';
 import {
   addFineTuneFlags,
   fineTuneOptions,
-  refuseCheckpointFlags,
+  STRATEGIES,
   viewOptions,
   type FineTuneFlags,
 } from './finetune-flags.js';
+import { refuseUnusedOptions, SCOPED_OPTIONS } from '../../pipeline/option-scope.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
+import { int8SummaryLine } from './quantize.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
 import { cancellable, eventRenderer } from '../progress.js';
 import { bold, green, printJson, table } from '../output.js';
@@ -46,6 +49,7 @@ interface TrainFlags extends FineTuneFlags, TextFlags {
   cache: boolean;
   threads?: string;
   budget?: string;
+  int8?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -73,6 +77,7 @@ export function printTrainSummary(r: TrainResult): void {
   const cv = chosen && { accuracy: chosen.cvAccuracy, folds: chosen.folds, n: r.counts.train };
   process.stdout.write(crossValidatedLine(r.evaluation.n, cv));
   if (r.dir) process.stdout.write(`\n${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
+  if (r.int8) process.stdout.write(int8SummaryLine(r.int8));
 }
 
 export function registerTrain(program: Command): void {
@@ -111,11 +116,16 @@ export function registerTrain(program: Command): void {
     .option('--cache-dir <dir>', 'feature cache directory (default ~/.cache/graft)')
     .option('--no-cache', 'do not read or write the feature cache')
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option(
+      '--int8',
+      'also write model.int8.onnx: calibrated on the training split, accuracy guarded on the held-out split (as `graft quantize`)',
+    )
     .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
     .option('--quiet', 'no progress output');
-  addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags) => {
+  addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags, self: Command) => {
     const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
     const dataset = await loadDataset(data, { onBadInput });
+    refuseDroppedFlags(dataset.kind, f, self);
     const skips = new SkipSummary();
     skips.add(dataset.warnings);
     try {
@@ -124,6 +134,31 @@ export function registerTrain(program: Command): void {
       skips.print();
     }
   });
+}
+
+const HEADS = ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const;
+
+/**
+ * Every flag given on the command line that this modality × strategy × head would drop is refused
+ * (pipeline/option-scope.ts), before any backbone is loaded.
+ */
+function refuseDroppedFlags(modality: Dataset['kind'], f: TrainFlags, self: Command): void {
+  const flags = f as unknown as Readonly<Record<string, unknown>>;
+  const given = Object.fromEntries(
+    SCOPED_OPTIONS.filter((k) => self.getOptionValueSource(k) === 'cli').map((k) => [k, flags[k]]),
+  );
+  const head: HeadChoice | undefined = choice('head', f.head, HEADS);
+  refuseUnusedOptions(
+    {
+      modality,
+      strategy: choice('strategy', f.strategy, STRATEGIES) ?? 'auto',
+      ...(head ? { head } : {}),
+      ...(f.features !== undefined ? { features: f.features } : {}),
+      ...(f.optimizer !== undefined ? { optimizer: f.optimizer } : {}),
+      ...(f.model !== undefined ? { model: f.model } : {}),
+    },
+    given,
+  );
 }
 
 async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Promise<void> {
@@ -139,13 +174,14 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
       macroF1: r.evaluation.macroF1,
       counts: r.counts,
       checkpoints: r.checkpoints,
+      int8: r.int8 ?? null,
       seconds: r.seconds,
     };
     if (f.json) printJson({ ...out, model: r.model, head: r.head, candidates: r.candidates });
     else {
       if (r.candidates) printDecisionTable(r.candidates, { model: r.model, head: r.head });
       process.stdout.write(
-        `\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}${r.dir ? `${green('saved')} ${r.dir}\n` : ''}`,
+        `\n${heldOutAccuracyLine(r.evaluatedOn, r.evaluation)}${r.dir ? `${green('saved')} ${r.dir}\n` : ''}${r.int8 ? int8SummaryLine(r.int8) : ''}`,
       );
     }
     return;
@@ -153,7 +189,7 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
   const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
     data: dataset,
     model: f.model,
-    head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
+    head: choice('head', f.head, HEADS),
     hidden: list('hidden', f.hidden),
     dropout: dropout('dropout', f.dropout),
     k: number('k', f.k, { integer: true, min: 1 }),
@@ -175,24 +211,23 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
     cacheDir: f.cache ? f.cacheDir : (false as const),
     threads: number('threads', f.threads, { integer: true, min: 1 }),
     budget: duration('budget', f.budget),
+    int8: f.int8,
     onEvent: skips.observe(cancellable(eventRenderer({ quiet: f.quiet, jsonLines: f.json }))),
     signal: commandSignal(),
   };
   const ft = fineTuneOptions(f);
   if (ft.strategy === 'linear-probe') common.head ??= 'linear';
   const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
-  const views = viewOptions(f, fineTuning);
   if (fineTuning) {
     const result = await fineTuneClassifier({ ...common, ...ft });
     if (f.json) printJson(summarizeFineTune(result));
     else printFineTuneSummary(result);
     return;
   }
-  refuseCheckpointFlags(f);
   // An explicit --strategy linear-probe keeps to frozen features; the default search may try LP-FT too.
   const result = await trainClassifier({
     ...common,
-    ...views,
+    ...viewOptions(f),
     fineTune: ft.strategy === 'linear-probe' ? false : 'auto',
   });
   if (f.json) printJson(summarize(result));
@@ -209,6 +244,7 @@ function summarizeFineTune(r: FineTuneResult): Record<string, unknown> {
     accuracy: r.evaluation.accuracy,
     macroF1: r.evaluation.macroF1,
     counts: r.counts,
+    int8: r.int8 ?? null,
     seconds: r.seconds,
   };
 }
@@ -222,6 +258,7 @@ function printFineTuneSummary(r: FineTuneResult): void {
   if (!r.activationsCached)
     process.stdout.write('augmentation was on: training activations were recomputed, not cached\n');
   if (r.dir) process.stdout.write(`${green('saved')} ${r.dir} (model.onnx, graft.json, report.html)\n`);
+  if (r.int8) process.stdout.write(int8SummaryLine(r.int8));
 }
 
 export function summarize(r: TrainResult): Record<string, unknown> {
@@ -243,6 +280,7 @@ export function summarize(r: TrainResult): Record<string, unknown> {
     recipe: r.recipe,
     fineTuning: r.fineTuning ?? null,
     counts: r.counts,
+    int8: r.int8 ?? null,
     seconds: r.seconds,
   };
 }

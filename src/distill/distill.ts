@@ -1,0 +1,380 @@
+/**
+ * `distill()`: teacher–student training on the shared training core. The data is split as every image pipeline
+ * splits it; the transfer set is the labelled training split plus any unlabelled images (label -1: soft targets
+ * only). The student is a BackboneTrainable whose training graph carries the distillation loss
+ * (autodiff/distill-loss.ts), trained by the recipe runner (runPhases: Trainer, checkpoints, resume) with a
+ * training source that adds the teacher's logits to every batch — computed once and cached without
+ * augmentation, or on the very batch the student sees with it. Then both networks are evaluated on the held-out
+ * split and the student is written as a normal model directory comparing the two.
+ */
+import type { Example, ImageSource } from '../data/types.js';
+import { GraftError } from '../errors.js';
+import { evaluateHeldOut, type EvaluationReport } from '../eval/report.js';
+import type { ModelManifest } from '../export/manifest.js';
+import { parseFeatureId } from '../features/feature-id.js';
+import type { Model } from '../onnx/ir.js';
+import type { Tensor } from '../tensor.js';
+import { extract } from '../onnx/surgery.js';
+import { checkpointRoot } from '../pipeline/finetune.js';
+import { prepareImageData } from '../pipeline/image-data.js';
+import { preflight } from '../pipeline/preflight.js';
+import { batchShape } from '../preprocess/image.js';
+import { ActivationCache, PrefixRunner } from '../strategies/finetune/activations.js';
+import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
+import { activationsFor, runPhases } from '../strategies/finetune/run-phases.js';
+import { denseSpec } from '../strategies/heads.js';
+import { findResumeCheckpoint } from '../train/checkpoints.js';
+import { arrayDataSource } from '../train/data-source.js';
+import type { Callback } from '../train/events.js';
+import type { History } from '../train/history.js';
+import { predictAll } from '../train/validation.js';
+import { agreementOf, countParameters, softmaxRows, type DistillComparison } from './compare.js';
+import { compareSides, studentClassifier, writeDistilled, type HeldOutPair } from './distill-export.js';
+import { alignLabels } from './labels.js';
+import { resolveDistillOptions, type DistillOptions } from './options.js';
+import { distillSource, teacherLogits } from './source.js';
+import { buildStudent, parseStudentSpec, type Student, type StudentSpec } from './student.js';
+import { loadTeacher, teacherLogitsModel, type Teacher } from './teacher.js';
+import { loadUnlabeled, withoutOverlap } from './unlabeled.js';
+
+export interface DistillResult {
+  labels: string[];
+  teacher: { source: string; labels: string[]; unusedLabels: string[] };
+  student: { spec: string; description: string; featureTensor: string };
+  temperature: number;
+  alpha: number;
+  /** The student on the held-out split. */
+  evaluation: EvaluationReport;
+  /** The teacher on the same examples. */
+  teacherEvaluation: EvaluationReport;
+  evaluatedOn: 'test' | 'validation';
+  comparison: DistillComparison;
+  counts: { train: number; unlabeled: number; validation: number; test: number };
+  /** False when augmentation made the teacher run on every batch (no cached logits). */
+  teacherLogitsCached: boolean;
+  history?: History;
+  resumed: boolean;
+  seconds: { teacher: number; train: number; total: number };
+  dir?: string;
+  manifest?: ModelManifest;
+}
+
+type DistillInput = Partial<DistillOptions> & Pick<DistillOptions, 'data' | 'teacher' | 'student'>;
+
+/** Options that would be silently ignored are refused. */
+function refuseUnhonoured(o: DistillOptions, spec: StudentSpec): void {
+  if (o.teacherNormalization !== undefined && !o.teacher.startsWith('file:'))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--teacher-normalization is for bare ONNX teachers (file:…); '${o.teacher}' records its preprocessing in graft.json`,
+    );
+  if (spec.kind === 'mlp' && o.unfreeze !== undefined && o.unfreeze !== 'none')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--unfreeze ${o.unfreeze}: the mlp student is a head on raw pixels; it has no backbone layers to unfreeze`,
+    );
+  if (o.resume && !o.out)
+    throw new GraftError(
+      'BAD_OPTION',
+      'resume needs the output directory whose checkpoints it resumes (out)',
+    );
+}
+
+/** Parameters of the student as it will be deployed: its network up to the features, and its head. */
+function studentParameters(s: Student, model: BackboneTrainable): number {
+  const { tensor } = parseFeatureId(s.feature);
+  const m = s.backbone.model;
+  let n = countParameters({ ...m, graph: extract(m.graph, [s.backbone.spec.inputName], [tensor]) });
+  for (const [name, v] of model.params) if (name.startsWith('head/')) n += v.length;
+  return n;
+}
+
+/** Live epoch events for the caller's progress display. */
+const epochEvents = (emit: NonNullable<DistillOptions['onEvent']>): Callback => ({
+  epochEnd: (e) =>
+    emit({
+      type: 'epoch',
+      epoch: e.epoch,
+      trainLoss: e.trainLoss,
+      valLoss: e.valLoss,
+      valAccuracy: e.metrics['val_accuracy'],
+    }),
+});
+
+async function unlabeledExamples(
+  o: DistillOptions,
+  dataName: string,
+  taken: readonly Example<ImageSource>[],
+  emit: NonNullable<DistillOptions['onEvent']>,
+): Promise<Example<ImageSource>[]> {
+  if (o.unlabeled === undefined) return [];
+  emit({ type: 'stage', stage: 'load', message: 'loading the unlabelled images' });
+  const set = await loadUnlabeled(o.unlabeled, o.onBadInput);
+  for (const w of set.warnings) emit({ type: 'warning', warning: w });
+  const kept = withoutOverlap(set, dataName, taken);
+  if (kept.dropped)
+    emit({
+      type: 'stage',
+      stage: 'load',
+      message: `${kept.dropped} unlabelled image(s) are also in the labelled data (training or held out): left out`,
+    });
+  if (kept.examples.length === 0)
+    throw new GraftError('BAD_INPUT', `--unlabeled ${set.name}: no usable unlabelled images`);
+  return kept.examples;
+}
+
+/** Teacher and student on the held-out examples. */
+async function heldOutPair(
+  teacher: Teacher,
+  columns: Int32Array,
+  model: BackboneTrainable,
+  cache: ActivationCache,
+  held: readonly Example<ImageSource>[],
+  o: DistillOptions,
+  student: Student,
+): Promise<HeldOutPair> {
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const labels = Int32Array.from(held, (e) => e.label);
+  const pre = student.backbone.spec.preprocess;
+  if (pre.kind !== 'image') throw new GraftError('BAD_OPTION', 'the student is not an image model');
+  const acts = await activationsFor(model, cache, held, pre, session);
+  const { probs } = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, labels), 64);
+  const t = await teacherLogits(teacher, held, columns, { cacheDir: o.cacheDir, session });
+  const teacherProbs = softmaxRows(t.data as Float32Array, held.length);
+  return {
+    teacher: evaluateHeldOut(teacherProbs, labels),
+    student: evaluateHeldOut(probs, labels),
+    agreement: agreementOf(probs, teacherProbs, held.length),
+  };
+}
+
+export async function distill(input: DistillInput): Promise<DistillResult> {
+  const o = resolveDistillOptions(input);
+  const emit = o.onEvent ?? (() => {});
+  const spec = parseStudentSpec(o.student);
+  refuseUnhonoured(o, spec);
+  await preflight({ out: o.out, cacheDir: o.cacheDir });
+  const checkpointDir = checkpointRoot(o);
+  if (o.resume) await findResumeCheckpoint(o.resume, checkpointDir!);
+  const t0 = performance.now();
+
+  emit({ type: 'stage', stage: 'backbone', message: `loading the teacher ${o.teacher}` });
+  const teacher = await loadTeacher(o.teacher, {
+    ...(o.teacherLabels ? { labels: o.teacherLabels } : {}),
+    ...(o.teacherNormalization ? { normalization: o.teacherNormalization } : {}),
+  });
+  const { dataset, split, train, counts } = await prepareImageData(o, emit);
+  const labels = [...dataset.labels];
+  const { columns, unused } = alignLabels(labels, teacher.labels, o.labelMap);
+  if (unused.length)
+    emit({
+      type: 'stage',
+      stage: 'load',
+      message: `teacher classes the data lacks, left out of the soft targets: ${unused.join(', ')}`,
+    });
+  const heldName = counts.test > 0 ? 'test' : 'validation';
+  const held = counts.test > 0 ? split.test.examples : split.validation.examples;
+  const unlabeled = await unlabeledExamples(
+    o,
+    dataset.name,
+    [...train.examples, ...split.validation.examples, ...split.test.examples],
+    emit,
+  );
+  const transfer = [...train.examples, ...unlabeled];
+
+  const session = o.threads ? { threads: o.threads } : undefined;
+  const student = await buildStudent(
+    spec,
+    teacher,
+    train.examples,
+    denseSpec({ kind: o.head, hidden: o.hidden, dropout: 0 }),
+  );
+  const pre = student.backbone.spec.preprocess;
+  if (pre.kind !== 'image')
+    throw new GraftError('BAD_OPTION', `--student ${o.student} is not an image model`);
+  emit({ type: 'stage', stage: 'backbone', message: `student: ${student.description}` });
+  const feature = parseFeatureId(student.feature);
+  const model = await BackboneTrainable.create({
+    backbone: student.backbone.model,
+    inputName: student.backbone.spec.inputName,
+    inputShape: batchShape(1, pre).slice(1),
+    featureTensor: feature.tensor,
+    featureGrid: feature.grid,
+    numClasses: labels.length,
+    head: student.head,
+    unfreeze: 'none',
+    distill: { temperature: o.temperature, alpha: o.alpha },
+    seed: o.seed,
+    init: student.init,
+    ...(session ? { session } : {}),
+  });
+  let teacherRunner: PrefixRunner | undefined;
+  try {
+    const studentParams = studentParameters(student, model);
+    const teacherParams = countParameters(teacher.model);
+    if (studentParams > teacherParams)
+      emit({
+        type: 'warning',
+        warning: {
+          code: 'STUDENT_LARGER',
+          message: `the student has more parameters than its teacher (${studentParams.toLocaleString('en-US')} vs ${teacherParams.toLocaleString('en-US')}): it is trained as asked, but will not be smaller`,
+          count: 1,
+          items: [o.student],
+        },
+      });
+    const augment = o.augment === true ? {} : o.augment === false ? undefined : o.augment;
+    const tTeacher = performance.now();
+    let logits: Tensor | undefined;
+    if (augment) {
+      teacherRunner = await PrefixRunner.create(
+        teacherLogitsModel(teacher),
+        teacher.inputName,
+        teacher.logits,
+        teacher.preprocess,
+        session,
+      );
+    } else {
+      emit({ type: 'stage', stage: 'extract', message: 'teacher logits for the transfer set (cached)' });
+      logits = await teacherLogits(teacher, transfer, columns, {
+        cacheDir: o.cacheDir,
+        session,
+        onProgress: (p) => emit({ type: 'extract', progress: p }),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+    }
+    const teacherSeconds = (performance.now() - tTeacher) / 1000;
+
+    const unfreeze = o.unfreeze ?? student.unfreeze;
+    const phases = [{ name: 'distill', unfreeze, epochs: o.epochs, lr: o.lr }];
+    const cache = new ActivationCache();
+    let resumed = false;
+    emit({
+      type: 'stage',
+      stage: 'train',
+      message: `distilling into ${o.student} (T=${o.temperature}, α=${o.alpha}; ${train.examples.length} labelled + ${unlabeled.length} unlabelled)`,
+    });
+    const tt = performance.now();
+    const results = await runPhases(
+      model,
+      phases,
+      {
+        train: transfer,
+        validation: split.validation.examples,
+        preprocess: pre,
+        batchSize: o.batchSize,
+        optimizer: o.optimizer,
+        weightDecay: o.weightDecay,
+        accumulateSteps: 1,
+        augment,
+        seed: o.seed,
+        checkpointDir,
+        saveSteps: o.saveSteps,
+        saveTotalLimit: o.saveTotalLimit,
+        resume: o.resume ?? false,
+        run: {
+          modality: 'image',
+          distill: { teacher: o.teacher, student: o.student, temperature: o.temperature, alpha: o.alpha },
+          labels,
+          featureTensor: student.feature,
+          head: student.head,
+          unlabeled: unlabeled.length,
+        },
+        callbacks: [epochEvents(emit)],
+        trainSource: (runner, c, seed) =>
+          distillSource(runner, c, {
+            columns,
+            examples: transfer,
+            seed,
+            ...(augment ? { augment, teacherRunner } : { logits }),
+          }),
+        signal: o.signal,
+        session,
+        onPhase: (info) => (resumed ||= info.resumed),
+      },
+      cache,
+    );
+    const trainSeconds = (performance.now() - tt) / 1000;
+
+    emit({ type: 'stage', stage: 'evaluate', message: `teacher and student on the ${heldName} split` });
+    const pair = await heldOutPair(teacher, columns, model, cache, held, o, student);
+    const trained = {
+      backbone: student.backbone,
+      weights: model.currentBackbone(),
+      feature: student.feature,
+      head: model.exportHead(),
+    };
+    const deployable: Model = await studentClassifier(trained);
+    if (o.speedRounds > 0) emit({ type: 'stage', stage: 'evaluate', message: 'timing teacher and student' });
+    const comparison = await compareSides(
+      teacher,
+      deployable,
+      student.backbone,
+      pair,
+      held.slice(0, o.batchSize).map((e) => e.source),
+      o.speedRounds,
+      session,
+    );
+    const history = results[results.length - 1]?.history;
+    const seconds = { teacher: teacherSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 };
+    const allCounts = { ...counts, unlabeled: unlabeled.length };
+    const result: DistillResult = {
+      labels,
+      teacher: { source: o.teacher, labels: [...teacher.labels], unusedLabels: unused },
+      student: { spec: o.student, description: student.description, featureTensor: student.feature },
+      temperature: o.temperature,
+      alpha: o.alpha,
+      evaluation: pair.student,
+      teacherEvaluation: pair.teacher,
+      evaluatedOn: heldName,
+      comparison,
+      counts: allCounts,
+      teacherLogitsCached: !augment,
+      history,
+      resumed,
+      seconds,
+    };
+    if (o.out) {
+      emit({ type: 'stage', stage: 'export', message: `writing ${o.out}` });
+      result.manifest = await writeDistilled({
+        out: o.out,
+        model: deployable,
+        student: trained,
+        studentSpec: o.student,
+        teacher,
+        labels,
+        pair,
+        comparison,
+        evaluatedOn: heldName,
+        datasetName: dataset.name,
+        counts: allCounts,
+        training: {
+          data: typeof o.data === 'string' ? o.data : o.data.name,
+          teacher: o.teacher,
+          student: o.student,
+          studentDescription: student.description,
+          temperature: o.temperature,
+          alpha: o.alpha,
+          unlabeled: unlabeled.length,
+          unfreeze,
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          lr: o.lr,
+          optimizer: o.optimizer,
+          weightDecay: o.weightDecay,
+          augment: augment ?? false,
+          shots: o.shots ?? null,
+          seed: o.seed,
+          featureTensor: student.feature,
+        },
+        headInfo: { ...student.head, standardized: false },
+        seconds,
+        history,
+      });
+      result.dir = o.out;
+    }
+    return result;
+  } finally {
+    await teacherRunner?.release();
+    await model.release();
+  }
+}
