@@ -3,10 +3,11 @@
  * baseline and the previous default (a linear probe on the final features), all on the same held-out split.
  * Not a timing benchmark: accuracy per label.
  *
- *   node --import tsx bench/transfer-auto.ts [--shots 10,100] [--seeds 0] [--budget 300]
+ *   node --import tsx bench/transfer-auto.ts [--shots 10,100] [--seeds 0] [--budget 300] [--val-split 0]
  *
  * Data: the builtin `mnist` (10,000 real digits) with the demo's split (10% held out as the test split, no
- * validation split), k shots per class sampled from the rest with each seed.
+ * validation split), k shots per class sampled from the rest with each seed. With `--val-split` (e.g. 0.1) the
+ * search also has a validation split, which its fine-tuning candidate (LP-FT) needs.
  */
 import { parseArgs } from 'node:util';
 import { trainClassifier } from '../src/pipeline/train.js';
@@ -17,17 +18,18 @@ async function main(): Promise<void> {
       shots: { type: 'string', default: '10,100' },
       seeds: { type: 'string', default: '0' },
       budget: { type: 'string', default: '300' },
+      'val-split': { type: 'string', default: '0' },
     },
   });
   const rows: string[] = [
-    'shots  seed  auto    (chosen)                                raw px  final  seconds',
+    'shots  seed  auto    (chosen)                                          raw px  final  seconds  fine-tuning',
   ];
   for (const shots of values.shots.split(',').map(Number)) {
     for (const seed of values.seeds.split(',').map(Number)) {
       const r = await trainClassifier({
         data: 'mnist',
         shots,
-        valSplit: 0,
+        valSplit: Number(values['val-split']),
         testSplit: 0.1,
         seed,
         budget: Number(values.budget),
@@ -40,10 +42,11 @@ async function main(): Promise<void> {
           String(shots).padEnd(5),
           String(seed).padEnd(4),
           pct(r.evaluation.accuracy),
-          `(${r.head} on ${r.model === 'pixels' ? 'raw pixels' : r.featureTensor})`.padEnd(40),
+          `(${r.head} on ${r.model === 'pixels' ? 'raw pixels' : r.featureTensor})`.padEnd(50),
           pct(find('raw pixels')),
           pct(find('final features')),
           r.seconds.total.toFixed(0).padStart(7),
+          ` ${r.fineTuning?.skipped ?? (r.recipe === 'lp-ft' ? 'shipped' : r.fineTuning ? 'kept the probe' : '-')}`,
         ].join(' '),
       );
       process.stderr.write(`${rows.at(-1)}\n`);

@@ -73,3 +73,4 @@ export { FeatureExtractor, type FeatureSet } from './features/extract.js';
 export { FeatureCache } from './features/cache.js';
 export { preprocessImage, preprocessBatch } from './preprocess/image.js';
 export { evaluate, formatReport, type EvaluationReport } from './eval/report.js';
+export { evaluateDataset } from './eval/evaluate-dataset.js';

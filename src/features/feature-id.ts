@@ -4,6 +4,9 @@
  * ([N,C,H,W] → [N,C·4], channel-major), which keeps coarse layout (where in the image a pattern fired). The
  * grid's windows are AveragePool windows strided by floor(H/g) and as tall as it takes to end at the edge,
  * overlapping where H is not a multiple of g, so the same pooling is one ONNX node in every graph that reads the features.
+ * `a+b@2x2` concatenates the pooled vectors of its parts, in order: a head on several depths of the backbone at
+ * once (general and specific patterns side by side). Parts come from one backbone; a concatenation is for heads on
+ * frozen features, and fine-tuning, which cuts the backbone at one tensor, refuses it.
  */
 import { GraftError } from '../errors.js';
 import { attr, type GraphBuilder } from '../onnx/builder.js';
@@ -15,8 +18,31 @@ export interface FeatureId {
 }
 
 const GRID = /^(.*)@(\d+)x(\d+)$/;
+const CONCAT = '+';
 
+/** The parts of a feature id: one for a single tensor, several for a concatenation `a+b`. */
+export function featureParts(id: string): FeatureId[] {
+  return id.split(CONCAT).map(parseOne);
+}
+
+export const isConcatenation = (id: string): boolean => id.includes(CONCAT);
+
+/** The feature id that concatenates `ids` (each a single or concatenated id), in order. */
+export const concatFeatureId = (ids: readonly string[]): string => ids.join(CONCAT);
+
+/** A single (not concatenated) feature id. */
 export function parseFeatureId(id: string): FeatureId {
+  if (isConcatenation(id))
+    throw new GraftError(
+      'BAD_OPTION',
+      `feature '${id}' concatenates several tensors: fine-tuning cuts the backbone at one tensor; ` +
+        `use one of '${id.split(CONCAT).join("', '")}', or train a head on the frozen features`,
+    );
+  return parseOne(id);
+}
+
+function parseOne(id: string): FeatureId {
+  if (id === '') throw new GraftError('BAD_OPTION', 'an empty feature id (check for a stray "+")');
   const m = GRID.exec(id);
   if (!m) return { tensor: id, grid: 1 };
   const [, tensor, rows, cols] = m;

@@ -1,4 +1,5 @@
 /** In-memory feature matrices: row selection, standardisation statistics, and a shuffling batch source. */
+import { GraftError } from '../errors.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
 import type { Standardizer } from '../heads/dense.js';
 import type { FeatureSet } from './extract.js';
@@ -21,7 +22,26 @@ export function selectRows(m: FeatureMatrix, rows: readonly number[]): FeatureMa
   return { data, dim: m.dim, labels: Int32Array.from(rows, (r) => m.labels[r]!) };
 }
 
-/** Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). */
+/** The columns of `parts` side by side, row for row (the parts hold the same examples in the same order). */
+export function concatColumns(parts: readonly FeatureMatrix[]): FeatureMatrix {
+  const first = parts[0];
+  if (!first) throw new GraftError('BAD_OPTION', 'nothing to concatenate');
+  if (parts.length === 1) return first;
+  const n = rowsOf(first);
+  if (parts.some((p) => rowsOf(p) !== n))
+    throw new GraftError('SHAPE_MISMATCH', 'concatenated features must have the same rows');
+  const dim = parts.reduce((sum, p) => sum + p.dim, 0);
+  const data = new Float32Array(n * dim);
+  for (let r = 0; r < n; r++) {
+    let offset = r * dim;
+    for (const p of parts) {
+      data.set(p.data.subarray(r * p.dim, (r + 1) * p.dim), offset);
+      offset += p.dim;
+    }
+  }
+  return { data, dim, labels: first.labels };
+}
+
 /** The rows of one extracted tensor whose example ids are in `ids`, in extraction order. */
 export function matrixForIds(
   set: Pick<FeatureSet, 'ids' | 'dims' | 'matrices' | 'labels'>,
@@ -35,6 +55,7 @@ export function matrixForIds(
   );
 }
 
+/** Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). */
 export function fitStandardizer(m: FeatureMatrix): Standardizer {
   const n = rowsOf(m);
   const mean = new Float64Array(m.dim);

@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import type { ImageDataset } from '../data/types.js';
 import { MANIFEST_FILE, MODEL_DIR, writeManifest, type ModelManifest } from '../export/manifest.js';
 import { writeDirectory } from '../export/whole-dir.js';
+import { isConcatenation } from '../features/feature-id.js';
 import { PIXELS_ID } from '../models/pixels.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
 import type { TrainEvent } from './events.js';
@@ -54,6 +55,8 @@ export interface TrialContext {
 export function fineTuneSkipReason(c: TrialContext): string | undefined {
   if (c.winner.model === PIXELS_ID || c.winner.model !== c.backboneId)
     return 'raw pixels won the search: there is no pre-trained cut to fine-tune';
+  if (isConcatenation(c.winner.tensor))
+    return 'the best features concatenate several depths; fine-tuning cuts the backbone at one tensor';
   if (c.winner.head !== 'linear')
     return `the best head is ${c.winner.head}; LP-FT starts from a linear probe`;
   if (c.counts.validation === 0)

@@ -53,10 +53,7 @@ export async function runFineTuneDemo(
     const runs: [Strategy, Partial<FineTuneClassifierOptions>][] = [
       ['linear-probe', { epochs: o.epochs * 5, lr: 3e-3 }],
       // LP-FT starts from the converged L-BFGS probe, then tunes the last blocks at lr/30 (Adam).
-      [
-        'lp-ft',
-        { epochs: o.epochs, lr: 3e-4, freezeEpochs: o.epochs * 5, ftLrDivisor: 30, unfreeze: o.unfreeze },
-      ],
+      ['lp-ft', { epochs: o.epochs, lr: 3e-4, ftLrDivisor: 30, unfreeze: o.unfreeze }],
       ['scratch', { epochs: o.scratchEpochs, lr: 3e-3 }],
     ];
     for (const [strategy, extra] of runs.filter(([s]) => o.strategies.includes(s))) {

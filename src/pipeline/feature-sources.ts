@@ -9,7 +9,8 @@ import { unreadableWarning } from '../data/warnings.js';
 import { GraftError } from '../errors.js';
 import type { AugmentOptions } from '../augment/image.js';
 import { FeatureExtractor, type ExtractProgress, type FeatureSet } from '../features/extract.js';
-import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
+import { featureParts, formatFeatureId, isConcatenation } from '../features/feature-id.js';
+import { concatColumns, matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import { viewRows, type MatrixViews, type ViewUse } from '../features/view-matrix.js';
 import type { Backbone } from '../models/registry.js';
 import type { TrainEvent } from './events.js';
@@ -67,15 +68,17 @@ export async function extractSource(
   }
 }
 
-/** The rows of one feature of a source for the examples in `ids` (in extraction order). */
+/**
+ * The rows of one feature of a source for the examples in `ids` (in extraction order). A concatenation `a+b` that
+ * was not extracted as such is put together from its extracted parts.
+ */
 export function sourceMatrix(
   source: FeatureSource,
   feature: string,
   ids: ReadonlySet<string>,
 ): FeatureMatrix {
-  const index = source.set.tensors.indexOf(feature);
-  if (index < 0) throw new GraftError('BAD_OPTION', `feature '${feature}' was not extracted`);
-  return matrixForIds(source.set, ids, index);
+  const parts = extractedParts(source, feature);
+  return concatColumns(parts.map((index) => matrixForIds(source.set, ids, index)));
 }
 
 /** The augmented views of `sourceMatrix(source, feature, ids)`'s rows, row for row (none when none were extracted). */
@@ -86,8 +89,20 @@ export function sourceViews(
   use: ViewUse,
 ): MatrixViews | undefined {
   if (source.views.length === 0) return undefined;
-  const index = source.set.tensors.indexOf(feature);
-  if (index < 0) throw new GraftError('BAD_OPTION', `feature '${feature}' was not extracted`);
   const order = source.set.ids.filter((id) => ids.has(id));
-  return { matrices: source.views.map((v) => viewRows(v, order, index)), use };
+  const parts = extractedParts(source, feature);
+  const matrices = source.views.map((v) => concatColumns(parts.map((index) => viewRows(v, order, index))));
+  return { matrices, use };
+}
+
+/** Indices into the extracted tensors: the feature itself, or each part of a concatenation. */
+function extractedParts(source: FeatureSource, feature: string): number[] {
+  const own = source.set.tensors.indexOf(feature);
+  if (own >= 0) return [own];
+  const parts = isConcatenation(feature) ? featureParts(feature).map(formatFeatureId) : [feature];
+  return parts.map((part) => {
+    const index = source.set.tensors.indexOf(part);
+    if (index < 0) throw new GraftError('BAD_OPTION', `feature '${part}' was not extracted`);
+    return index;
+  });
 }

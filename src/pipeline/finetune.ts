@@ -31,6 +31,7 @@ import { preflight } from './preflight.js';
 import { reportData } from './model-dir.js';
 import { linearProbeClassifier } from './linear-probe.js';
 import { findResumeCheckpoint } from '../train/checkpoints.js';
+import { givenOptions, RECIPE_OPTIONS, refuseUnusedOptions } from './option-scope.js';
 
 /** Where checkpoints go: checkpointDir, else <out>/checkpoints, else where `resume` points. */
 export function checkpointRoot(o: {
@@ -96,6 +97,16 @@ export async function fineTuneClassifier(
   input: Partial<FineTuneClassifierOptions> & Pick<FineTuneClassifierOptions, 'data'>,
 ): Promise<FineTuneResult> {
   const o = resolveFineTuneOptions(input);
+  refuseUnusedOptions(
+    {
+      modality: 'image',
+      strategy: o.strategy,
+      ...(input.head !== undefined ? { head: input.head } : {}),
+      ...(input.features !== undefined ? { features: input.features } : {}),
+      ...(input.optimizer !== undefined ? { optimizer: input.optimizer } : {}),
+    },
+    givenOptions(input, RECIPE_OPTIONS),
+  );
   if (o.strategy === 'linear-probe') return linearProbeClassifier(input, o);
   checkInt8Request(o.int8, o.out);
   await preflight({ out: o.out, cacheDir: o.cacheDir });

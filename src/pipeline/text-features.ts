@@ -24,7 +24,8 @@ import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './
  * The head options of every text 'features' path (frozen encoder or tf-idf). A head on cached features trains
  * like the image path's (pipeline/options.ts defaults: 60 epochs at lr 1e-3, or L-BFGS for linear heads), not with
  * the fine-tuning defaults (3 epochs at 5e-5, which left an MLP head at chance); what the user set explicitly
- * through the HF-style arguments is used as given.
+ * (the HF-style arguments, and the head options images share: hidden, k, optimizer, label smoothing, patience)
+ * is used as given.
  */
 export function textHeadOptions(
   o: TrainTextClassifierOptions,
@@ -34,14 +35,16 @@ export function textHeadOptions(
   return {
     ...HEAD_TRAINING_DEFAULTS,
     kind: o.head === undefined || o.head === 'auto' ? 'linear' : o.head,
-    hidden: TRAIN_DEFAULTS.hidden,
+    hidden: o.hidden ?? TRAIN_DEFAULTS.hidden,
     dropout: o.dropout ?? TRAIN_DEFAULTS.dropout,
-    k: TRAIN_DEFAULTS.k,
+    k: o.k ?? TRAIN_DEFAULTS.k,
     epochs: o.args.numTrainEpochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: o.args.perDeviceTrainBatchSize ?? TRAIN_DEFAULTS.batchSize,
     lr: o.args.learningRate ?? TRAIN_DEFAULTS.lr,
+    optimizer: o.optimizer ?? TRAIN_DEFAULTS.optimizer,
     weightDecay: o.args.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
-    patience: TRAIN_DEFAULTS.patience,
+    labelSmoothing: o.labelSmoothing ?? TRAIN_DEFAULTS.labelSmoothing,
+    patience: o.patience ?? TRAIN_DEFAULTS.patience,
     seed: args.seed,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(session ? { session } : {}),
@@ -58,6 +61,7 @@ export async function fitTextHead(
   m: { train: FeatureMatrix; evaluation: FeatureMatrix; test?: FeatureMatrix },
   textWarnings: TextWarning[],
   choice: HeadChoice = requested.kind,
+  budgetS: number = TRAIN_DEFAULTS.budget,
 ): Promise<{ head: FittedHead; result: TextTrainResult; kind: HeadKind }> {
   const tt = performance.now();
   // `auto`: the heads compete by cross-validation on the training rows, as they do on image features.
@@ -70,7 +74,7 @@ export async function fitTextHead(
               [{ model: 'text', tensor: TEXT_FEATURES, data: m.train }],
               s.labels.length,
               requested,
-              { heads: ['linear', 'knn', 'ncm', 'mlp'], budgetMs: TRAIN_DEFAULTS.budget * 1000 },
+              { heads: ['linear', 'knn', 'ncm', 'mlp'], budgetMs: budgetS * 1000 },
             ),
           ).head,
         }
@@ -145,6 +149,7 @@ export async function runTextFeatures(
       },
       set.warnings,
       o.head ?? 'linear',
+      o.budget,
     );
     Object.assign(result, { model: o.model, head: kind }, candidates ? { candidates } : {});
     if (o.export !== false) {

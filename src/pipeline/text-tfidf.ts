@@ -106,6 +106,7 @@ export async function runTfidfFeatures(
     },
     [],
     o.head ?? 'linear',
+    o.budget,
   );
   Object.assign(result, { model: TFIDF_ID, head: kind }, candidates ? { candidates } : {});
   try {

@@ -5,7 +5,7 @@
  * write one model.onnx (encoder + head) with the tokenizer files and graft.json to args.outputDir.
  */
 import { loadDataset } from '../data/load.js';
-import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
+import { sampleShots, SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { Dataset, DataWarning, TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { EvaluationReport } from '../eval/report.js';
@@ -24,12 +24,14 @@ import type { TextWarning } from '../text/warnings.js';
 import { runTextFeatures } from './text-features.js';
 import { runTextFinetune } from './text-finetune.js';
 import { preflight } from './preflight.js';
-import { validateTrainingValues } from './validate.js';
+import { validateHeadOptions, validateTrainingValues } from './validate.js';
+import { givenOptions, refuseUnusedOptions } from './option-scope.js';
 import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
 import { textPooler, textStrategy } from './text-recipes.js';
 import { DEFAULT_TEXT_ENCODER, runTextAuto, TEXT_AUTO_MODEL } from './text-auto.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
 import type { HeadKind } from '../strategies/heads.js';
+import type { HeadOptimizer } from '../strategies/fit-head.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */
@@ -63,6 +65,18 @@ export interface TrainTextClassifierOptions {
   dropout?: number;
   /** The head: linear (default), mlp; knn and ncm on frozen features only; auto (frozen features) by cross-validation. */
   head?: HeadChoice;
+  /** Use k training examples per class (k-shot), sampled from the training split as for images. */
+  shots?: number;
+  /** Heads on frozen features, as for images: MLP hidden sizes (default [1024]). */
+  hidden?: number[];
+  /** Heads on frozen features: k-NN neighbours (default 5). */
+  k?: number;
+  /** Heads on frozen features: auto (L-BFGS for linear heads) | lbfgs | adam | adamw | sgd. */
+  optimizer?: HeadOptimizer;
+  /** Heads on frozen features: label smoothing of the cross-entropy (default 0). */
+  labelSmoothing?: number;
+  /** Heads on frozen features: early-stopping patience in epochs (default 10; 0: off). */
+  patience?: number;
   /** model 'auto': the encoder tried beside tf-idf (default: the search's default encoder, skipped offline). */
   encoder?: string;
   /** model 'auto': also try the tf-idf baseline beside the encoder. Default true. */
@@ -169,13 +183,14 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
   if (data.labels.length < 2)
     throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${data.labels.length}`);
   const seed = o.args.seed ?? SPLIT_DEFAULTS.seed;
+  const shotsOf = (train: TextDataset) => (o.shots ? sampleShots(train, o.shots, seed) : train);
   const testSplit = o.testSplit ?? SPLIT_DEFAULTS.test;
   if (o.evalData !== undefined) {
     const evaluation = alignLabels(await loadText(o.evalData, 'evalData'), data.labels, 'evalData');
     const s = stratifiedSplit(data, { validation: 0, test: testSplit, seed });
     return {
       labels: [...data.labels],
-      train: s.train,
+      train: shotsOf(s.train),
       evaluation,
       test: s.test,
       warnings: [...data.warnings, ...s.warnings],
@@ -189,11 +204,40 @@ export async function prepareTextSplits(o: TrainTextClassifierOptions): Promise<
   // Too little data to hold any out still trains: the run says so (NO_HELD_OUT) instead of failing.
   return {
     labels: [...data.labels],
-    train: s.train,
+    train: shotsOf(s.train),
     evaluation: s.validation,
     test: s.test,
     warnings: [...data.warnings, ...s.warnings],
   };
+}
+
+/** The library's text options under the names the option table uses (pipeline/option-scope.ts). */
+function textGivenOptions(o: TrainTextClassifierOptions): Record<string, unknown> {
+  const a = o.args;
+  return givenOptions({
+    resume: a.resumeFromCheckpoint,
+    saveSteps: a.saveSteps,
+    saveTotalLimit: a.saveTotalLimit,
+    warmupRatio: a.warmupRatio,
+    warmupSteps: a.warmupSteps,
+    evalStrategy: a.evaluationStrategy,
+    evalSteps: a.evalSteps,
+    loggingSteps: a.loggingSteps,
+    loadBestModelAtEnd: a.loadBestModelAtEnd,
+    metricForBestModel: a.metricForBestModel,
+    accumulateSteps: a.gradientAccumulationSteps,
+    clipGradNorm: a.maxGradNorm,
+    unfreeze: o.unfreeze,
+    freezeEpochs: o.freezeEpochs,
+    pooling: o.pooling,
+    maxSeqLength: a.maxSeqLength,
+    hidden: o.hidden,
+    dropout: o.dropout,
+    k: o.k,
+    optimizer: o.optimizer,
+    labelSmoothing: o.labelSmoothing,
+    patience: o.patience,
+  });
 }
 
 export async function trainTextClassifier(options: TrainTextClassifierOptions): Promise<TextTrainResult> {
@@ -206,6 +250,11 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
     testSplit: options.testSplit ?? SPLIT_DEFAULTS.test,
     seed: options.args.seed,
     weightDecay: options.args.weightDecay,
+    k: options.k,
+    hidden: options.hidden,
+    labelSmoothing: options.labelSmoothing,
+    patience: options.patience,
+    shots: options.shots,
   });
   const tfidf = options.model === TFIDF_ID;
   // The search trains heads on frozen features: its default recipe is linear-probe.
@@ -218,35 +267,21 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
       `the tf-idf model has no pre-trained weights to ${strategy === 'scratch' ? 'train from scratch' : 'fine-tune'}: use strategy 'linear-probe' (a head on tf-idf rows)`,
     );
   if (strategy !== 'linear-probe') textPooler(options, strategy); // refuses heads without a gradient up front
-  if (strategy === 'scratch' && options.unfreeze !== undefined && options.unfreeze !== 'all')
-    throw new GraftError(
-      'BAD_OPTION',
-      `strategy 'scratch' trains every weight from a random start; unfreeze '${options.unfreeze}' would leave random weights frozen: drop unfreeze`,
-    );
   if (options.model === TEXT_AUTO_MODEL && strategy !== 'linear-probe')
     throw new GraftError(
       'BAD_OPTION',
       `model 'auto' (the search over tf-idf and the default encoder's frozen features) cannot be trained by strategy '${strategy}': name the encoder, e.g. model '${DEFAULT_TEXT_ENCODER}'`,
     );
-  if (strategy === 'linear-probe') {
-    const flags = {
-      resumeFromCheckpoint: '--resume',
-      saveSteps: '--save-steps',
-      saveTotalLimit: '--save-total-limit',
-    };
-    const given = (Object.keys(flags) as (keyof typeof flags)[]).filter(
-      (k) => options.args[k] !== undefined && options.args[k] !== false,
-    );
-    if (given.length)
-      throw new GraftError(
-        'BAD_OPTION',
-        `${given.map((k) => `${k} (${flags[k]})`).join(', ')}: a head on frozen features writes no checkpoints (it trains on cached features in seconds); fine-tune (method 'finetune', --strategy fine-tune) to checkpoint and resume`,
-      );
-  }
+  refuseUnusedOptions(
+    { modality: 'text', strategy, model: options.model, ...(options.head ? { head: options.head } : {}) },
+    textGivenOptions(options),
+  );
   const out = options.export === false ? undefined : options.args.outputDir;
   checkInt8Request(options.int8, out);
   await preflight({ out, cacheDir: options.cacheDir });
   const splits = await prepareTextSplits(options);
+  if (options.k !== undefined)
+    validateHeadOptions({ head: options.head ?? 'auto', k: options.k }, splits.train.examples.length, true);
   const result =
     options.model === TEXT_AUTO_MODEL
       ? await runTextAuto(options, splits)

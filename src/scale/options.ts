@@ -1,4 +1,5 @@
 /** Options of `graft extract` and of batch prediction, each with its defaults in one place. */
+import { GraftError } from '../errors.js';
 import type { ShardProgress } from './backend.js';
 import type { BadInputPolicy } from './jobs.js';
 
@@ -47,9 +48,24 @@ const RUN_DEFAULTS = { shardSize: 256, batchSize: 32, onBadInput: 'skip', attemp
 const defined = <T extends object>(o: T): Partial<T> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
+/** Options that only a queue run, or only a local run, can honour: refused on the other kind of run. */
+function refuseMisplaced(o: Partial<RunOptions>): void {
+  if (o.queue === undefined && o.attempts !== undefined)
+    throw new GraftError(
+      'BAD_OPTION',
+      '--attempts counts retries of shards on a queue, and this run has no --queue; drop --attempts or give --queue',
+    );
+  if (o.queue !== undefined && o.threads !== undefined)
+    throw new GraftError(
+      'BAD_OPTION',
+      "--threads sets this machine's ONNX Runtime threads, and with --queue the workers run the shards; give --threads to `graft worker` instead",
+    );
+}
+
 export function resolveExtractOptions(
   o: Partial<ExtractRunOptions> & Pick<ExtractRunOptions, 'data'>,
 ): ExtractRunOptions {
+  refuseMisplaced(o);
   return {
     ...RUN_DEFAULTS,
     model: 'npm:nsfwjs/mobilenet_v2',
@@ -61,5 +77,6 @@ export function resolveExtractOptions(
 export function resolvePredictOptions(
   o: Partial<PredictRunOptions> & Pick<PredictRunOptions, 'modelDir' | 'manifest'>,
 ): PredictRunOptions {
+  refuseMisplaced(o);
   return { ...RUN_DEFAULTS, out: 'predictions.jsonl', topK: 1, ...defined(o) } as PredictRunOptions;
 }

@@ -8,6 +8,7 @@
  * something that scores below it in its own cross-validation.
  */
 import { GraftError } from '../errors.js';
+import { concatFeatureId, isConcatenation } from '../features/feature-id.js';
 import { selectRows, type FeatureMatrix } from '../features/matrix.js';
 import type { MatrixViews } from '../features/view-matrix.js';
 import type { HeadKind, HeadOptions } from './heads.js';
@@ -76,6 +77,27 @@ export function compareCandidates(a: CandidateScore, b: CandidateScore): number 
   if (Math.abs(acc(a) - acc(b)) > 1e-9) return acc(b) - acc(a);
   const rank = HEAD_PREFERENCE.indexOf(a.head) - HEAD_PREFERENCE.indexOf(b.head);
   return rank !== 0 ? rank : a.dim - b.dim;
+}
+
+/**
+ * The concatenation worth scoring after the single features of `model`: its two best-scoring features (each by its
+ * best head), in `order` (shallow to deep), or nothing when fewer than two were scored.
+ */
+export function concatenationCandidate(
+  scores: readonly CandidateScore[],
+  model: string,
+  order: readonly string[],
+): string | undefined {
+  const best = new Map<string, number>();
+  for (const s of scores)
+    if (s.model === model && !s.skipped && !isConcatenation(s.tensor))
+      best.set(s.tensor, Math.max(best.get(s.tensor) ?? -1, s.cvAccuracy));
+  if (best.size < 2) return undefined;
+  const top = [...best]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 2)
+    .map(([tensor]) => tensor);
+  return concatFeatureId(top.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
 }
 
 export function bestCandidate(scores: readonly CandidateScore[]): CandidateScore {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatFeatureId, gridWindow, parseFeatureId } from '../../src/features/feature-id.js';
+import {
+  concatFeatureId,
+  featureParts,
+  formatFeatureId,
+  gridWindow,
+  parseFeatureId,
+} from '../../src/features/feature-id.js';
 import { buildPooledPrefix, featureOutputName } from '../../src/features/pooled-prefix.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel, emptyGraph } from '../../src/onnx/ir.js';
@@ -72,5 +78,45 @@ test('the pooled prefix averages each grid region of a [N,C,H,W] map, channel-ma
           assert.ok(Math.abs(got - mean(i, ch, rows[gy]!, cols[gx]!)) < 1e-5, `${i},${ch},${gy},${gx}`);
         }
     }
+  }
+});
+
+test('a concatenated feature id lists its parts; fine-tuning (one cut) refuses it', () => {
+  assert.equal(concatFeatureId(['a@2x2', 'b']), 'a@2x2+b');
+  assert.deepEqual(featureParts('a@2x2+b'), [
+    { tensor: 'a', grid: 2 },
+    { tensor: 'b', grid: 1 },
+  ]);
+  assert.deepEqual(featureParts('b'), [{ tensor: 'b', grid: 1 }]);
+  assert.throws(
+    () => parseFeatureId('a@2x2+b'),
+    (e) => isGraftError(e, 'BAD_OPTION') && /one tensor/.test((e as Error).message),
+  );
+  assert.throws(
+    () => featureParts('a++b'),
+    (e) => isGraftError(e, 'BAD_OPTION'),
+  );
+});
+
+test('the pooled prefix of `a+b` is the pooled parts side by side, row for row', async () => {
+  const [c, h, w] = [3, 6, 4];
+  const g = emptyGraph('two-maps');
+  const b = new GraphBuilder(g);
+  b.input('x', 'float32', ['batch', c, h, w]);
+  b.op('Identity', ['x'], {}, { outputs: ['map'] });
+  b.op('Relu', ['x'], {}, { outputs: ['relu'] });
+  b.output('relu', 'float32', ['batch', c, h, w]);
+  const features = ['map@2x2', 'relu', 'map@2x2+relu'];
+  const prefix = await buildPooledPrefix(createModel(g), 'x', features, [1, c, h, w]);
+  assert.deepEqual(prefix.dims, [c * 4, c, c * 5]);
+  const n = 3;
+  const data = Float32Array.from({ length: n * c * h * w }, (_, i) => Math.cos(i * 0.9) * 2);
+  const session = await Session.create(prefix.model);
+  const out = await session.run({ x: { dtype: 'float32', shape: [n, c, h, w], data } });
+  await session.release();
+  const [grid, relu, both] = features.map((f) => out[featureOutputName(f)]!.data as Float32Array);
+  for (let i = 0; i < n; i++) {
+    const expected = [...grid!.subarray(i * c * 4, (i + 1) * c * 4), ...relu!.subarray(i * c, (i + 1) * c)];
+    assert.deepEqual(Array.from(both!.subarray(i * c * 5, (i + 1) * c * 5)), expected, `row ${i}`);
   }
 });

@@ -73,6 +73,22 @@ test('--quiet: every skipped image in one stderr line; 3 per class trains and sa
   assert.ok(existsSync(join(root, 'm-quiet', 'model.onnx')));
 });
 
+test('graft eval skips the same images (at load or at decode) and says so in one --quiet line', () => {
+  const model = join(root, 'm-eval');
+  assert.equal(graft(pixels('m-eval')).status, 0);
+  const r = graft(['eval', model, images, '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const [line, ...rest] = lines(r.stderr);
+  assert.deepEqual(rest, [], `one line: ${r.stderr}`);
+  assert.match(line!, /4 inputs skipped/);
+  for (const name of ['a/zero.png', 'a/huge.png', 'b/cut.png', 'b/crc.png'])
+    assert.ok(line!.includes(name), name);
+  assert.equal((JSON.parse(r.stdout) as { n: number }).n, 6);
+  const strict = graft(['eval', model, images, '--on-bad-input', 'fail']);
+  assert.equal(strict.status, 3, strict.stderr);
+  assert.match(strict.stderr, /BAD_INPUT/);
+});
+
 test('--allow-truncated uses the partly decodable images; --max-pixels sets the budget checked at load', () => {
   const partial = graft(pixels('m-partial', '--allow-truncated'));
   assert.equal(partial.status, 0, partial.stderr);

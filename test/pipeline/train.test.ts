@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { isGraftError } from '../../src/errors.js';
 import { getModelSpec } from '../../src/models/registry.js';
+import { concatenationCandidate } from '../../src/strategies/auto-select.js';
 import { load } from '../../src/predict/classifier.js';
 import { preprocessBatch } from '../../src/preprocess/image.js';
 import { trainClassifier } from '../../src/pipeline/train.js';
@@ -64,9 +65,12 @@ test('train → export: a plain InferenceSession on model.onnx equals graft pred
 test('features auto: every candidate is cross-validated and the exported model cuts at the winner', async () => {
   const data = await colourFolder(6, 50);
   const r = await trainClassifier({ ...base, data, cacheDir: false, head: 'ncm', baseline: false });
+  const singles = getModelSpec(base.model).candidateFeatures;
+  const pair = concatenationCandidate(r.candidates.slice(0, singles.length), base.model, singles);
   assert.deepEqual(
     r.candidates.map((c) => c.tensor),
-    getModelSpec(base.model).candidateFeatures,
+    [...singles, pair],
+    'every single feature, then the two best side by side',
   );
   assert.ok(r.candidates.every((c) => c.head === 'ncm' && c.model === base.model));
   const best = Math.max(...r.candidates.map((c) => c.cvAccuracy));

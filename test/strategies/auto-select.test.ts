@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../../src/data/random.js';
 import { isGraftError } from '../../src/errors.js';
-import type { FeatureMatrix } from '../../src/features/matrix.js';
+import { concatColumns, type FeatureMatrix } from '../../src/features/matrix.js';
 import {
   bestCandidate,
   compareCandidates,
+  concatenationCandidate,
   scoreCandidates,
   type CandidateScore,
 } from '../../src/strategies/auto-select.js';
@@ -151,4 +152,51 @@ test('the search reports the rows it scored on and skips the MLP on features too
   assert.equal(linear.rows, 45);
   assert.ok(linear.cvAccuracy > 0.8, `linear ${linear.cvAccuracy}`);
   assert.equal(scores.find((s) => s.head === 'mlp')!.skipped, '8 dimensions; MLPs are tried on up to 4');
+});
+
+test('the concatenation candidate joins the two best single features, shallow to deep', () => {
+  const scores = [
+    score({ tensor: 'deep', cvAccuracy: 0.8 }),
+    score({ tensor: 'deep', head: 'knn', cvAccuracy: 0.85 }),
+    score({ tensor: 'mid', cvAccuracy: 0.9 }),
+    score({ tensor: 'early', cvAccuracy: 0.82 }),
+    score({ tensor: 'late', cvAccuracy: 0.99, skipped: 'time budget' }),
+    score({ model: 'pixels', tensor: 'pixels', cvAccuracy: 0.95 }),
+  ];
+  assert.equal(concatenationCandidate(scores, 'm', ['early', 'mid', 'late', 'deep']), 'mid+deep');
+  assert.equal(concatenationCandidate(scores.slice(0, 2), 'm', ['deep']), undefined);
+});
+
+test('features that each separate one class cross-validate better side by side than alone', async () => {
+  // Class 0 shows only in `a`, class 1 only in `b`: alone, each confuses the other two classes.
+  const rand = mulberry32(7);
+  const n = 90;
+  const one = (signalClass: number): FeatureMatrix => {
+    const data = Float32Array.from({ length: n * 4 }, (_, i) => rand() - 0.5);
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    for (let i = 0; i < n; i++)
+      if (labels[i] === signalClass) for (let d = 0; d < 4; d++) data[i * 4 + d]! += 2;
+    return { data, dim: 4, labels };
+  };
+  const a = one(0);
+  const b = one(1);
+  const both = concatColumns([a, b]);
+  assert.deepEqual(Array.from(both.data.subarray(0, 8)), [
+    ...a.data.subarray(0, 4),
+    ...b.data.subarray(0, 4),
+  ]);
+  const scores = await scoreCandidates(
+    [
+      { model: 'm', tensor: 'a', data: a },
+      { model: 'm', tensor: 'b', data: b },
+      { model: 'm', tensor: 'a+b', data: both },
+    ],
+    3,
+    HEAD,
+    { heads: ['linear'] },
+  );
+  const cv = (t: string) => scores.find((s) => s.tensor === t)!.cvAccuracy;
+  assert.ok(cv('a') < 0.8 && cv('b') < 0.8, `alone: ${cv('a')}, ${cv('b')}`);
+  assert.ok(cv('a+b') > 0.95, `side by side: ${cv('a+b')}`);
+  assert.equal(bestCandidate(scores).tensor, 'a+b');
 });

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { refuseCheckpointFlags } from '../../src/cli/commands/finetune-flags.js';
+import { refuseUnusedOptions } from '../../src/pipeline/option-scope.js';
 import { isGraftError } from '../../src/errors.js';
 import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
 import type { FineTuneClassifierOptions } from '../../src/pipeline/finetune-options.js';
@@ -105,8 +105,8 @@ test('runs that train a head on cached features refuse checkpoint options instea
       (e) => isGraftError(e, 'BAD_OPTION') && e.message.includes(flag),
     );
   assert.throws(
-    () => refuseCheckpointFlags({ resume: true, saveTotalLimit: '2' }),
-    (e) => isGraftError(e, 'BAD_OPTION') && /--resume, --save-total-limit/.test(e.message),
+    () => refuseUnusedOptions({ modality: 'image', strategy: 'auto' }, { resume: true, saveTotalLimit: '2' }),
+    (e) => isGraftError(e, 'BAD_OPTION') && /^--resume, --save-total-limit: .*no checkpoints/.test(e.message),
   );
-  refuseCheckpointFlags({ strategy: 'auto' });
+  refuseUnusedOptions({ modality: 'image', strategy: 'lp-ft' }, { resume: true, saveTotalLimit: '2' });
 });

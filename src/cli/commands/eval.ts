@@ -1,14 +1,14 @@
 /** `graft eval <model-dir> <data>`: evaluate a trained model on a labelled data set. */
 import type { Command } from 'commander';
 import { loadDataset } from '../../data/load.js';
-import { GraftError } from '../../errors.js';
-import { evaluate, formatReport } from '../../eval/report.js';
-import { load, type PredictInput } from '../../predict/classifier.js';
-import { exampleInput } from '../../predict/inputs.js';
+import { evaluateDataset } from '../../eval/evaluate-dataset.js';
+import { formatReport } from '../../eval/report.js';
+import { load } from '../../predict/classifier.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { choice, number } from '../parse.js';
 import { printJson } from '../output.js';
 import { progressBar } from '../progress.js';
+import { SkipSummary } from '../skip-summary.js';
 
 interface EvalFlags {
   out?: string;
@@ -16,6 +16,7 @@ interface EvalFlags {
   batchSize?: string;
   onBadInput?: string;
   int8?: boolean;
+  quiet?: boolean;
 }
 
 export function registerEval(program: Command): void {
@@ -29,33 +30,28 @@ export function registerEval(program: Command): void {
     .option('--on-bad-input <policy>', 'skip | fail', 'skip')
     .option('--int8', 'evaluate model.int8.onnx (made by `graft quantize`)')
     .option('--json', 'print the JSON report instead of the table')
+    .option('--quiet', 'no progress bar (skipped inputs are still summarised in one line on stderr)')
     .action(async (dir: string, data: string, f: EvalFlags) => {
       const clf = await load(dir, { int8: f.int8 });
       try {
         const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
         const ds = await loadDataset(data, { onBadInput });
-        const labels = clf.labels;
-        const map = ds.labels.map((l) => labels.indexOf(l));
-        const unknown = ds.labels.filter((_, i) => map[i]! < 0);
-        if (unknown.length) {
-          throw new GraftError(
-            'BAD_INPUT',
-            `labels not known to the model: ${unknown.join(', ')} (it knows ${labels.join(', ')})`,
-          );
-        }
-        const inputs: PredictInput[] = ds.examples.map((e) => exampleInput(ds, e));
-        const bar = progressBar('evaluating', f.json);
-        const probs = await clf.predictProbs(inputs, {
+        const skips = new SkipSummary();
+        skips.add(ds.warnings);
+        const bar = progressBar('evaluating', f.json || f.quiet);
+        const { report, warnings } = await evaluateDataset(clf, ds, {
           batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),
           onBatch: bar.update,
+          onBadInput,
         });
         bar.stop();
-        const y = Int32Array.from(ds.examples, (e) => map[e.label]!);
-        const report = evaluate(probs, y);
-        const json = { model: dir, data, labels, ...report };
+        skips.add(warnings);
+        const labels = clf.labels;
+        const json = { model: dir, data, labels, ...report, warnings: [...ds.warnings, ...warnings] };
         await writeFileAtomic(f.out ?? `${dir}/eval.json`, `${JSON.stringify(json, null, 2)}\n`);
         if (f.json) printJson(json);
         else process.stdout.write(`${formatReport(report, [...labels])}\n`);
+        skips.print();
       } finally {
         await clf.release();
       }

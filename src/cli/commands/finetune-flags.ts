@@ -63,25 +63,6 @@ export function addFineTuneFlags(cmd: Command): Command {
     );
 }
 
-/**
- * Checkpoint flags on a run that trains a head on cached features (no fine-tuning): refused, since such a run
- * writes no checkpoints.
- */
-export function refuseCheckpointFlags(f: FineTuneFlags): void {
-  const given = (
-    [
-      ['--resume', f.resume],
-      ['--save-steps', f.saveSteps],
-      ['--save-total-limit', f.saveTotalLimit],
-    ] as const
-  ).filter(([, v]) => v !== undefined && v !== false);
-  if (given.length)
-    throw new GraftError(
-      'BAD_OPTION',
-      `${given.map(([flag]) => flag).join(', ')}: a head on cached features writes no checkpoints (it trains in seconds); use --strategy fine-tune, lp-ft or scratch to checkpoint and resume`,
-    );
-}
-
 export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOptions> {
   return {
     // `auto` is the default search over cached features (pipeline/train.ts), not a fine-tuning recipe.
@@ -99,22 +80,14 @@ export function fineTuneOptions(f: FineTuneFlags): Partial<FineTuneClassifierOpt
   };
 }
 
-/** The feature-extraction augmentation flags (`--augment-views`), refused where they would be ignored. */
+/**
+ * The feature-extraction augmentation flags (`--augment-views`). Which runs take them at all is decided with every
+ * other flag (pipeline/option-scope.ts); here the flags that need one another are checked.
+ */
 export function viewOptions(
   f: FineTuneFlags,
-  fineTuning: boolean,
 ): Partial<Pick<TrainClassifierOptions, 'augmentViews' | 'augmentViewUse' | 'viewAugment'>> {
   const views = number('augment-views', f.augmentViews, { integer: true, min: 0 });
-  if (fineTuning && (views !== undefined || f.augmentViewUse !== undefined))
-    throw new GraftError(
-      'BAD_OPTION',
-      '--augment-views and --augment-view-use serve heads fitted on cached features; fine-tuning takes --augment',
-    );
-  if (!fineTuning && f.augment)
-    throw new GraftError(
-      'BAD_OPTION',
-      '--augment augments images for fine-tuning (--strategy fine-tune|lp-ft|scratch); with cached features use --augment-views K',
-    );
   if (f.augmentViewUse !== undefined && !views)
     throw new GraftError('BAD_OPTION', '--augment-view-use needs --augment-views K (K >= 1)');
   if (f.augmentFlip && !f.augment && !views)

@@ -34,7 +34,12 @@ export function registerPredict(program: Command): void {
       if (await runBatchPredict(dir, inputs, f)) return;
       const clf = await load(dir, { int8: f.int8 });
       try {
-        const isText = f.text || clf.manifest.preprocess.kind === 'text';
+        const isText = clf.manifest.preprocess.kind === 'text';
+        if (f.text && !isText)
+          throw new GraftError(
+            'BAD_OPTION',
+            `--text treats the inputs as texts, and ${dir} is an image model: drop --text and give image files`,
+          );
         if (inputs.length === 0) throw new GraftError('BAD_INPUT', 'nothing to predict');
         const items: PredictInput[] = isText ? inputs.map((text) => ({ text })) : inputs;
         const topK = number('top', f.top, { integer: true, min: 1 })!;

@@ -9,7 +9,7 @@ import { GraftError } from '../../errors.js';
 import { trainTextClassifier, type TextTrainResult } from '../../pipeline/train-text.js';
 import type { Unfreeze } from '../../text/finetune/params.js';
 import { commandSignal, throwIfCancelled } from '../cancel.js';
-import { choice, dropout, duration, number } from '../parse.js';
+import { choice, dropout, duration, list, number } from '../parse.js';
 import { eventRenderer } from '../progress.js';
 import { DEFAULT_TEXT_ENCODER, TEXT_AUTO_MODEL } from '../../pipeline/text-auto.js';
 import { STRATEGIES } from './finetune-flags.js';
@@ -56,6 +56,12 @@ export interface SharedFlags {
   accumulateSteps?: string;
   clipGradNorm?: string;
   freezeEpochs?: string;
+  hidden?: string;
+  k?: string;
+  optimizer?: string;
+  labelSmoothing?: string;
+  patience?: string;
+  shots?: string;
   int8?: boolean;
 }
 
@@ -76,41 +82,10 @@ export function addTextFlags(cmd: Command): Command {
     .option('--pooling <p>', 'text features: cls | mean');
 }
 
-/**
- * `graft train` flags the text path does not (yet) honour, as [flag, value given]: refused with BAD_OPTION rather
- * than dropped.
- */
-function unsupportedForText(f: Readonly<Record<string, unknown>>): string[] {
-  const given = (k: string) => f[k] !== undefined;
-  const flags: [string, boolean][] = [
-    ['--hidden', given('hidden')],
-    ['--k', given('k')],
-    ['--optimizer', given('optimizer')],
-    ['--label-smoothing', given('labelSmoothing')],
-    ['--patience', given('patience')],
-    ['--shots', given('shots')],
-    ['--features', given('features')],
-    ['--bn-mode', given('bnMode')],
-    ['--layerwise-lr-decay', given('layerwiseLrDecay')],
-    ['--augment', given('augment')],
-    ['--augment-views', given('augmentViews')],
-    ['--augment-view-use', given('augmentViewUse')],
-    ['--augment-flip', given('augmentFlip')],
-    ['--on-bad-input', given('onBadInput')],
-  ];
-  return flags.filter(([, on]) => on).map(([flag]) => flag);
-}
-
 export async function runTextTraining(
   data: TextDataset,
   f: SharedFlags & TextFlags,
 ): Promise<TextTrainResult> {
-  const unsupported = unsupportedForText(f as unknown as Record<string, unknown>);
-  if (unsupported.length > 0)
-    throw new GraftError(
-      'BAD_OPTION',
-      `${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported for text data yet; drop ${unsupported.length > 1 ? 'them' : 'it'} (text takes --model, --head, --pooling, --strategy, --freeze-epochs and the Hugging Face Trainer flags)`,
-    );
   const unfreeze = f.unfreeze;
   if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
     throw new GraftError(
@@ -140,6 +115,12 @@ export async function runTextTraining(
       (chosen === undefined || chosen === 'auto' ? 'auto' : undefined),
     pooling: choice('pooling', f.pooling, ['cls', 'mean'] as const),
     dropout: dropout('dropout', f.dropout),
+    hidden: list('hidden', f.hidden),
+    k: number('k', f.k, { integer: true, min: 1 }),
+    optimizer: choice('optimizer', f.optimizer, ['auto', 'lbfgs', 'adam', 'adamw', 'sgd'] as const),
+    labelSmoothing: number('label-smoothing', f.labelSmoothing, { min: 0 }),
+    patience: number('patience', f.patience, { integer: true, min: 0 }),
+    shots: number('shots', f.shots, { integer: true, min: 1 }),
     cacheDir: f.cache === false ? false : f.cacheDir,
     valSplit: number('val-split', f.valSplit, { min: 0 }),
     testSplit: number('test-split', f.testSplit, { min: 0 }),

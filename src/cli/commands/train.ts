@@ -1,5 +1,6 @@
 /** `graft train <data>`: feature extraction (or fine-tuning) on a pre-trained backbone, then export. */
 import type { Command } from 'commander';
+import type { HeadChoice } from '../../pipeline/options.js';
 import { fineTuneClassifier, type FineTuneResult } from '../../pipeline/finetune.js';
 import type { TrainClassifierOptions } from '../../pipeline/options.js';
 import { trainClassifier, type TrainResult } from '../../pipeline/train.js';
@@ -10,10 +11,11 @@ import { commandSignal } from '../cancel.js';
 import {
   addFineTuneFlags,
   fineTuneOptions,
-  refuseCheckpointFlags,
+  STRATEGIES,
   viewOptions,
   type FineTuneFlags,
 } from './finetune-flags.js';
+import { refuseUnusedOptions, SCOPED_OPTIONS } from '../../pipeline/option-scope.js';
 import { addTextFlags, runTextTraining, type TextFlags } from './text-flags.js';
 import { int8SummaryLine } from './quantize.js';
 import { choice, dropout, duration, list, number } from '../parse.js';
@@ -120,9 +122,10 @@ export function registerTrain(program: Command): void {
     )
     .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
     .option('--quiet', 'no progress output');
-  addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags) => {
+  addTextFlags(addFineTuneFlags(cmd)).action(async (data: string, f: TrainFlags, self: Command) => {
     const onBadInput = choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const);
     const dataset = await loadDataset(data, { onBadInput });
+    refuseDroppedFlags(dataset.kind, f, self);
     const skips = new SkipSummary();
     skips.add(dataset.warnings);
     try {
@@ -131,6 +134,31 @@ export function registerTrain(program: Command): void {
       skips.print();
     }
   });
+}
+
+const HEADS = ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const;
+
+/**
+ * Every flag given on the command line that this modality × strategy × head would drop is refused
+ * (pipeline/option-scope.ts), before any backbone is loaded.
+ */
+function refuseDroppedFlags(modality: Dataset['kind'], f: TrainFlags, self: Command): void {
+  const flags = f as unknown as Readonly<Record<string, unknown>>;
+  const given = Object.fromEntries(
+    SCOPED_OPTIONS.filter((k) => self.getOptionValueSource(k) === 'cli').map((k) => [k, flags[k]]),
+  );
+  const head: HeadChoice | undefined = choice('head', f.head, HEADS);
+  refuseUnusedOptions(
+    {
+      modality,
+      strategy: choice('strategy', f.strategy, STRATEGIES) ?? 'auto',
+      ...(head ? { head } : {}),
+      ...(f.features !== undefined ? { features: f.features } : {}),
+      ...(f.optimizer !== undefined ? { optimizer: f.optimizer } : {}),
+      ...(f.model !== undefined ? { model: f.model } : {}),
+    },
+    given,
+  );
 }
 
 async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Promise<void> {
@@ -161,7 +189,7 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
   const common: Partial<TrainClassifierOptions> & Pick<TrainClassifierOptions, 'data'> = {
     data: dataset,
     model: f.model,
-    head: choice('head', f.head, ['auto', 'linear', 'mlp', 'knn', 'ncm'] as const),
+    head: choice('head', f.head, HEADS),
     hidden: list('hidden', f.hidden),
     dropout: dropout('dropout', f.dropout),
     k: number('k', f.k, { integer: true, min: 1 }),
@@ -190,18 +218,16 @@ async function trainOn(dataset: Dataset, f: TrainFlags, skips: SkipSummary): Pro
   const ft = fineTuneOptions(f);
   if (ft.strategy === 'linear-probe') common.head ??= 'linear';
   const fineTuning = ft.strategy !== undefined && ft.strategy !== 'linear-probe';
-  const views = viewOptions(f, fineTuning);
   if (fineTuning) {
     const result = await fineTuneClassifier({ ...common, ...ft });
     if (f.json) printJson(summarizeFineTune(result));
     else printFineTuneSummary(result);
     return;
   }
-  refuseCheckpointFlags(f);
   // An explicit --strategy linear-probe keeps to frozen features; the default search may try LP-FT too.
   const result = await trainClassifier({
     ...common,
-    ...views,
+    ...viewOptions(f),
     fineTune: ft.strategy === 'linear-probe' ? false : 'auto',
   });
   if (f.json) printJson(summarize(result));
