@@ -145,6 +145,15 @@ const TEXT: [string[], RegExp][] = [
     /^--features: text features are the pooled final encoder states/,
   ],
   [['--model', 'tfidf', '--budget', '1m', '--head', 'linear'], /^--budget: .*searches nothing/],
+  [
+    ['--model', BERT_SOURCE, '--strategy', 'fine-tune', '--eval-steps', '5'],
+    /^evalSteps \(--eval-steps\) .* evaluationStrategy is 'no'/,
+  ],
+  [
+    ['--model', BERT_SOURCE, '--strategy', 'fine-tune', '--warmup-steps', '2', '--warmup-ratio', '0.1'],
+    /^warmupSteps \(--warmup-steps\) overrides warmupRatio/,
+  ],
+  [['--model', 'tfidf', '--eval-data', 'EVAL', '--val-split', '0.2'], /^--val-split \(valSplit\): evalData/],
 ];
 
 for (const [modality, cases] of [
@@ -155,7 +164,8 @@ for (const [modality, cases] of [
     for (const [args, pattern] of cases) {
       const shown = args.map((a) => (a === BERT_SOURCE ? 'file:tiny-bert' : a)).join(' ');
       test(shown, async () => {
-        const error = await train(modality === 'image' ? images : texts, args);
+        const given = args.map((a) => (a === 'EVAL' ? texts : a));
+        const error = await train(modality === 'image' ? images : texts, given);
         assert.ok(isGraftError(error, 'BAD_OPTION'), `${shown}: ${String(error)}`);
         assert.match(error.message, pattern);
         rows.push(`| ${modality} | \`${shown}\` | BAD_OPTION: ${error.message.replaceAll('|', '\\|')} |`);
