@@ -383,3 +383,18 @@ export const RECIPE_OPTIONS: readonly string[] = [
   'augment',
   'patience',
 ];
+
+/** The head-fitting options of `trainClassifier` that some head drops (checked against the head asked for). */
+export const HEAD_FIT_OPTIONS: readonly string[] = [
+  'hidden',
+  'dropout',
+  'k',
+  'epochs',
+  'lr',
+  'batchSize',
+  'optimizer',
+  'weightDecay',
+  'labelSmoothing',
+  'patience',
+  'budget',
+];
