@@ -91,6 +91,10 @@ const IMAGE: [string[], RegExp][] = [
     ['--warmup-ratio', '0.1', '--pooling', 'mean'],
     /^--warmup-ratio: .*image data has no such setting.*--pooling/,
   ],
+  [
+    ['--strategy', 'fine-tune', '--features', 'final', '--cache-dir', '/tmp/x'],
+    /^--cache-dir: this run reads and writes no feature cache/,
+  ],
   [['--strategy', 'fine-tune', '--head', 'knn'], /^--head knn cannot be trained .*no gradient.*linear-probe/],
 ];
 
@@ -144,6 +148,7 @@ const TEXT: [string[], RegExp][] = [
     ['--model', 'tfidf', '--features', 'final'],
     /^--features: text features are the pooled final encoder states/,
   ],
+  [['--model', 'tfidf', '--cache-dir', '/tmp/x'], /^--cache-dir: .*tf-idf rows are computed/],
   [['--model', 'tfidf', '--budget', '1m', '--head', 'linear'], /^--budget: .*searches nothing/],
   [
     ['--model', BERT_SOURCE, '--strategy', 'fine-tune', '--eval-steps', '5'],
