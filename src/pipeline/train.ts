@@ -41,6 +41,7 @@ import {
 } from './auto-finetune.js';
 import { validateHeadOptions, validateViewOptions } from './validate.js';
 import { withViews } from '../features/view-matrix.js';
+import { epochEvent } from './events.js';
 
 export interface Comparison {
   name: string;
@@ -281,13 +282,7 @@ export async function trainClassifier(
   let reported = 0;
   const reportEpoch = (e: Omit<EpochRecord, 'step'>): void => {
     reported++;
-    emit({
-      type: 'epoch',
-      epoch: e.epoch,
-      trainLoss: e.trainLoss,
-      valLoss: e.valLoss,
-      valAccuracy: e.metrics['val_accuracy'],
-    });
+    emit(epochEvent(e));
   };
   const held = sourceMatrix(chosen, choice.tensor, heldIds);
   const { head, probs, report } = await fitAndScore(
