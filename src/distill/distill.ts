@@ -15,6 +15,7 @@ import { parseFeatureId } from '../features/feature-id.js';
 import type { Model } from '../onnx/ir.js';
 import type { Tensor } from '../tensor.js';
 import { extract } from '../onnx/surgery.js';
+import { epochEvent } from '../pipeline/events.js';
 import { checkpointRoot } from '../pipeline/finetune.js';
 import { linearProbe } from '../pipeline/probe-warm-start.js';
 import { prepareImageData } from '../pipeline/image-data.js';
@@ -92,14 +93,7 @@ function studentParameters(s: Student, model: BackboneTrainable): number {
 
 /** Live epoch events for the caller's progress display. */
 const epochEvents = (emit: NonNullable<DistillOptions['onEvent']>): Callback => ({
-  epochEnd: (e) =>
-    emit({
-      type: 'epoch',
-      epoch: e.epoch,
-      trainLoss: e.trainLoss,
-      valLoss: e.valLoss,
-      valAccuracy: e.metrics['val_accuracy'],
-    }),
+  epochEnd: (e) => emit(epochEvent(e)),
 });
 
 async function unlabeledExamples(

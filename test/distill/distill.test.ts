@@ -142,3 +142,13 @@ test("a cut student (the teacher's own network up to a tensor) starts from a lin
     assert.ok(cold.evaluation.accuracy < 0.5, `random head ${cold.evaluation.accuracy}`);
   });
 });
+
+test('with augmentation the teacher runs on the very batch the student sees', async () => {
+  await withTeacher(async (_dir, teacher) => {
+    const r = await distill({ ...base(teacher), alpha: 1, epochs: 6, augment: true, speedRounds: 0 });
+    assert.equal(r.teacherLogitsCached, false);
+    // Soft targets alone again: a teacher answering for other images than the student's would leave it near
+    // chance (~0.1); six epochs on augmented digits reach ~0.7.
+    assert.ok(r.comparison.student.agreement >= 0.5, `agreement ${r.comparison.student.agreement}`);
+  });
+});
