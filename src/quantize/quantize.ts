@@ -27,8 +27,8 @@ export interface QuantizeOptions {
   percentile: number;
   perChannel: boolean;
   /**
-   * static: fold each quantized Conv's mean weight-rounding error into its bias (bias-correction.ts; Nagel et al.
-   * 2019), E[x] measured on the calibration batches.
+   * static (default on): fold each quantized Conv's mean weight-rounding error into its bias (bias-correction.ts;
+   * Nagel et al. 2019), E[x] measured on the calibration batches. Dynamic mode has no Conv to correct.
    */
   biasCorrection: boolean;
   /** Activations as uint8 (default: what ONNX Runtime's x86 kernels run) or int8. */
@@ -50,7 +50,7 @@ export const QUANTIZE_DEFAULTS: Omit<QuantizeOptions, 'evaluate' | 'session' | '
   method: 'minmax',
   percentile: 99.999,
   perChannel: true,
-  biasCorrection: false,
+  biasCorrection: true,
   activationType: 'uint8',
   exclude: [],
   maxDrop: 1,
@@ -96,6 +96,11 @@ export async function quantizeModel(
   options: Partial<QuantizeOptions> = {},
 ): Promise<QuantizeResult> {
   const o = resolveQuantizeOptions(options);
+  if (o.mode === 'dynamic' && options.biasCorrection === true)
+    throw new GraftError(
+      'BAD_OPTION',
+      'bias correction corrects quantized Convs (static mode); dynamic quantization has none: drop it or use --mode static',
+    );
   const say = o.onProgress ?? (() => {});
   const { model: prepared, report: prep } = await prepareForQuantization(model);
   const known = new Set(prepared.graph.nodes.map((n) => n.name));
@@ -119,7 +124,7 @@ export async function quantizeModel(
       mode: o.mode,
       method: o.method,
       perChannel: o.perChannel,
-      biasCorrection: o.biasCorrection,
+      biasCorrection: o.mode === 'static' && o.biasCorrection,
       activationType: o.mode === 'dynamic' ? 'uint8' : o.activationType,
       prepare: prep,
       quantizedNodes: b.quantizedNodes.length,
@@ -191,11 +196,7 @@ async function quantizerFor(prepared: Model, batches: FeedBatches, o: QuantizeOp
         'BAD_OPTION',
         'dynamic quantization quantizes activations to uint8 (DynamicQuantizeLinear); drop --activation-type or use --mode static',
       );
-    if (o.biasCorrection)
-      throw new GraftError(
-        'BAD_OPTION',
-        '--bias-correction corrects quantized Convs (static mode); dynamic quantization has none: drop it or use --mode static',
-      );
+
     return {
       candidates: dynamicNodes(prepared.graph).length,
       build: (exclude) => ({

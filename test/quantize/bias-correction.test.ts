@@ -12,6 +12,8 @@ import { Session } from '../../src/runtime/session.js';
 import { channelMeans, correctBiases } from '../../src/quantize/bias-correction.js';
 import { calibrate, type Feeds } from '../../src/quantize/calibrate.js';
 import { insertQdq, tensorsToCalibrate } from '../../src/quantize/qdq.js';
+import { quantizeModel } from '../../src/quantize/quantize.js';
+import { isGraftError } from '../../src/errors.js';
 import { float32 } from '../../src/tensor.js';
 
 const [IN, OUT, GROUPS, K, SIZE] = [4, 6, 2, 3, 5];
@@ -131,5 +133,24 @@ test('in ONNX Runtime, the corrected int8 Conv’s mean output is closer to the 
   assert.ok(
     meanError(corrected) < meanError(plain) / 2,
     `mean |Δ| per channel: corrected ${meanError(corrected)} vs plain ${meanError(plain)}`,
+  );
+});
+
+test('quantizeModel corrects biases by default in static mode, not when told, and refuses it in dynamic mode', async () => {
+  const { model } = convModel();
+  const xs = inputs();
+  const on = await quantizeModel(model, batches(xs));
+  const off = await quantizeModel(model, batches(xs), { biasCorrection: false });
+  assert.equal(on.report.biasCorrection, true);
+  assert.equal(off.report.biasCorrection, false);
+  const int32Bias = (m: Model) =>
+    Array.from(
+      [...m.graph.initializers.values()].find((t) => t.dtype === 'int32' && t.shape.length === 1)!
+        .data as Int32Array,
+    );
+  assert.notDeepEqual(int32Bias(on.model), int32Bias(off.model));
+  await assert.rejects(
+    quantizeModel(model, batches(xs), { mode: 'dynamic', biasCorrection: true }),
+    (e) => isGraftError(e) && e.code === 'BAD_OPTION',
   );
 });

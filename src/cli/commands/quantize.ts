@@ -54,8 +54,8 @@ export function registerQuantize(program: Command): void {
     .option('--per-channel', 'weights quantized per output channel (default)', true)
     .option('--no-per-channel', 'one weight scale per tensor')
     .option(
-      '--bias-correction',
-      'static: fold each quantized Conv’s mean weight-rounding error into its bias (Nagel et al. 2019)',
+      '--no-bias-correction',
+      'static: leave Conv biases as they are (default: each quantized Conv’s mean weight-rounding error is folded into its bias, Nagel et al. 2019)',
     )
     .option('--activation-type <t>', 'uint8 (default: what ONNX Runtime runs on x86) | int8')
     .option('--exclude <nodes>', 'comma-separated node names to leave in float')
@@ -77,7 +77,8 @@ export function registerQuantize(program: Command): void {
         method: choice('method', f.method, CALIBRATION_METHODS),
         percentile: number('percentile', f.percentile, { min: 0 }),
         perChannel: f.perChannel,
-        biasCorrection: f.biasCorrection,
+        // On by default in static mode; only its refusal is passed on (dynamic mode has no Conv to correct).
+        biasCorrection: f.biasCorrection === false ? false : undefined,
         activationType: choice('activation-type', f.activationType, ['uint8', 'int8'] as const),
         exclude: f.exclude
           ?.split(',')
