@@ -32,9 +32,14 @@ export class SkipSummary {
     };
   }
 
+  /** Inputs left out so far. */
+  get total(): number {
+    return this.warnings.reduce((n, w) => n + w.count, 0);
+  }
+
   /** The line, or undefined when nothing was left out. */
   line(): string | undefined {
-    const total = this.warnings.reduce((n, w) => n + w.count, 0);
+    const total = this.total;
     if (total === 0) return undefined;
     const byCode = new Map<string, { count: number; items: string[] }>();
     for (const w of this.warnings) {

@@ -15,7 +15,9 @@ import { parseFeatureId } from '../features/feature-id.js';
 import type { Model } from '../onnx/ir.js';
 import type { Tensor } from '../tensor.js';
 import { extract } from '../onnx/surgery.js';
+import { epochEvent } from '../pipeline/events.js';
 import { checkpointRoot } from '../pipeline/finetune.js';
+import { linearProbe } from '../pipeline/probe-warm-start.js';
 import { prepareImageData } from '../pipeline/image-data.js';
 import { preflight } from '../pipeline/preflight.js';
 import { batchShape } from '../preprocess/image.js';
@@ -91,14 +93,7 @@ function studentParameters(s: Student, model: BackboneTrainable): number {
 
 /** Live epoch events for the caller's progress display. */
 const epochEvents = (emit: NonNullable<DistillOptions['onEvent']>): Callback => ({
-  epochEnd: (e) =>
-    emit({
-      type: 'epoch',
-      epoch: e.epoch,
-      trainLoss: e.trainLoss,
-      valLoss: e.valLoss,
-      valAccuracy: e.metrics['val_accuracy'],
-    }),
+  epochEnd: (e) => emit(epochEvent(e)),
 });
 
 async function unlabeledExamples(
@@ -210,6 +205,25 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
   });
   let teacherRunner: PrefixRunner | undefined;
   try {
+    // A resumed run restores its head from the checkpoint.
+    const warm = o.warmStart && student.init === 'pretrained' && student.head.kind === 'linear';
+    if (warm && !o.resume) {
+      emit({
+        type: 'stage',
+        stage: 'train',
+        message: 'linear probe on the labelled examples (L-BFGS) as the starting head',
+      });
+      const probe = await linearProbe(student.backbone, train.examples, {
+        featureTensor: student.feature,
+        numClasses: labels.length,
+        seed: o.seed,
+        cacheDir: o.cacheDir,
+        onBadInput: o.onBadInput,
+        session,
+      });
+      model.params.get('head/dense0/weight')!.set(probe.weight);
+      model.params.get('head/dense0/bias')!.set(probe.bias);
+    }
     const studentParams = studentParameters(student, model);
     const teacherParams = countParameters(teacher.model);
     if (studentParams > teacherParams)
@@ -277,6 +291,7 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
           labels,
           featureTensor: student.feature,
           head: student.head,
+          warmStart: warm,
           unlabeled: unlabeled.length,
         },
         callbacks: [epochEvents(emit)],
@@ -352,6 +367,7 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
           teacher: o.teacher,
           student: o.student,
           studentDescription: student.description,
+          warmStart: warm,
           temperature: o.temperature,
           alpha: o.alpha,
           unlabeled: unlabeled.length,

@@ -38,6 +38,12 @@ export interface DistillOptions {
   /** What of the student trains (default: everything for cnn, the head for cut/model students). */
   unfreeze?: UnfreezeSpec;
   head: 'linear' | 'mlp';
+  /**
+   * Start a pre-trained student's linear head from a converged linear probe (L-BFGS on the labelled examples'
+   * cached features), as LP-FT does, rather than from random weights (default true; scratch students and MLP
+   * heads start from random weights).
+   */
+  warmStart: boolean;
   hidden: number[];
   epochs: number;
   batchSize: number;
@@ -67,6 +73,7 @@ export interface DistillOptions {
 export const DISTILL_DEFAULTS: Omit<DistillOptions, 'data' | 'teacher' | 'student'> = {
   temperature: 4,
   head: 'linear',
+  warmStart: true,
   hidden: [256],
   epochs: 10,
   batchSize: 64,

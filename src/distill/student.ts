@@ -11,6 +11,7 @@
 import type { Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { parseFeatureId } from '../features/feature-id.js';
+import { extract } from '../onnx/surgery.js';
 import type { DenseHeadSpec } from '../heads/dense.js';
 import { PIXELS_FEATURES } from '../models/pixels.js';
 import { hasModel, listModels, loadBackbone, type Backbone } from '../models/registry.js';
@@ -145,7 +146,7 @@ export async function buildStudent(
       checkTensor(backbone, tensor, `cut:${spec.feature}`);
       return {
         spec,
-        backbone,
+        backbone: upTo(backbone, tensor),
         feature: spec.feature,
         init: 'pretrained',
         unfreeze: 'none',
@@ -154,6 +155,14 @@ export async function buildStudent(
       };
     }
   }
+}
+
+/** The backbone up to `tensor` only: what lies past the cut (e.g. the teacher's own head) is not the student's. */
+function upTo(b: Backbone, tensor: string): Backbone {
+  return {
+    spec: { ...b.spec, featureTensor: tensor },
+    model: { ...b.model, graph: extract(b.model.graph, [b.spec.inputName], [tensor]) },
+  };
 }
 
 function checkTensor(b: Backbone, tensor: string, what: string): void {

@@ -13,3 +13,19 @@ export type TrainEvent =
   | { type: 'extract'; progress: ExtractProgress }
   | { type: 'candidate'; score: CandidateScore }
   | { type: 'epoch'; epoch: number; trainLoss: number; valLoss?: number; valAccuracy?: number };
+
+/** The progress event of a finished epoch (a Trainer epoch record). */
+export function epochEvent(e: {
+  epoch: number;
+  trainLoss: number;
+  valLoss?: number;
+  metrics: Record<string, number>;
+}): TrainEvent {
+  return {
+    type: 'epoch',
+    epoch: e.epoch,
+    trainLoss: e.trainLoss,
+    valLoss: e.valLoss,
+    valAccuracy: e.metrics['val_accuracy'],
+  };
+}

@@ -31,6 +31,7 @@ import { preflight } from './preflight.js';
 import { reportData } from './model-dir.js';
 import { linearProbeClassifier } from './linear-probe.js';
 import { findResumeCheckpoint } from '../train/checkpoints.js';
+import { epochEvent } from './events.js';
 import { givenOptions, RECIPE_OPTIONS, refuseUnusedOptions } from './option-scope.js';
 
 /** Where checkpoints go: checkpointDir, else <out>/checkpoints, else where `resume` points. */
@@ -250,15 +251,7 @@ export async function fineTuneClassifier(
     }
     const trainSeconds = (performance.now() - tt) / 1000;
     const history = results[results.length - 1]?.history;
-    for (const e of history?.epochs ?? []) {
-      emit({
-        type: 'epoch',
-        epoch: e.epoch,
-        trainLoss: e.trainLoss,
-        valLoss: e.valLoss,
-        valAccuracy: e.metrics['val_accuracy'],
-      });
-    }
+    for (const e of history?.epochs ?? []) emit(epochEvent(e));
 
     // LP-FT never ships below the probe it started from: both are compared on the validation split (never on
     // the held-out one), and the probe is kept when fine-tuning did not beat it there.

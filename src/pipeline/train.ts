@@ -28,6 +28,7 @@ import {
   type ViewRequest,
 } from './feature-sources.js';
 import { prepareImageData } from './image-data.js';
+import { givenOptions, HEAD_FIT_OPTIONS, refuseUnusedOptions } from './option-scope.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { Int8Record, ModelManifest } from '../export/manifest.js';
 import { checkInt8Request, quantizeTrained } from '../quantize/after-training.js';
@@ -40,6 +41,7 @@ import {
 } from './auto-finetune.js';
 import { validateHeadOptions, validateViewOptions } from './validate.js';
 import { withViews } from '../features/view-matrix.js';
+import { epochEvent } from './events.js';
 
 export interface Comparison {
   name: string;
@@ -169,6 +171,17 @@ export async function trainClassifier(
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(input);
   validateViewOptions(o);
+  // As `graft train` refuses them: head options the chosen head (or the search) would drop.
+  refuseUnusedOptions(
+    {
+      modality: 'image',
+      strategy: o.fineTune === false ? 'linear-probe' : 'auto',
+      head: o.head,
+      features: o.features,
+      optimizer: o.optimizer,
+    },
+    givenOptions(input, HEAD_FIT_OPTIONS),
+  );
   checkInt8Request(o.int8, o.out);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();
@@ -269,13 +282,7 @@ export async function trainClassifier(
   let reported = 0;
   const reportEpoch = (e: Omit<EpochRecord, 'step'>): void => {
     reported++;
-    emit({
-      type: 'epoch',
-      epoch: e.epoch,
-      trainLoss: e.trainLoss,
-      valLoss: e.valLoss,
-      valAccuracy: e.metrics['val_accuracy'],
-    });
+    emit(epochEvent(e));
   };
   const held = sourceMatrix(chosen, choice.tensor, heldIds);
   const { head, probs, report } = await fitAndScore(

@@ -4,6 +4,8 @@
  * The split is `graft train`'s (same seed, fractions and shots), so nothing held out informs the ranking.
  */
 import { loadDataset } from '../data/load.js';
+import type { DataWarning } from '../data/types.js';
+import { unreadableWarning } from '../data/warnings.js';
 import { sampleShots, stratifiedSplit } from '../data/split.js';
 import type { Dataset, Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
@@ -56,6 +58,8 @@ export interface RankResult {
   counts: { train: number; scored: number };
   /** Best first: by k-NN accuracy, then LogME. */
   candidates: RankedCandidate[];
+  /** Inputs left out: unusable at load, or undecodable at extraction (counted once however many models). */
+  warnings: DataWarning[];
 }
 
 /** The candidates' order: k-NN accuracy, LogME breaking ties. */
@@ -78,7 +82,9 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
       ? { kind: 'image', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) }
       : { kind: 'text', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) };
   const models = o.models ?? (dataset.kind === 'image' ? [TRAIN_DEFAULTS.model, PIXELS_ID] : [TFIDF_ID]);
+  const skipped = new Map<string, string>();
   const so: SourceOptions = {
+    onSkipped: (list) => list.forEach(({ id, reason }) => skipped.set(id, reason)),
     cacheDir: o.cacheDir,
     onBadInput: o.onBadInput,
     ...(o.threads ? { session: { threads: o.threads } } : {}),
@@ -103,6 +109,10 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
     labels: [...dataset.labels],
     counts: { train: train.examples.length, scored: scored.examples.length },
     candidates: candidates.sort(byRank),
+    warnings: [
+      ...dataset.warnings,
+      ...unreadableWarning([...skipped].map(([id, reason]) => ({ id, reason }))),
+    ],
   };
 }
 

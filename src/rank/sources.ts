@@ -24,6 +24,8 @@ export interface SourceOptions {
   session?: SessionOptions;
   onBadInput?: 'skip' | 'fail';
   signal?: AbortSignal;
+  /** Told of the examples an extraction left out (they could not be decoded). */
+  onSkipped?: (skipped: readonly { id: string; reason: string }[]) => void;
 }
 
 /** Every candidate cut of an image model (registry candidates and its final features) for `examples`. */
@@ -46,6 +48,7 @@ export async function imageCandidates(
       ...(o.onBadInput ? { onBadInput: o.onBadInput } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });
+    o.onSkipped?.(set.skipped);
     const ids = new Set(set.ids);
     return set.tensors.map((feature, t) => ({ feature, matrix: matrixForIds(set, ids, t) }));
   } finally {

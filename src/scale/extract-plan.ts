@@ -2,6 +2,7 @@
  * Planning an extraction: read and hash the inputs, drop repeated contents, and cut them into shards whose
  * file names and job ids are content hashes; shards whose files already exist are marked done.
  */
+import type { DataWarning } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { sha256, shardComplete } from '../features/cache.js';
 import { defaultCacheDir, featureCacheDir, featureCacheKey } from '../features/extract.js';
@@ -21,6 +22,8 @@ export interface ExtractPlan {
   inputs: number;
   unique: number;
   unreadable: { id: string; reason: string }[];
+  /** What the data set's loader left out before hashing. */
+  warnings: readonly DataWarning[];
   shards: PlannedShard[];
 }
 
@@ -77,6 +80,7 @@ export async function planExtraction(
     return { id, job, done: shardComplete(dir, cacheKey, shardName) };
   });
   return {
+    warnings: list.warnings ?? [],
     tensors,
     cacheKey,
     cacheDir,

@@ -3,6 +3,7 @@
  * that run on this machine or on `graft worker`s through a queue. Shards whose files already exist are not
  * submitted, and job ids are content hashes, so running the same command again resumes where it stopped.
  */
+import type { DataWarning } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { shardComplete } from '../features/cache.js';
 import type { ShardBackend, ShardFailure } from './backend.js';
@@ -25,6 +26,8 @@ export interface ExtractRunResult {
   /** Rows written by this run. */
   extracted: number;
   skipped: { id: string; reason: string }[];
+  /** Inputs the data set's loader left out before extraction (unusable files or rows). */
+  warnings: DataWarning[];
   seconds: number;
 }
 
@@ -56,7 +59,10 @@ export async function extractFeatures(
   const o = resolveExtractOptions(input);
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
-  const { tensors, cacheKey, cacheDir, dir, shards, unreadable, ...plan } = await planExtraction(o, emit);
+  const { tensors, cacheKey, cacheDir, dir, shards, unreadable, warnings, ...plan } = await planExtraction(
+    o,
+    emit,
+  );
   const alreadyDone = shards.filter((s) => s.done).length;
   emit({
     type: 'stage',
@@ -103,6 +109,7 @@ export async function extractFeatures(
       alreadyDone,
       extracted,
       skipped,
+      warnings: [...warnings],
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {

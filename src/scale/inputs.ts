@@ -3,6 +3,7 @@
  * folder) or a `text` column, labels optional; for extraction also anything `graft train` takes that lives
  * in files (an image folder, a labelled manifest). Each input gets its content key (sha256 of its bytes).
  */
+import type { DataWarning } from '../data/types.js';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parseCsv } from '../data/csv.js';
@@ -18,6 +19,8 @@ export interface InputList {
   name: string;
   /** `source` is an absolute path (images) or the text; `id` is what the manifest said. */
   entries: { id: string; source: string }[];
+  /** Inputs the data set's loader left out (unusable files or rows), counted; none for a plain manifest. */
+  warnings?: readonly DataWarning[];
 }
 
 const PATH_COLUMNS = ['path', 'file', 'filename', 'image'];
@@ -85,7 +88,12 @@ export async function readExtractInputs(spec: string, onBadInput: BadInputPolicy
   if (isManifest(spec)) return readManifestInputs(spec);
   const ds = await loadDataset(spec, { onBadInput });
   if (ds.kind === 'text')
-    return { kind: 'text', name: ds.name, entries: ds.examples.map((e) => ({ id: e.id, source: e.source })) };
+    return {
+      kind: 'text',
+      name: ds.name,
+      entries: ds.examples.map((e) => ({ id: e.id, source: e.source })),
+      warnings: ds.warnings,
+    };
   const entries = ds.examples.map((e) => {
     if (typeof e.source !== 'string')
       throw new GraftError(
@@ -95,7 +103,7 @@ export async function readExtractInputs(spec: string, onBadInput: BadInputPolicy
       );
     return { id: e.id, source: e.source };
   });
-  return { kind: 'image', name: ds.name, entries };
+  return { kind: 'image', name: ds.name, entries, warnings: ds.warnings };
 }
 
 /**

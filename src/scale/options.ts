@@ -1,5 +1,7 @@
 /** Options of `graft extract` and of batch prediction, each with its defaults in one place. */
 import { GraftError } from '../errors.js';
+import { PIXELS_ID } from '../models/pixels.js';
+import { TFIDF_ID } from '../pipeline/text-tfidf.js';
 import type { ShardProgress } from './backend.js';
 import type { BadInputPolicy } from './jobs.js';
 
@@ -66,6 +68,12 @@ export function resolveExtractOptions(
   o: Partial<ExtractRunOptions> & Pick<ExtractRunOptions, 'data'>,
 ): ExtractRunOptions {
   refuseMisplaced(o);
+  if (o.model === PIXELS_ID || o.model === TFIDF_ID)
+    throw new GraftError(
+      'BAD_OPTION',
+      `--model ${o.model} is a no-transfer baseline fitted on the training split: it has nothing to extract ` +
+        `ahead of training; graft train --model ${o.model} computes it directly`,
+    );
   return {
     ...RUN_DEFAULTS,
     model: 'npm:nsfwjs/mobilenet_v2',

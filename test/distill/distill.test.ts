@@ -129,3 +129,26 @@ test('a killed distillation resumes from its checkpoint to the model an unbroken
     assert.equal(resumed.comparison.student.agreement, whole.comparison.student.agreement);
   });
 });
+
+test("a cut student (the teacher's own network up to a tensor) starts from a linear probe of the labelled data", async () => {
+  await withTeacher(async (_dir, teacher) => {
+    // One epoch at a rate too small to move a head far: what the student knows, it knew from its start.
+    const o = { ...base(teacher), student: 'cut:pixels_flat', epochs: 1, lr: 1e-5, speedRounds: 0 };
+    const warm = await distill(o);
+    const cold = await distill({ ...o, warmStart: false });
+    // The teacher's standardisation and head lie past the cut: the student is a fresh 784 → 10 linear head.
+    assert.equal(warm.comparison.student.parameters, 784 * 10 + 10);
+    assert.ok(warm.evaluation.accuracy >= 0.7, `warm-started ${warm.evaluation.accuracy}`);
+    assert.ok(cold.evaluation.accuracy < 0.5, `random head ${cold.evaluation.accuracy}`);
+  });
+});
+
+test('with augmentation the teacher runs on the very batch the student sees', async () => {
+  await withTeacher(async (_dir, teacher) => {
+    const r = await distill({ ...base(teacher), alpha: 1, epochs: 6, augment: true, speedRounds: 0 });
+    assert.equal(r.teacherLogitsCached, false);
+    // Soft targets alone again: a teacher answering for other images than the student's would leave it near
+    // chance (~0.1); six epochs on augmented digits reach ~0.7.
+    assert.ok(r.comparison.student.agreement >= 0.5, `agreement ${r.comparison.student.agreement}`);
+  });
+});

@@ -89,6 +89,43 @@ test('graft eval skips the same images (at load or at decode) and says so in one
   assert.match(strict.stderr, /BAD_INPUT/);
 });
 
+test('graft rank and graft extract name the skipped images in one --quiet line', () => {
+  const expectLine = (what: string, r: Run, names: readonly string[]): void => {
+    assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    const [line, ...rest] = lines(r.stderr);
+    assert.deepEqual(rest, [], `${what}, one line: ${r.stderr}`);
+    assert.match(line!, new RegExp(`${names.length} inputs skipped`), what);
+    for (const name of names) assert.ok(line!.includes(name), `${what}: ${name}`);
+  };
+  // rank decodes only the training split's images: with nothing held out it meets every file
+  expectLine(
+    'rank',
+    graft([
+      'rank',
+      images,
+      '--models',
+      'pixels',
+      '--no-cache',
+      '--quiet',
+      '--test-split',
+      '0',
+      '--val-split',
+      '0',
+    ]),
+    ['a/zero.png', 'a/huge.png', 'b/cut.png', 'b/crc.png'],
+  );
+  const cache = join(root, 'extract-cache');
+  expectLine('extract', graft(['extract', images, '--features', 'final', '--cache-dir', cache, '--quiet']), [
+    'a/zero.png',
+    'a/huge.png',
+    'b/cut.png',
+    'b/crc.png',
+  ]);
+  const baseline = graft(['extract', images, '--model', 'pixels', '--cache-dir', cache]);
+  assert.equal(baseline.status, 2, baseline.stderr);
+  assert.match(baseline.stderr, /BAD_OPTION.*graft train --model pixels/);
+});
+
 test('--allow-truncated uses the partly decodable images; --max-pixels sets the budget checked at load', () => {
   const partial = graft(pixels('m-partial', '--allow-truncated'));
   assert.equal(partial.status, 0, partial.stderr);

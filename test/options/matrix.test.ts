@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { STRATEGIES } from '../../src/cli/commands/finetune-flags.js';
 import type { EvaluationReport } from '../../src/eval/report.js';
 import { isGraftError } from '../../src/errors.js';
+import { refuseUnusedOptions } from '../../src/pipeline/option-scope.js';
 import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
 import type { HeadChoice } from '../../src/pipeline/options.js';
 import { trainClassifier } from '../../src/pipeline/train.js';
@@ -19,20 +20,35 @@ import { trainTextClassifier } from '../../src/pipeline/train-text.js';
 import { BERT_SOURCE } from '../text/helpers.js';
 import { colourImages, keywordTexts, scratchDir, tinyCnn } from './fixtures.js';
 
+type Strategy = (typeof STRATEGIES)[number];
+
+const tuning = (strategy: Strategy) => ['fine-tune', 'lp-ft', 'scratch'].includes(strategy);
+
 const HEADS: readonly HeadChoice[] = ['linear', 'mlp', 'knn', 'ncm', 'auto'];
-/** Every trained combination must reach this on its 90 held-out examples (chance: 33% images, 50% text). */
-const BAR = 0.85;
 /**
- * Distance heads on the tiny BERT fixture's CLS states (random weights: the keyword is one token among filler)
- * reach 63–68%; the bar says they learn (above 50% chance by more than the noise at n = 90), not that they are good.
+ * The accuracy every trained combination must reach on its 90 held-out examples (chance: 33% images, 50% text).
+ * The image fixture's classes overlap (fixtures.ts colourImages), and the random CNN's 8 pooled features lose
+ * part of what tells them apart: heads on those frozen features score 77–80% (nearest class mean 66%), while
+ * training through the backbone recovers it (88–97%). So the image bars say more than "learns": a fine-tuning
+ * recipe that left the backbone frozen would score like the frozen features and fail its bar of 85%.
  */
-const TEXT_DISTANCE_BAR = 0.6;
-const barFor = (modality: string, head: HeadChoice) =>
-  modality === 'text' && (head === 'knn' || head === 'ncm') ? TEXT_DISTANCE_BAR : BAR;
+const BARS = {
+  image: { frozen: 0.7, distance: 0.6, tuning: 0.85 },
+  /**
+   * Distance heads on the tiny BERT fixture's CLS states (random weights: the keyword is one token among filler)
+   * reach 63–68%; their bar says they learn (above 50% chance by more than the noise at n = 90).
+   */
+  text: { frozen: 0.85, distance: 0.6, tuning: 0.85 },
+} as const;
+const barFor = (modality: 'image' | 'text', strategy: Strategy, head: HeadChoice) =>
+  tuning(strategy)
+    ? BARS[modality].tuning
+    : head === 'knn' || head === 'ncm'
+      ? BARS[modality].distance
+      : BARS[modality].frozen;
 const HELD_OUT = 90;
 const SPLIT = { valSplit: 0.15, testSplit: 0.3, seed: 1 } as const;
 
-type Strategy = (typeof STRATEGIES)[number];
 type Outcome =
   | { trained: true; evaluation: EvaluationReport; evaluatedOn: string; dir: string }
   | { trained: false; error: unknown };
@@ -41,16 +57,37 @@ const rows: string[] = [];
 let cnn = '';
 let root = '';
 
+/**
+ * Of the training settings the matrix would like, those `graft train` takes for this combination (the option table
+ * of pipeline/option-scope.ts): e.g. no --lr for a linear head fitted by L-BFGS, nothing for k-NN.
+ */
+function accepted<T extends Record<string, number>>(
+  modality: 'image' | 'text',
+  strategy: Strategy,
+  head: HeadChoice,
+  wanted: T,
+): Partial<T> {
+  const takes = (name: string, value: number) => {
+    try {
+      refuseUnusedOptions({ modality, strategy, head }, { [name]: value });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return Object.fromEntries(Object.entries(wanted).filter(([k, v]) => takes(k, v))) as Partial<T>;
+}
+
 async function trainImage(strategy: Strategy, head: HeadChoice, out: string): Promise<Outcome> {
   const common = {
     data: colourImages(100),
     model: cnn,
     head,
     ...SPLIT,
-    epochs: 30,
-    lr: 1e-2,
+    ...accepted('image', strategy, head, { epochs: 30, lr: 1e-2 }),
     cacheDir: false as const,
-    baseline: false,
+    // the raw-pixel baseline is a frozen-feature comparison (--no-baseline is refused when fine-tuning)
+    ...(tuning(strategy) ? {} : { baseline: false }),
     threads: 1,
     out,
   };
@@ -68,6 +105,7 @@ async function trainImage(strategy: Strategy, head: HeadChoice, out: string): Pr
 }
 
 async function trainText(strategy: Strategy, head: HeadChoice, out: string): Promise<Outcome> {
+  const schedule = accepted('text', strategy, head, { epochs: 10, lr: 5e-3, batchSize: 16 });
   try {
     const r = await trainTextClassifier({
       data: keywordTexts(150),
@@ -79,9 +117,9 @@ async function trainText(strategy: Strategy, head: HeadChoice, out: string): Pro
       threads: 1,
       args: {
         outputDir: out,
-        numTrainEpochs: 10,
-        learningRate: 5e-3,
-        perDeviceTrainBatchSize: 16,
+        numTrainEpochs: schedule.epochs,
+        learningRate: schedule.lr,
+        perDeviceTrainBatchSize: schedule.batchSize,
         maxSeqLength: 16,
         seed: 1,
         saveStrategy: 'no',
@@ -135,7 +173,7 @@ for (const modality of ['image', 'text'] as const) {
           assert.equal(evaluatedOn, 'test');
           assert.equal(evaluation.n, HELD_OUT);
           assert.ok(
-            evaluation.accuracy >= barFor(modality, head),
+            evaluation.accuracy >= barFor(modality, strategy, head),
             `${name}: accuracy ${evaluation.accuracy}`,
           );
           // The one model-directory writer: every model gets all three files, and the report holds its evaluation.

@@ -20,6 +20,7 @@ interface DistillFlags {
   alpha?: string;
   labelMap?: string;
   head?: string;
+  warmStart: boolean;
   hidden?: string;
   unfreeze?: string;
   epochs?: string;
@@ -91,6 +92,10 @@ export function registerDistill(program: Command): void {
     .option('--head <kind>', "the student's head: linear (default) | mlp")
     .option('--hidden <sizes>', 'MLP head hidden sizes, comma separated (default 256)')
     .option(
+      '--no-warm-start',
+      "start a cut/model student's linear head from random weights, not from a linear probe of the labelled data",
+    )
+    .option(
       '--unfreeze <spec>',
       "what of a cut/model student trains besides the head: 'none' (default), 'all', 'last:N' blocks, or a tensor",
     )
@@ -147,6 +152,7 @@ export function registerDistill(program: Command): void {
           labelMap: f.labelMap === undefined ? undefined : parseLabelMap(f.labelMap),
           head: choice('head', f.head, ['linear', 'mlp'] as const),
           hidden: list('hidden', f.hidden),
+          warmStart: f.warmStart,
           unfreeze: f.unfreeze,
           epochs: number('epochs', f.epochs, { integer: true, min: 1 }),
           batchSize: number('batch-size', f.batchSize, { integer: true, min: 1 }),

@@ -1,9 +1,11 @@
 /** `graft extract <data> --model <id>`: features into the (shared) cache, here or on workers via --queue. */
 import type { Command } from 'commander';
+import { unreadableWarning } from '../../data/warnings.js';
 import { extractFeatures } from '../../scale/extract.js';
 import { choice, number } from '../parse.js';
 import { green, printJson } from '../output.js';
 import { scaleRenderer } from '../scale-progress.js';
+import { SkipSummary } from '../skip-summary.js';
 
 interface ExtractFlags {
   model?: string;
@@ -57,11 +59,16 @@ export function registerExtract(program: Command): void {
         onBadInput: choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const),
         onEvent: scaleRenderer({ quiet: f.quiet, jsonLines: f.json }),
       });
-      if (f.json) return printJson(r);
-      process.stdout.write(
-        `${green('extracted')} ${r.extracted} of ${r.unique} distinct inputs (${r.inputs} listed) in ${r.shards} shards ` +
-          `(${r.alreadyDone} already done), ${r.skipped.length} skipped, ${r.seconds.toFixed(1)} s\n` +
-          `  cache ${r.cacheDir} (key ${r.cacheKey.slice(0, 12)}…; tensors ${r.tensors.join(', ')})\n`,
-      );
+      const skips = new SkipSummary();
+      skips.add(r.warnings);
+      skips.add(unreadableWarning(r.skipped));
+      if (f.json) printJson(r);
+      else
+        process.stdout.write(
+          `${green('extracted')} ${r.extracted} of ${r.unique} distinct inputs (${r.inputs} listed) in ${r.shards} shards ` +
+            `(${r.alreadyDone} already done), ${skips.total} skipped, ${r.seconds.toFixed(1)} s\n` +
+            `  cache ${r.cacheDir} (key ${r.cacheKey.slice(0, 12)}…; tensors ${r.tensors.join(', ')})\n`,
+        );
+      skips.print();
     });
 }

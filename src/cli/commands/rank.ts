@@ -4,6 +4,7 @@ import { rank, type RankedCandidate, type RankResult } from '../../rank/rank.js'
 import { writeFileAtomic } from '../../util/atomic.js';
 import { choice, number } from '../parse.js';
 import { bold, dim, printJson, table } from '../output.js';
+import { SkipSummary } from '../skip-summary.js';
 
 interface RankFlags {
   models?: string;
@@ -88,5 +89,8 @@ export function registerRank(program: Command): void {
       if (typeof f.json === 'string') await writeFileAtomic(f.json, `${JSON.stringify(result, null, 2)}\n`);
       if (f.json === true) printJson(result);
       else process.stdout.write(`${formatRank(result)}\n`);
+      const skips = new SkipSummary();
+      skips.add(result.warnings);
+      skips.print();
     });
 }
