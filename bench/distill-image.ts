@@ -69,14 +69,12 @@ if (!existsSync(join(teacherDir, 'graft.json'))) {
     strategy: lpft ? 'lp-ft' : 'linear-probe',
     ...splits,
     threads,
-    batchSize: 32,
     out: teacherDir,
     // The whole network (its final features): the students below are cut earlier or much smaller.
     features: 'final',
     // The demo's LP-FT: converged L-BFGS probe, then the last 3 blocks at lr/30 (pipeline/demo-finetune.ts).
-    ...(lpft
-      ? { epochs: 3, lr: 3e-4, freezeEpochs: 15, ftLrDivisor: 30, unfreeze: 'last:3' }
-      : { epochs: 15 }),
+    // The L-BFGS probe takes no batch size or head-only epochs (those options are refused where they do nothing).
+    ...(lpft ? { epochs: 3, lr: 3e-4, batchSize: 32, ftLrDivisor: 30, unfreeze: 'last:3' } : { epochs: 15 }),
   });
   log(`teacher: ${(t.evaluation.accuracy * 100).toFixed(1)}% on ${t.evaluation.n} test digits`);
 } else log(`reusing the teacher in ${teacherDir}`);

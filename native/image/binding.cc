@@ -78,8 +78,9 @@ void execute(napi_env, void* data) {
   } else {
     job->error = graft::decode_png(job->bytes, job->size, background, px);
   }
-  if (!job->error.empty()) return;
-  graft::resample_into(px.data.data(), px.width, px.height, job->target, scratch);
+  if (job->error.empty()) graft::resample_into(px.data.data(), px.width, px.height, job->target, scratch);
+  graft::release_if_large(px.data);
+  graft::release_if_large(scratch.rows);
 }
 
 void complete(napi_env env, napi_status, void* data) {

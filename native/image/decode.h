@@ -15,6 +15,16 @@ struct Pixels {
   int width = 0, height = 0;
 };
 
+// Per-thread scratch is kept between images up to this size (a 4-megapixel RGBX image); a larger image's buffers
+// are freed once it is done, so one 36-megapixel upload does not hold ~250 MB per pool thread for the life of a
+// server.
+constexpr size_t kKeepScratchBytes = size_t{16} << 20;
+
+template <typename T>
+void release_if_large(std::vector<T>& v) {
+  if (v.capacity() * sizeof(T) > kKeepScratchBytes) std::vector<T>().swap(v);
+}
+
 // Largest image decoded, in pixels (sharp's default limit, 0x3FFF squared): a header can claim far more than
 // its file holds, and the decoded buffer is allocated from the header.
 constexpr uint64_t kMaxPixels = 0x3FFFull * 0x3FFFull;

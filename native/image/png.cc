@@ -193,9 +193,11 @@ bool read_chunks(const uint8_t* bytes, size_t size, Header& h, std::vector<uint8
 
 }  // namespace
 
-bool decode_png_fast(const uint8_t* bytes, size_t size, uint8_t background, Pixels& out) {
+namespace {
+
+bool decode_png_fast_with(const uint8_t* bytes, size_t size, uint8_t background, Pixels& out,
+                          std::vector<uint8_t>& idat, std::vector<uint8_t>& raw, std::vector<uint8_t>& zeros) {
   Header h;
-  thread_local std::vector<uint8_t> idat, raw, zeros;
   if (!read_chunks(bytes, size, h, idat)) return false;
   const size_t bits = static_cast<size_t>(h.channels) * h.depth;
   const size_t row_bytes = (static_cast<size_t>(h.width) * bits + 7) / 8;
@@ -218,6 +220,16 @@ bool decode_png_fast(const uint8_t* bytes, size_t size, uint8_t background, Pixe
     prev = line + 1;
   }
   return true;
+}
+
+}  // namespace
+
+bool decode_png_fast(const uint8_t* bytes, size_t size, uint8_t background, Pixels& out) {
+  thread_local std::vector<uint8_t> idat, raw, zeros;
+  const bool ok = decode_png_fast_with(bytes, size, background, out, idat, raw, zeros);
+  release_if_large(idat);
+  release_if_large(raw);
+  return ok;
 }
 
 }  // namespace graft

@@ -24,6 +24,8 @@ export interface Int8Record {
   /** Calibration method, weight granularity and activation type. */
   method: string;
   perChannel: boolean;
+  /** Conv biases corrected for the mean weight-rounding error (static mode). */
+  biasCorrection?: boolean;
   activationType: string;
   calibration: { data: string; examples: number };
   /** Nodes left in float, each with why. */

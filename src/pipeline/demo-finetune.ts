@@ -51,7 +51,8 @@ export async function runFineTuneDemo(
     const perClass = shots + 50;
     const pool = sampleShots(mnist, perClass, o.seed);
     const runs: [Strategy, Partial<FineTuneClassifierOptions>][] = [
-      ['linear-probe', { epochs: o.epochs * 5, lr: 3e-3 }],
+      // L-BFGS: epochs bound its iterations; it has no learning rate
+      ['linear-probe', { epochs: o.epochs * 5 }],
       // LP-FT starts from the converged L-BFGS probe, then tunes the last blocks at lr/30 (Adam).
       ['lp-ft', { epochs: o.epochs, lr: 3e-4, ftLrDivisor: 30, unfreeze: o.unfreeze }],
       ['scratch', { epochs: o.scratchEpochs, lr: 3e-3 }],

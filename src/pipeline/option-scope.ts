@@ -263,6 +263,18 @@ const RULES: Record<string, { flag: string; rule: Rule }> = {
           ? undefined
           : 'the tf-idf baseline is a candidate of the text search only (no --model, no --strategy); drop it',
   },
+  cacheDir: {
+    flag: '--cache-dir',
+    rule: (s) => {
+      const reads =
+        s.modality === 'image'
+          ? !s.tuning || s.search || (s.strategy === 'lp-ft' && s.head === 'linear')
+          : !s.tuning && s.textModel !== 'tfidf';
+      return reads
+        ? undefined
+        : `this run reads and writes no feature cache (${s.modality === 'text' ? (s.tuning ? 'fine-tuning runs the encoder on every step' : 'tf-idf rows are computed, not extracted') : 'its fixed cut is fine-tuned from the images'}); drop it`;
+    },
+  },
   evalData: { flag: '--eval-data', rule: textOnly('a separate evaluation set is read for text') },
   warmupRatio: {
     flag: '--warmup-ratio',
@@ -382,4 +394,19 @@ export const RECIPE_OPTIONS: readonly string[] = [
   'resume',
   'augment',
   'patience',
+];
+
+/** The head-fitting options of `trainClassifier` that some head drops (checked against the head asked for). */
+export const HEAD_FIT_OPTIONS: readonly string[] = [
+  'hidden',
+  'dropout',
+  'k',
+  'epochs',
+  'lr',
+  'batchSize',
+  'optimizer',
+  'weightDecay',
+  'labelSmoothing',
+  'patience',
+  'budget',
 ];

@@ -272,6 +272,11 @@ export async function trainTextClassifier(options: TrainTextClassifierOptions): 
       'BAD_OPTION',
       `model 'auto' (the search over tf-idf and the default encoder's frozen features) cannot be trained by strategy '${strategy}': name the encoder, e.g. model '${DEFAULT_TEXT_ENCODER}'`,
     );
+  if (options.evalData !== undefined && options.valSplit !== undefined)
+    throw new GraftError(
+      'BAD_OPTION',
+      '--val-split (valSplit): evalData (--eval-data) is the evaluation set, so nothing is held out of the training data for it; drop --val-split',
+    );
   refuseUnusedOptions(
     { modality: 'text', strategy, model: options.model, ...(options.head ? { head: options.head } : {}) },
     textGivenOptions(options),

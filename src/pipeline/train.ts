@@ -28,6 +28,7 @@ import {
   type ViewRequest,
 } from './feature-sources.js';
 import { prepareImageData } from './image-data.js';
+import { givenOptions, HEAD_FIT_OPTIONS, refuseUnusedOptions } from './option-scope.js';
 import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { Int8Record, ModelManifest } from '../export/manifest.js';
 import { checkInt8Request, quantizeTrained } from '../quantize/after-training.js';
@@ -170,6 +171,17 @@ export async function trainClassifier(
 ): Promise<TrainResult> {
   const o = resolveTrainOptions(input);
   validateViewOptions(o);
+  // As `graft train` refuses them: head options the chosen head (or the search) would drop.
+  refuseUnusedOptions(
+    {
+      modality: 'image',
+      strategy: o.fineTune === false ? 'linear-probe' : 'auto',
+      head: o.head,
+      features: o.features,
+      optimizer: o.optimizer,
+    },
+    givenOptions(input, HEAD_FIT_OPTIONS),
+  );
   checkInt8Request(o.int8, o.out);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const t0 = performance.now();

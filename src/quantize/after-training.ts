@@ -18,6 +18,7 @@ export type TrainInt8Options = Partial<
     | 'method'
     | 'percentile'
     | 'perChannel'
+    | 'biasCorrection'
     | 'activationType'
     | 'exclude'
     | 'maxDrop'
@@ -36,6 +37,7 @@ const KEYS: readonly (keyof TrainInt8Options)[] = [
   'method',
   'percentile',
   'perChannel',
+  'biasCorrection',
   'activationType',
   'exclude',
   'maxDrop',

@@ -35,13 +35,13 @@ export interface CalibrateOptions {
   session?: SessionOptions;
 }
 
-/** Runs `model` over every batch, calling `visit` with each requested tensor's values. */
-async function forEachValue(
+/** Runs `model` over every batch, calling `visit` with each requested tensor's values (and shape). */
+export async function forEachValue(
   model: Model,
   tensors: readonly string[],
   batches: FeedBatches,
   options: SessionOptions,
-  visit: (name: string, values: Float32Array) => void,
+  visit: (name: string, values: Float32Array, shape: readonly number[]) => void,
 ): Promise<number> {
   const inputs = new Set(model.graph.inputs.map((v) => v.name));
   const computed = tensors.filter((t) => !inputs.has(t));
@@ -64,7 +64,7 @@ async function forEachValue(
       for (const t of tensors) {
         const v = inputs.has(t) ? feeds[t] : out[t];
         if (!v || v.dtype !== 'float32') continue;
-        visit(t, v.data as Float32Array);
+        visit(t, v.data as Float32Array, v.shape);
       }
       count++;
     }

@@ -36,8 +36,18 @@ export async function quantizeModelDir(
   if ((options.evalExamples ?? 1000) > 0 && !guard)
     say('no held-out examples with the model’s labels: the accuracy guard is off');
   const { manifest, model } = d;
-  const { mode, exclude, maxDrop, method, percentile, perChannel, activationType, maxExcluded, onProgress } =
-    options;
+  const {
+    mode,
+    exclude,
+    maxDrop,
+    method,
+    percentile,
+    perChannel,
+    biasCorrection,
+    activationType,
+    maxExcluded,
+    onProgress,
+  } = options;
   const result = await quantizeModel(model, d.calibration, {
     // Text encoders: dynamic MatMul quantization, as ONNX Runtime advises for transformers (README, "int8").
     mode: mode ?? (manifest.preprocess.kind === 'text' ? 'dynamic' : 'static'),
@@ -46,6 +56,7 @@ export async function quantizeModelDir(
     method,
     percentile,
     perChannel,
+    biasCorrection,
     activationType,
     maxExcluded,
     onProgress,
@@ -68,6 +79,7 @@ export async function quantizeModelDir(
     mode: r.mode,
     method: r.method,
     perChannel: r.perChannel,
+    ...(r.biasCorrection ? { biasCorrection: true } : {}),
     activationType: r.activationType,
     calibration: { data: d.data, examples: d.calibrationCount },
     excluded: r.excluded,

@@ -8,6 +8,7 @@
 import { GraftError } from '../errors.js';
 import type { Model } from '../onnx/ir.js';
 import type { SessionOptions } from '../runtime/session.js';
+import { channelMeans, correctableConvs, correctBiases } from './bias-correction.js';
 import { calibrate, type CalibrationMethod, type FeedBatches } from './calibrate.js';
 import { prepareForQuantization, type PrepareReport } from './prepare.js';
 import { dynamicNodes, insertDynamic } from './dynamic.js';
@@ -25,6 +26,11 @@ export interface QuantizeOptions {
   /** Percentile for method 'percentile'. */
   percentile: number;
   perChannel: boolean;
+  /**
+   * static (default on): fold each quantized Conv's mean weight-rounding error into its bias (bias-correction.ts;
+   * Nagel et al. 2019), E[x] measured on the calibration batches. Dynamic mode has no Conv to correct.
+   */
+  biasCorrection: boolean;
   /** Activations as uint8 (default: what ONNX Runtime's x86 kernels run) or int8. */
   activationType: QuantType;
   /** Node names (of the prepared graph) left in float. */
@@ -44,6 +50,7 @@ export const QUANTIZE_DEFAULTS: Omit<QuantizeOptions, 'evaluate' | 'session' | '
   method: 'minmax',
   percentile: 99.999,
   perChannel: true,
+  biasCorrection: true,
   activationType: 'uint8',
   exclude: [],
   maxDrop: 1,
@@ -59,6 +66,7 @@ export interface QuantizeReport {
   mode: QuantizeMode;
   method: CalibrationMethod;
   perChannel: boolean;
+  biasCorrection: boolean;
   activationType: QuantType;
   prepare: PrepareReport;
   quantizedNodes: number;
@@ -88,6 +96,11 @@ export async function quantizeModel(
   options: Partial<QuantizeOptions> = {},
 ): Promise<QuantizeResult> {
   const o = resolveQuantizeOptions(options);
+  if (o.mode === 'dynamic' && options.biasCorrection === true)
+    throw new GraftError(
+      'BAD_OPTION',
+      'bias correction corrects quantized Convs (static mode); dynamic quantization has none: drop it or use --mode static',
+    );
   const say = o.onProgress ?? (() => {});
   const { model: prepared, report: prep } = await prepareForQuantization(model);
   const known = new Set(prepared.graph.nodes.map((n) => n.name));
@@ -111,6 +124,7 @@ export async function quantizeModel(
       mode: o.mode,
       method: o.method,
       perChannel: o.perChannel,
+      biasCorrection: o.mode === 'static' && o.biasCorrection,
       activationType: o.mode === 'dynamic' ? 'uint8' : o.activationType,
       prepare: prep,
       quantizedNodes: b.quantizedNodes.length,
@@ -182,6 +196,7 @@ async function quantizerFor(prepared: Model, batches: FeedBatches, o: QuantizeOp
         'BAD_OPTION',
         'dynamic quantization quantizes activations to uint8 (DynamicQuantizeLinear); drop --activation-type or use --mode static',
       );
+
     return {
       candidates: dynamicNodes(prepared.graph).length,
       build: (exclude) => ({
@@ -197,8 +212,24 @@ async function quantizerFor(prepared: Model, batches: FeedBatches, o: QuantizeOp
     percentile: o.percentile,
     session: o.session,
   });
+  const convs = correctableConvs(prepared);
+  const means = o.biasCorrection
+    ? (say('measuring Conv input means for bias correction'),
+      await channelMeans(prepared, [...new Set(convs.map((n) => n.inputs[0]!))], batches, o.session))
+    : undefined;
   const qdqOf = (exclude: ReadonlySet<string>) =>
-    insertQdq(prepared, ranges, { perChannel: o.perChannel, activationType: o.activationType, exclude });
+    insertQdq(
+      means
+        ? correctBiases(
+            prepared,
+            means,
+            new Set(convs.filter((n) => !exclude.has(n.name)).map((n) => n.name)),
+            o.perChannel,
+          )
+        : prepared,
+      ranges,
+      { perChannel: o.perChannel, activationType: o.activationType, exclude },
+    );
   const last = new Map<Model, ReturnType<typeof qdqOf>>();
   return {
     candidates: quantizableNodes(prepared.graph).length,

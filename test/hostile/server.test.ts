@@ -12,6 +12,7 @@ import { buildFixtureModel } from '../serve/fixture-model.js';
 import { testImage } from '../serve/helpers.js';
 import { rawRequest, rssBytes, startGraftServe, type RawAnswer, type RunningServe } from './http.js';
 import { lyingJpeg, lyingPng, truncated } from './inputs.js';
+import sharp from 'sharp';
 
 const RECEIVE_MS = 1000;
 let root: string;
@@ -225,5 +226,30 @@ test('images over the pixel budget are refused from their header; memory returns
   assert.ok(
     afterwards <= 2 * steady,
     `RSS after hostile input ${(afterwards / 2 ** 20).toFixed(0)} MB vs steady ${(steady / 2 ** 20).toFixed(0)} MB`,
+  );
+});
+
+test('genuine images just under the pixel budget are served, and their decode buffers are not kept', async () => {
+  // 6,000 × 6,000 = 36 MP (the budget is 40 MP): a smooth gradient, so the PNG stays under the 1 MB body limit.
+  const [w, h] = [6000, 6000];
+  const raw = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) raw.fill((x + y) >> 5, (y * w + x) * 3, (y * w + x) * 3 + 3);
+  const big = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  assert.ok(big.length < 1024 * 1024, `fixture ${big.length} bytes`);
+  for (let i = 0; i < 100; i++) await rawRequest(serve.port, post('image/jpeg', good));
+  const steady = rssBytes(serve.serverPid());
+  for (let i = 0; i < 3; i++) {
+    const a = await rawRequest(serve.port, post('image/png', big), { giveUpMs: 60_000 });
+    assert.equal(a.status, 200, a.body);
+  }
+  for (let i = 0; i < 100; i++) await rawRequest(serve.port, post('image/jpeg', good));
+  const afterwards = rssBytes(serve.serverPid());
+  // One such image decodes into ~250 MB of RGBX and inflate buffers; kept per pool thread, RSS stayed ~2.5× up.
+  assert.ok(
+    afterwards <= 1.5 * steady,
+    `RSS after 36 MP images ${(afterwards / 2 ** 20).toFixed(0)} MB vs steady ${(steady / 2 ** 20).toFixed(0)} MB`,
   );
 });

@@ -91,6 +91,10 @@ const IMAGE: [string[], RegExp][] = [
     ['--warmup-ratio', '0.1', '--pooling', 'mean'],
     /^--warmup-ratio: .*image data has no such setting.*--pooling/,
   ],
+  [
+    ['--strategy', 'fine-tune', '--features', 'final', '--cache-dir', '/tmp/x'],
+    /^--cache-dir: this run reads and writes no feature cache/,
+  ],
   [['--strategy', 'fine-tune', '--head', 'knn'], /^--head knn cannot be trained .*no gradient.*linear-probe/],
 ];
 
@@ -144,7 +148,17 @@ const TEXT: [string[], RegExp][] = [
     ['--model', 'tfidf', '--features', 'final'],
     /^--features: text features are the pooled final encoder states/,
   ],
+  [['--model', 'tfidf', '--cache-dir', '/tmp/x'], /^--cache-dir: .*tf-idf rows are computed/],
   [['--model', 'tfidf', '--budget', '1m', '--head', 'linear'], /^--budget: .*searches nothing/],
+  [
+    ['--model', BERT_SOURCE, '--strategy', 'fine-tune', '--eval-steps', '5'],
+    /^evalSteps \(--eval-steps\) .* evaluationStrategy is 'no'/,
+  ],
+  [
+    ['--model', BERT_SOURCE, '--strategy', 'fine-tune', '--warmup-steps', '2', '--warmup-ratio', '0.1'],
+    /^warmupSteps \(--warmup-steps\) overrides warmupRatio/,
+  ],
+  [['--model', 'tfidf', '--eval-data', 'EVAL', '--val-split', '0.2'], /^--val-split \(valSplit\): evalData/],
 ];
 
 for (const [modality, cases] of [
@@ -155,7 +169,8 @@ for (const [modality, cases] of [
     for (const [args, pattern] of cases) {
       const shown = args.map((a) => (a === BERT_SOURCE ? 'file:tiny-bert' : a)).join(' ');
       test(shown, async () => {
-        const error = await train(modality === 'image' ? images : texts, args);
+        const given = args.map((a) => (a === 'EVAL' ? texts : a));
+        const error = await train(modality === 'image' ? images : texts, given);
         assert.ok(isGraftError(error, 'BAD_OPTION'), `${shown}: ${String(error)}`);
         assert.match(error.message, pattern);
         rows.push(`| ${modality} | \`${shown}\` | BAD_OPTION: ${error.message.replaceAll('|', '\\|')} |`);

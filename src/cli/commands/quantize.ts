@@ -14,6 +14,7 @@ interface QuantizeFlags {
   method?: string;
   percentile?: string;
   perChannel: boolean;
+  biasCorrection?: boolean;
   activationType?: string;
   exclude?: string;
   maxDrop?: string;
@@ -52,6 +53,10 @@ export function registerQuantize(program: Command): void {
     .option('--percentile <p>', 'percentile of |x| kept by --method percentile (default 99.999)')
     .option('--per-channel', 'weights quantized per output channel (default)', true)
     .option('--no-per-channel', 'one weight scale per tensor')
+    .option(
+      '--no-bias-correction',
+      'static: leave Conv biases as they are (default: each quantized Conv’s mean weight-rounding error is folded into its bias, Nagel et al. 2019)',
+    )
     .option('--activation-type <t>', 'uint8 (default: what ONNX Runtime runs on x86) | int8')
     .option('--exclude <nodes>', 'comma-separated node names to leave in float')
     .option('--max-drop <points>', 'largest held-out accuracy loss accepted, in points', '1')
@@ -72,6 +77,8 @@ export function registerQuantize(program: Command): void {
         method: choice('method', f.method, CALIBRATION_METHODS),
         percentile: number('percentile', f.percentile, { min: 0 }),
         perChannel: f.perChannel,
+        // On by default in static mode; only its refusal is passed on (dynamic mode has no Conv to correct).
+        biasCorrection: f.biasCorrection === false ? false : undefined,
         activationType: choice('activation-type', f.activationType, ['uint8', 'int8'] as const),
         exclude: f.exclude
           ?.split(',')

@@ -117,6 +117,17 @@ export function resolveTextTrainingArguments(
   ] as const)
     if (!['no', 'steps', 'epoch'].includes(v))
       throw new GraftError('BAD_OPTION', `${k} must be 'no', 'steps' or 'epoch', got '${v}'`);
+  // Settings another setting overrides are refused rather than dropped.
+  if (args.evalSteps !== undefined && a.evaluationStrategy !== 'steps')
+    throw new GraftError(
+      'BAD_OPTION',
+      `evalSteps (--eval-steps) schedules evaluation every N steps, and evaluationStrategy is '${a.evaluationStrategy}': set evaluationStrategy 'steps' (--eval-strategy steps) or drop evalSteps`,
+    );
+  if (args.warmupRatio !== undefined && args.warmupRatio > 0 && a.warmupSteps > 0)
+    throw new GraftError(
+      'BAD_OPTION',
+      'warmupSteps (--warmup-steps) overrides warmupRatio (--warmup-ratio): give one of them',
+    );
   const evalSteps = a.evalSteps ?? a.loggingSteps;
   positiveInt('evalSteps', evalSteps);
   const metric = a.metricForBestModel ?? 'loss';

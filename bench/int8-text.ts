@@ -1,0 +1,204 @@
+/**
+ * int8 on the 6-layer text encoder (MiniLM-L6 sized, built as an ONNX graph: bench/util/bert-graph.ts): the
+ * float model against graft's dynamic quantization (MatMul weights int8, activations quantized on each run) and
+ * static QDQ (calibrated), each quantized by quantizeModel as `graft quantize` does. Every variant runs in its
+ * own ONNX Runtime session (all graph optimizations, the same threads) on the same token batches; rounds rotate
+ * the order. Prints sequences/s (median and range), the ratio of medians to fp32, the relative L2 error of the
+ * first token's state against fp32, and with --profile each variant's kernel time by op type (ORT's profiler),
+ * which shows what is left in float (ms per batch; op types under 0.5% left out).
+ *
+ *   node --import tsx bench/int8-text.ts [--rounds 3] [--batches 2] [--batch 32] [--tokens 128] [--threads 2]
+ *        [--variants fp32,dynamic,static] [--profile]
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { mulberry32 } from '../src/data/random.js';
+import type { Model } from '../src/onnx/ir.js';
+import { encodeModel } from '../src/onnx/io.js';
+import { quantizeModel, type QuantizeOptions } from '../src/quantize/quantize.js';
+import { int64, type Tensor } from '../src/tensor.js';
+import { bertGraph, MINILM_L6 } from './util/bert-graph.js';
+import { alternate, showSpread } from './util/rounds.js';
+import { fmt, median } from './util/stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    batches: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '32' },
+    tokens: { type: 'string', default: '128' },
+    threads: { type: 'string', default: '2' },
+    variants: { type: 'string', default: 'fp32,dynamic,static' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const [B, T, THREADS] = [Number(args.batch), Number(args.tokens), Number(args.threads)];
+
+/** Random token batches: ids in [5, vocab), every position attended, one segment. */
+function tokenBatches(count: number, seed: number): Record<string, Tensor>[] {
+  const rng = mulberry32(seed);
+  return Array.from({ length: count }, () => ({
+    input_ids: int64(
+      [B, T],
+      Array.from({ length: B * T }, () => 5 + Math.floor(rng() * (MINILM_L6.vocab - 5))),
+    ),
+    attention_mask: int64([B, T], new Array<number>(B * T).fill(1)),
+    token_type_ids: int64([B, T], new Array<number>(B * T).fill(0)),
+  }));
+}
+
+const fp32 = bertGraph();
+const feeds = tokenBatches(Number(args.batches), 1);
+const calibration = tokenBatches(4, 2).map((f) =>
+  // Calibrate on smaller batches (every activation of a batch is fetched at once).
+  Object.fromEntries(
+    Object.entries(f).map(([k, t]) => [k, int64([8, T], (t.data as BigInt64Array).subarray(0, 8 * T))]),
+  ),
+);
+const batches = async function* () {
+  for (const f of calibration) yield f;
+};
+
+const models: Record<string, Model> = { fp32 };
+const quantizeSeconds: Record<string, number> = {};
+for (const v of args.variants.split(',')) {
+  if (v === 'fp32') continue;
+  if (v !== 'dynamic' && v !== 'static') throw new Error(`unknown variant ${v}`);
+  const t = performance.now();
+  const options: Partial<QuantizeOptions> = { mode: v };
+  models[v] = (await quantizeModel(fp32, batches, options)).model;
+  quantizeSeconds[v] = (performance.now() - t) / 1000;
+}
+const names = Object.keys(models);
+
+const sessions: Record<string, ort.InferenceSession> = {};
+for (const name of names)
+  sessions[name] = await ort.InferenceSession.create(encodeModel(models[name]!), {
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+const ortFeeds = feeds.map((f) =>
+  Object.fromEntries(Object.entries(f).map(([k, t]) => [k, new ort.Tensor('int64', t.data, [...t.shape])])),
+);
+
+async function run(name: string): Promise<{ rate: number; features: Float32Array[] }> {
+  const s = sessions[name]!;
+  const features: Float32Array[] = [];
+  const t0 = performance.now();
+  for (const f of ortFeeds) features.push((await s.run(f))['features']!.data as Float32Array);
+  return { rate: (B * ortFeeds.length) / ((performance.now() - t0) / 1000), features };
+}
+
+const load0 = loadavg();
+for (const name of names) await run(name); // warm-up
+const last: Record<string, Float32Array[]> = {};
+const rounds = await alternate(
+  Number(args.rounds),
+  Object.fromEntries(
+    names.map((n) => [
+      n,
+      async () => {
+        const r = await run(n);
+        last[n] = r.features;
+        return r.rate;
+      },
+    ]),
+  ),
+  (r, got) =>
+    console.error(
+      `round ${r + 1}: ${names.map((n) => `${n} ${fmt(got[n]!)}`).join(', ')} seq/s (load ${loadavg()[0]!.toFixed(1)})`,
+    ),
+);
+
+function relativeError(a: Float32Array[], b: Float32Array[]): number {
+  let d = 0;
+  let n = 0;
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    for (let j = 0; j < x.length; j++) {
+      d += (x[j]! - y[j]!) ** 2;
+      n += x[j]! ** 2;
+    }
+  });
+  return Math.sqrt(d / n);
+}
+
+/** Kernel time per op type (ms per batch, and the total), from one profiled pass over the batches. */
+async function profile(name: string): Promise<Record<string, number>> {
+  const s = await ort.InferenceSession.create(encodeModel(models[name]!), {
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+    enableProfiling: true,
+    profileFilePrefix: join(tmpdir(), `graft-int8-text-${name}`),
+  });
+  for (const f of ortFeeds) await s.run(f);
+  s.endProfiling();
+  await s.release();
+  // ORT names the file <prefix>_<date>.json.
+  const found = (await readdir(tmpdir())).filter((f) => f.startsWith(`graft-int8-text-${name}_`));
+  if (found.length !== 1) throw new Error(`expected one profile of ${name}, found ${found.length}`);
+  const file = join(tmpdir(), found[0]!);
+  const events = JSON.parse(await readFile(file, 'utf8')) as {
+    cat: string;
+    name: string;
+    dur: number;
+    args?: { op_name?: string };
+  }[];
+  await rm(file, { force: true });
+  const byOp: Record<string, number> = {};
+  for (const e of events)
+    if (e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.args?.op_name)
+      byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + e.dur;
+  const total = Object.values(byOp).reduce((a, b) => a + b, 0);
+  const ms = (us: number) => Number((us / 1000 / ortFeeds.length).toFixed(1));
+  return Object.fromEntries([
+    ['total', ms(total)],
+    ...Object.entries(byOp)
+      .filter(([, us]) => us / total >= 0.005)
+      .sort((a, b) => b[1] - a[1])
+      .map(([op, us]) => [op, ms(us)]),
+  ]);
+}
+
+async function profiles(): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const n of names) out[n] = await profile(n);
+  return out;
+}
+
+const fpMedian = median(rounds['fp32'] ?? [NaN]);
+const report = {
+  encoder: `${MINILM_L6.layers} layers, d=${MINILM_L6.hidden}, ${MINILM_L6.heads} heads, FFN ${MINILM_L6.intermediate} (random weights)`,
+  batch: B,
+  tokens: T,
+  batches: feeds.length,
+  threads: THREADS,
+  variants: Object.fromEntries(
+    names.map((n) => [
+      n,
+      {
+        sequencesPerSecond: showSpread(rounds[n]!),
+        ratioToFp32: Number((median(rounds[n]!) / fpMedian).toFixed(3)),
+        featureRelativeError: n === 'fp32' ? 0 : Number(relativeError(last['fp32']!, last[n]!).toFixed(4)),
+        bytes: encodeModel(models[n]!).byteLength,
+        quantizeSeconds: quantizeSeconds[n] ?? 0,
+      },
+    ]),
+  ),
+  loadAverage: { start: load0, end: loadavg() },
+  ...(args.profile
+    ? {
+        kernelTimeShare: await profiles(),
+      }
+    : {}),
+};
+for (const s of Object.values(sessions)) await s.release();
+console.log(JSON.stringify(report, null, 2));
