@@ -69,7 +69,7 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
   const o = resolveDistillOptions(input);
   const emit = o.onEvent ?? (() => {});
   const spec = parseStudentSpec(o.student);
-  refuseUnhonoured(o, spec);
+  refuseUnhonoured(o, input, spec);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const checkpointDir = checkpointRoot(o);
   if (o.resume) await findResumeCheckpoint(o.resume, checkpointDir!);
@@ -104,7 +104,8 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
     spec,
     teacher,
     train.examples,
-    denseSpec({ kind: o.head, hidden: o.hidden, dropout: 0 }),
+    // The mlp student's hidden layer is its head's.
+    denseSpec({ kind: spec.kind === 'mlp' ? 'mlp' : o.head, hidden: o.hidden, dropout: 0 }),
   );
   const pre = student.backbone.spec.preprocess;
   if (pre.kind !== 'image')

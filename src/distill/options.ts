@@ -107,7 +107,18 @@ export function resolveDistillOptions(
 }
 
 /** Options that would be silently ignored are refused. */
-export function refuseUnhonoured(o: DistillOptions, spec: StudentSpec): void {
+export function refuseUnhonoured(o: DistillOptions, given: Partial<DistillOptions>, spec: StudentSpec): void {
+  const mlpHead = o.head === 'mlp' || spec.kind === 'mlp';
+  if (given.hidden !== undefined && !mlpHead)
+    throw new GraftError(
+      'BAD_OPTION',
+      '--hidden sizes an MLP head: add --head mlp (or use --student mlp); a linear head has no hidden layers',
+    );
+  if (given.warmStart === false && (spec.kind === 'cnn' || spec.kind === 'mlp' || mlpHead))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--no-warm-start: only a cut/model student's linear head starts from a probe; this student's head starts from random weights anyway`,
+    );
   if (o.teacherNormalization !== undefined && !o.teacher.startsWith('file:'))
     throw new GraftError(
       'BAD_OPTION',

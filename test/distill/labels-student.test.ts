@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { alignLabels, parseLabelMap, selectColumns } from '../../src/distill/labels.js';
 import { parseStudentSpec } from '../../src/distill/student.js';
 import { logitsOf } from '../../src/distill/teacher.js';
+import { distill } from '../../src/distill/distill.js';
 import { isGraftError } from '../../src/errors.js';
 import { attr, GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel } from '../../src/onnx/ir.js';
@@ -60,4 +61,25 @@ test("a teacher's logits are its Softmax's input, or the output itself", () => {
   b.output(p);
   assert.equal(logitsOf(createModel(b.graph, 13), 'probs'), 'x');
   assert.equal(logitsOf(createModel(b.graph, 13), 'x'), 'x');
+});
+
+test('distill() refuses options its student would drop, before loading anything', async () => {
+  const base = { data: 'mnist', teacher: 'file:none.onnx', teacherLabels: ['a', 'b'] };
+  for (const extra of [
+    { student: 'cnn', hidden: [64] },
+    { student: 'cut:block_12_add', hidden: [64] },
+    { student: 'cnn', warmStart: false },
+    { student: 'mlp', unfreeze: 'all' },
+    {
+      student: 'mlp',
+      teacher: './some-dir',
+      teacherLabels: undefined,
+      teacherNormalization: 'imagenet' as const,
+    },
+  ])
+    await assert.rejects(
+      distill({ ...base, ...extra }),
+      (e: unknown) => isGraftError(e) && e.code === 'BAD_OPTION',
+      JSON.stringify(extra),
+    );
 });
