@@ -3,7 +3,6 @@
  * student's network up to its features + head), graft.json whose metrics hold the teacher/student comparison,
  * and report.html with the two side by side. The comparison itself is measured here, on the deployable graph.
  */
-import type { EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
 import type { Backbone } from '../models/registry.js';
 import { encodeModel } from '../onnx/io.js';
@@ -14,15 +13,8 @@ import type { ImageSource } from '../data/types.js';
 import type { SessionOptions } from '../runtime/session.js';
 import type { History } from '../train/history.js';
 import { countParameters, measureSpeed, type DistillComparison } from './compare.js';
+import type { HeldOutPair } from './held-out.js';
 import type { Teacher } from './teacher.js';
-
-/** Held-out figures of both networks (same examples, the data's label order). */
-export interface HeldOutPair {
-  teacher: EvaluationReport;
-  student: EvaluationReport;
-  /** Fraction of held-out examples where the student predicts the teacher's class. */
-  agreement: number;
-}
 
 export interface StudentModel {
   backbone: Backbone;

@@ -7,14 +7,12 @@
  * augmentation, or on the very batch the student sees with it. Then both networks are evaluated on the held-out
  * split and the student is written as a normal model directory comparing the two.
  */
-import type { Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
-import { evaluateHeldOut, type EvaluationReport } from '../eval/report.js';
+import type { EvaluationReport } from '../eval/report.js';
 import type { ModelManifest } from '../export/manifest.js';
 import { parseFeatureId } from '../features/feature-id.js';
 import type { Model } from '../onnx/ir.js';
 import type { Tensor } from '../tensor.js';
-import { extract } from '../onnx/surgery.js';
 import { epochEvent } from '../pipeline/events.js';
 import { checkpointRoot } from '../pipeline/finetune.js';
 import { linearProbe } from '../pipeline/probe-warm-start.js';
@@ -23,21 +21,20 @@ import { preflight } from '../pipeline/preflight.js';
 import { batchShape } from '../preprocess/image.js';
 import { ActivationCache, PrefixRunner } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
-import { activationsFor, runPhases } from '../strategies/finetune/run-phases.js';
+import { runPhases } from '../strategies/finetune/run-phases.js';
 import { denseSpec } from '../strategies/heads.js';
 import { findResumeCheckpoint } from '../train/checkpoints.js';
-import { arrayDataSource } from '../train/data-source.js';
 import type { Callback } from '../train/events.js';
 import type { History } from '../train/history.js';
-import { predictAll } from '../train/validation.js';
-import { agreementOf, countParameters, softmaxRows, type DistillComparison } from './compare.js';
-import { compareSides, studentClassifier, writeDistilled, type HeldOutPair } from './distill-export.js';
+import { countParameters, type DistillComparison } from './compare.js';
+import { compareSides, studentClassifier, writeDistilled } from './distill-export.js';
+import { heldOutPair } from './held-out.js';
 import { alignLabels } from './labels.js';
-import { resolveDistillOptions, type DistillOptions } from './options.js';
+import { refuseUnhonoured, resolveDistillOptions, type DistillOptions } from './options.js';
 import { distillSource, teacherLogits } from './source.js';
-import { buildStudent, parseStudentSpec, type Student, type StudentSpec } from './student.js';
-import { loadTeacher, teacherLogitsModel, type Teacher } from './teacher.js';
-import { loadUnlabeled, withoutOverlap } from './unlabeled.js';
+import { buildStudent, parseStudentSpec, studentParameters } from './student.js';
+import { loadTeacher, teacherLogitsModel } from './teacher.js';
+import { unlabeledExamples } from './unlabeled.js';
 
 export interface DistillResult {
   labels: string[];
@@ -63,85 +60,10 @@ export interface DistillResult {
 
 type DistillInput = Partial<DistillOptions> & Pick<DistillOptions, 'data' | 'teacher' | 'student'>;
 
-/** Options that would be silently ignored are refused. */
-function refuseUnhonoured(o: DistillOptions, spec: StudentSpec): void {
-  if (o.teacherNormalization !== undefined && !o.teacher.startsWith('file:'))
-    throw new GraftError(
-      'BAD_OPTION',
-      `--teacher-normalization is for bare ONNX teachers (file:…); '${o.teacher}' records its preprocessing in graft.json`,
-    );
-  if (spec.kind === 'mlp' && o.unfreeze !== undefined && o.unfreeze !== 'none')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--unfreeze ${o.unfreeze}: the mlp student is a head on raw pixels; it has no backbone layers to unfreeze`,
-    );
-  if (o.resume && !o.out)
-    throw new GraftError(
-      'BAD_OPTION',
-      'resume needs the output directory whose checkpoints it resumes (out)',
-    );
-}
-
-/** Parameters of the student as it will be deployed: its network up to the features, and its head. */
-function studentParameters(s: Student, model: BackboneTrainable): number {
-  const { tensor } = parseFeatureId(s.feature);
-  const m = s.backbone.model;
-  let n = countParameters({ ...m, graph: extract(m.graph, [s.backbone.spec.inputName], [tensor]) });
-  for (const [name, v] of model.params) if (name.startsWith('head/')) n += v.length;
-  return n;
-}
-
 /** Live epoch events for the caller's progress display. */
 const epochEvents = (emit: NonNullable<DistillOptions['onEvent']>): Callback => ({
   epochEnd: (e) => emit(epochEvent(e)),
 });
-
-async function unlabeledExamples(
-  o: DistillOptions,
-  dataName: string,
-  taken: readonly Example<ImageSource>[],
-  emit: NonNullable<DistillOptions['onEvent']>,
-): Promise<Example<ImageSource>[]> {
-  if (o.unlabeled === undefined) return [];
-  emit({ type: 'stage', stage: 'load', message: 'loading the unlabelled images' });
-  const set = await loadUnlabeled(o.unlabeled, o.onBadInput);
-  for (const w of set.warnings) emit({ type: 'warning', warning: w });
-  const kept = withoutOverlap(set, dataName, taken);
-  if (kept.dropped)
-    emit({
-      type: 'stage',
-      stage: 'load',
-      message: `${kept.dropped} unlabelled image(s) are also in the labelled data (training or held out): left out`,
-    });
-  if (kept.examples.length === 0)
-    throw new GraftError('BAD_INPUT', `--unlabeled ${set.name}: no usable unlabelled images`);
-  return kept.examples;
-}
-
-/** Teacher and student on the held-out examples. */
-async function heldOutPair(
-  teacher: Teacher,
-  columns: Int32Array,
-  model: BackboneTrainable,
-  cache: ActivationCache,
-  held: readonly Example<ImageSource>[],
-  o: DistillOptions,
-  student: Student,
-): Promise<HeldOutPair> {
-  const session = o.threads ? { threads: o.threads } : undefined;
-  const labels = Int32Array.from(held, (e) => e.label);
-  const pre = student.backbone.spec.preprocess;
-  if (pre.kind !== 'image') throw new GraftError('BAD_OPTION', 'the student is not an image model');
-  const acts = await activationsFor(model, cache, held, pre, session);
-  const { probs } = await predictAll(model, arrayDataSource({ [model.inputName]: acts }, labels), 64);
-  const t = await teacherLogits(teacher, held, columns, { cacheDir: o.cacheDir, session });
-  const teacherProbs = softmaxRows(t.data as Float32Array, held.length);
-  return {
-    teacher: evaluateHeldOut(teacherProbs, labels),
-    student: evaluateHeldOut(probs, labels),
-    agreement: agreementOf(probs, teacherProbs, held.length),
-  };
-}
 
 export async function distill(input: DistillInput): Promise<DistillResult> {
   const o = resolveDistillOptions(input);

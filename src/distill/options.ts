@@ -13,6 +13,7 @@ import type { BadInputPolicy, Dataset, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import type { TrainEvent } from '../pipeline/events.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
+import type { StudentSpec } from './student.js';
 import type { TeacherNormalization } from './teacher.js';
 
 export interface DistillOptions {
@@ -103,4 +104,23 @@ export function resolveDistillOptions(
   if (!(alpha >= 0 && alpha <= 1))
     throw new GraftError('BAD_OPTION', `--alpha must be in [0, 1], got ${alpha}`);
   return { ...o, alpha };
+}
+
+/** Options that would be silently ignored are refused. */
+export function refuseUnhonoured(o: DistillOptions, spec: StudentSpec): void {
+  if (o.teacherNormalization !== undefined && !o.teacher.startsWith('file:'))
+    throw new GraftError(
+      'BAD_OPTION',
+      `--teacher-normalization is for bare ONNX teachers (file:…); '${o.teacher}' records its preprocessing in graft.json`,
+    );
+  if (spec.kind === 'mlp' && o.unfreeze !== undefined && o.unfreeze !== 'none')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--unfreeze ${o.unfreeze}: the mlp student is a head on raw pixels; it has no backbone layers to unfreeze`,
+    );
+  if (o.resume && !o.out)
+    throw new GraftError(
+      'BAD_OPTION',
+      'resume needs the output directory whose checkpoints it resumes (out)',
+    );
 }

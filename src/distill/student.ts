@@ -17,6 +17,8 @@ import { PIXELS_FEATURES } from '../models/pixels.js';
 import { hasModel, listModels, loadBackbone, type Backbone } from '../models/registry.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import { pixelsForMlp, smallCnn, CNN_FEATURES } from './small-nets.js';
+import type { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
+import { countParameters } from './compare.js';
 import type { Teacher } from './teacher.js';
 
 export type StudentSpec =
@@ -175,4 +177,13 @@ function checkTensor(b: Backbone, tensor: string, what: string): void {
         tensor: t,
       },
     );
+}
+
+/** Parameters of the student as it will be deployed: its network up to the features, and its head. */
+export function studentParameters(s: Student, model: BackboneTrainable): number {
+  const { tensor } = parseFeatureId(s.feature);
+  const m = s.backbone.model;
+  let n = countParameters({ ...m, graph: extract(m.graph, [s.backbone.spec.inputName], [tensor]) });
+  for (const [name, v] of model.params) if (name.startsWith('head/')) n += v.length;
+  return n;
 }

@@ -13,6 +13,7 @@ import type { BadInputPolicy, DataWarning, Example, ImageSource } from '../data/
 import { checkImageFile, hasImageExtension, mapLimit } from '../data/verify.js';
 import { WarningCollector } from '../data/warnings.js';
 import { GraftError } from '../errors.js';
+import type { DistillOptions } from './options.js';
 
 export interface UnlabeledSet {
   name: string;
@@ -82,4 +83,27 @@ export function withoutOverlap(
     (e) => !(e.contentHash && hashes.has(e.contentHash)) && !ids.has(e.id),
   );
   return { examples, dropped: set.examples.length - examples.length };
+}
+
+/** The transfer set's unlabelled examples (none without `o.unlabeled`), with their warnings reported. */
+export async function unlabeledExamples(
+  o: DistillOptions,
+  dataName: string,
+  taken: readonly Example<ImageSource>[],
+  emit: NonNullable<DistillOptions['onEvent']>,
+): Promise<Example<ImageSource>[]> {
+  if (o.unlabeled === undefined) return [];
+  emit({ type: 'stage', stage: 'load', message: 'loading the unlabelled images' });
+  const set = await loadUnlabeled(o.unlabeled, o.onBadInput);
+  for (const w of set.warnings) emit({ type: 'warning', warning: w });
+  const kept = withoutOverlap(set, dataName, taken);
+  if (kept.dropped)
+    emit({
+      type: 'stage',
+      stage: 'load',
+      message: `${kept.dropped} unlabelled image(s) are also in the labelled data (training or held out): left out`,
+    });
+  if (kept.examples.length === 0)
+    throw new GraftError('BAD_INPUT', `--unlabeled ${set.name}: no usable unlabelled images`);
+  return kept.examples;
 }

@@ -61,14 +61,20 @@ const pixels = (out: string, ...more: string[]): string[] => [
   ...more,
 ];
 
+const BAD_FILES = ['a/zero.png', 'a/huge.png', 'b/cut.png', 'b/crc.png'];
+
+/** The command succeeded and its stderr is the one skip line, naming every bad file of the fixture. */
+function expectSkipLine(what: string, r: Run): void {
+  assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+  const [line, ...rest] = lines(r.stderr);
+  assert.deepEqual(rest, [], `${what}, one line: ${r.stderr}`);
+  assert.match(line!, new RegExp(`${BAD_FILES.length} inputs skipped`), what);
+  for (const name of BAD_FILES) assert.ok(line!.includes(name), `${what}: ${name}`);
+}
+
 test('--quiet: every skipped image in one stderr line; 3 per class trains and says nothing is held out', () => {
   const r = graft(pixels('m-quiet'));
-  assert.equal(r.status, 0, r.stderr);
-  const [line, ...rest] = lines(r.stderr);
-  assert.deepEqual(rest, [], `one line: ${r.stderr}`);
-  assert.match(line!, /4 inputs skipped/);
-  for (const name of ['a/zero.png', 'a/huge.png', 'b/cut.png', 'b/crc.png'])
-    assert.ok(line!.includes(name), name);
+  expectSkipLine('train', r);
   assert.match(r.stdout, /No held-out examples: too little data for an honest held-out figure/);
   assert.ok(existsSync(join(root, 'm-quiet', 'model.onnx')));
 });
@@ -77,12 +83,7 @@ test('graft eval skips the same images (at load or at decode) and says so in one
   const model = join(root, 'm-eval');
   assert.equal(graft(pixels('m-eval')).status, 0);
   const r = graft(['eval', model, images, '--quiet', '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const [line, ...rest] = lines(r.stderr);
-  assert.deepEqual(rest, [], `one line: ${r.stderr}`);
-  assert.match(line!, /4 inputs skipped/);
-  for (const name of ['a/zero.png', 'a/huge.png', 'b/cut.png', 'b/crc.png'])
-    assert.ok(line!.includes(name), name);
+  expectSkipLine('eval', r);
   assert.equal((JSON.parse(r.stdout) as { n: number }).n, 6);
   const strict = graft(['eval', model, images, '--on-bad-input', 'fail']);
   assert.equal(strict.status, 3, strict.stderr);
@@ -90,37 +91,17 @@ test('graft eval skips the same images (at load or at decode) and says so in one
 });
 
 test('graft rank and graft extract name the skipped images in one --quiet line', () => {
-  const expectLine = (what: string, r: Run, names: readonly string[]): void => {
-    assert.equal(r.status, 0, `${what}: ${r.stderr}`);
-    const [line, ...rest] = lines(r.stderr);
-    assert.deepEqual(rest, [], `${what}, one line: ${r.stderr}`);
-    assert.match(line!, new RegExp(`${names.length} inputs skipped`), what);
-    for (const name of names) assert.ok(line!.includes(name), `${what}: ${name}`);
-  };
   // rank decodes only the training split's images: with nothing held out it meets every file
-  expectLine(
+  const noneHeldOut = ['--test-split', '0', '--val-split', '0'];
+  expectSkipLine(
     'rank',
-    graft([
-      'rank',
-      images,
-      '--models',
-      'pixels',
-      '--no-cache',
-      '--quiet',
-      '--test-split',
-      '0',
-      '--val-split',
-      '0',
-    ]),
-    ['a/zero.png', 'a/huge.png', 'b/cut.png', 'b/crc.png'],
+    graft(['rank', images, '--models', 'pixels', '--no-cache', '--quiet', ...noneHeldOut]),
   );
   const cache = join(root, 'extract-cache');
-  expectLine('extract', graft(['extract', images, '--features', 'final', '--cache-dir', cache, '--quiet']), [
-    'a/zero.png',
-    'a/huge.png',
-    'b/cut.png',
-    'b/crc.png',
-  ]);
+  expectSkipLine(
+    'extract',
+    graft(['extract', images, '--features', 'final', '--cache-dir', cache, '--quiet']),
+  );
   const baseline = graft(['extract', images, '--model', 'pixels', '--cache-dir', cache]);
   assert.equal(baseline.status, 2, baseline.stderr);
   assert.match(baseline.stderr, /BAD_OPTION.*graft train --model pixels/);
