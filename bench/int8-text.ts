@@ -8,7 +8,10 @@
  * which shows what is left in float (ms per batch; op types under 0.5% left out).
  *
  *   node --import tsx bench/int8-text.ts [--rounds 3] [--batches 2] [--batch 32] [--tokens 128] [--threads 2]
- *        [--variants fp32,dynamic,static] [--profile]
+ *        [--variants fp32,dynamic,static,dynamic-attention] [--profile]
+ *
+ * `dynamic-attention` is the dynamic model with the attention's activation × activation MatMuls quantized too
+ * (DynamicQuantizeLinear on both inputs → MatMulInteger → scales), as ONNX Runtime's tool does; graft does not.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,12 +20,14 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { mulberry32 } from '../src/data/random.js';
-import type { Model } from '../src/onnx/ir.js';
+import { attr, GraphBuilder } from '../src/onnx/builder.js';
+import { cloneModel, type Model, type Node } from '../src/onnx/ir.js';
+import { topoSort } from '../src/onnx/topo.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { quantizeModel, type QuantizeOptions } from '../src/quantize/quantize.js';
 import { int64, type Tensor } from '../src/tensor.js';
 import { bertGraph, MINILM_L6 } from './util/bert-graph.js';
-import { alternate, showSpread } from './util/rounds.js';
+import { alternate, pairedRatios, showSpread } from './util/rounds.js';
 import { fmt, median } from './util/stats.js';
 
 const { values: args } = parseArgs({
@@ -63,14 +68,53 @@ const batches = async function* () {
   for (const f of calibration) yield f;
 };
 
+/** `model` with every MatMul of two computed inputs run as MatMulInteger on dynamically quantized inputs. */
+function quantizeActivationMatMuls(model: Model): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const b = new GraphBuilder(g);
+  const targets = new Set(
+    g.nodes.filter(
+      (n) => n.opType === 'MatMul' && !g.initializers.has(n.inputs[0]!) && !g.initializers.has(n.inputs[1]!),
+    ),
+  );
+  const added: Node[] = [];
+  const push = (opType: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): void => {
+    added.push({ name: b.unique(`${outputs[0]}_${opType}`), opType, domain: '', inputs, outputs, attrs });
+  };
+  const quantized = new Map<string, string[]>();
+  const dynamic = (x: string): string[] => {
+    let q = quantized.get(x);
+    if (!q) {
+      q = [b.unique(`${x}_quantized`), b.unique(`${x}_scale`), b.unique(`${x}_zero_point`)];
+      push('DynamicQuantizeLinear', [x], q);
+      quantized.set(x, q);
+    }
+    return q;
+  };
+  for (const n of targets) {
+    const [a, c] = [dynamic(n.inputs[0]!), dynamic(n.inputs[1]!)];
+    const y = n.outputs[0]!;
+    const [i32, f, scale] = [b.unique(`${y}_int32`), b.unique(`${y}_unscaled`), b.unique(`${y}_scale`)];
+    push('MatMulInteger', [a[0]!, c[0]!, a[2]!, c[2]!], [i32]);
+    push('Cast', [i32], [f], { to: attr.int(1) });
+    push('Mul', [a[1]!, c[1]!], [scale]);
+    push('Mul', [f, scale], [y]);
+  }
+  g.nodes = [...g.nodes.filter((n) => !targets.has(n)), ...added];
+  g.nodes = topoSort(g);
+  return m;
+}
+
 const models: Record<string, Model> = { fp32 };
 const quantizeSeconds: Record<string, number> = {};
 for (const v of args.variants.split(',')) {
   if (v === 'fp32') continue;
-  if (v !== 'dynamic' && v !== 'static') throw new Error(`unknown variant ${v}`);
+  if (v !== 'dynamic' && v !== 'static' && v !== 'dynamic-attention') throw new Error(`unknown variant ${v}`);
   const t = performance.now();
-  const options: Partial<QuantizeOptions> = { mode: v };
-  models[v] = (await quantizeModel(fp32, batches, options)).model;
+  const options: Partial<QuantizeOptions> = { mode: v === 'static' ? 'static' : 'dynamic' };
+  const q = (await quantizeModel(fp32, batches, options)).model;
+  models[v] = v === 'dynamic-attention' ? quantizeActivationMatMuls(q) : q;
   quantizeSeconds[v] = (performance.now() - t) / 1000;
 }
 const names = Object.keys(models);
@@ -187,6 +231,7 @@ const report = {
       {
         sequencesPerSecond: showSpread(rounds[n]!),
         ratioToFp32: Number((median(rounds[n]!) / fpMedian).toFixed(3)),
+        pairedRatiosToFp32: rounds['fp32'] ? showSpread(pairedRatios(rounds[n]!, rounds['fp32'])) : 'n/a',
         featureRelativeError: n === 'fp32' ? 0 : Number(relativeError(last['fp32']!, last[n]!).toFixed(4)),
         bytes: encodeModel(models[n]!).byteLength,
         quantizeSeconds: quantizeSeconds[n] ?? 0,
