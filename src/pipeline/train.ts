@@ -253,20 +253,19 @@ export async function trainClassifier(
         views: sourceViews(px, PIXELS_FEATURES, trainIds, o.augmentViewUse),
       });
     }
-    const search = (c: typeof options) =>
-      scoreCandidates(c, numClasses, headOptions(o, 'linear'), {
-        heads,
-        budgetMs: o.budget * 1000 - (performance.now() - searchStart),
-        onScore: (score) => emit({ type: 'candidate', score }),
-      });
-    candidates = await search(options);
-    // Two depths of the backbone side by side, once the single features have been scored.
-    const pair = searchFeatures ? concatenationCandidate(candidates, backbone.spec.id, primary) : undefined;
-    if (pair) {
-      const data = sourceMatrix(main, pair, trainIds);
-      const views = sourceViews(main, pair, trainIds, o.augmentViewUse);
-      candidates.push(...(await search([{ model: backbone.spec.id, tensor: pair, data, views }])));
-    }
+    candidates = await scoreCandidates(options, numClasses, headOptions(o, 'linear'), {
+      heads,
+      budgetMs: o.budget * 1000,
+      onScore: (score) => emit({ type: 'candidate', score }),
+      // Two depths of the backbone side by side, once the single features have been scored.
+      followUps: (scores) => {
+        const pair = searchFeatures ? concatenationCandidate(scores, backbone.spec.id, primary) : undefined;
+        if (!pair) return [];
+        const data = sourceMatrix(main, pair, trainIds);
+        const views = sourceViews(main, pair, trainIds, o.augmentViewUse);
+        return [{ model: backbone.spec.id, tensor: pair, data, views }];
+      },
+    });
     choice = bestCandidate(candidates);
   }
   const chosen = sourceOf(choice.model);

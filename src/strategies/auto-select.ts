@@ -63,6 +63,11 @@ export interface AutoSelectOptions {
   /** Stop scoring new candidates after this many milliseconds. Default: no limit. */
   budgetMs?: number;
   onScore?: (s: CandidateScore) => void;
+  /**
+   * Candidates built from the cheap heads' scores (e.g. the best two features side by side), scored with the cheap
+   * heads like the others, and before the MLP, so the MLP goes to the best feature of all.
+   */
+  followUps?: (scores: readonly CandidateScore[]) => FeatureCandidate[];
 }
 
 /** Every head kind the search tries when the head is left open. */
@@ -148,6 +153,9 @@ export async function scoreCandidates(
   };
   const cheap = o.heads.filter((h) => h !== 'mlp');
   for (const c of candidates) for (const kind of cheap) await score(c, kind);
+  const followUps = o.followUps?.(scores) ?? [];
+  for (const c of followUps) for (const kind of cheap) await score(c, kind);
+  const all = [...candidates, ...followUps];
   if (o.heads.includes('mlp')) {
     const bestOf = (c: FeatureCandidate) =>
       Math.max(
@@ -156,9 +164,9 @@ export async function scoreCandidates(
           .filter((s) => s.model === c.model && s.tensor === c.tensor && !s.skipped)
           .map((s) => s.cvAccuracy),
       );
-    const finalists = [...candidates]
+    const finalists = [...all]
       .sort((a, b) => bestOf(b) - bestOf(a))
-      .slice(0, cheap.length ? (o.mlpFinalists ?? 1) : candidates.length);
+      .slice(0, cheap.length ? (o.mlpFinalists ?? 1) : all.length);
     const minPerClass = o.mlpMinPerClass ?? 20;
     for (const c of finalists) {
       const perClass = c.data.labels.length / numClasses;

@@ -185,17 +185,32 @@ test('features that each separate one class cross-validate better side by side t
     ...a.data.subarray(0, 4),
     ...b.data.subarray(0, 4),
   ]);
+  // The concatenation is a follow-up: built from the cheap heads' scores, then the MLP goes to the best of all.
   const scores = await scoreCandidates(
     [
       { model: 'm', tensor: 'a', data: a },
       { model: 'm', tensor: 'b', data: b },
-      { model: 'm', tensor: 'a+b', data: both },
     ],
     3,
     HEAD,
-    { heads: ['linear'] },
+    {
+      heads: ['linear', 'mlp'],
+      mlpMinPerClass: 0,
+      followUps: (cheap) => {
+        assert.deepEqual(
+          cheap.map((s) => s.tensor),
+          ['a', 'b'],
+        );
+        const pair = concatenationCandidate(cheap, 'm', ['a', 'b']);
+        return pair ? [{ model: 'm', tensor: pair, data: both }] : [];
+      },
+    },
   );
-  const cv = (t: string) => scores.find((s) => s.tensor === t)!.cvAccuracy;
+  assert.deepEqual(
+    scores.map((s) => `${s.head} ${s.tensor}`),
+    ['linear a', 'linear b', 'linear a+b', 'mlp a+b'],
+  );
+  const cv = (t: string) => scores.find((s) => s.tensor === t && s.head === 'linear')!.cvAccuracy;
   assert.ok(cv('a') < 0.8 && cv('b') < 0.8, `alone: ${cv('a')}, ${cv('b')}`);
   assert.ok(cv('a+b') > 0.95, `side by side: ${cv('a+b')}`);
   assert.equal(bestCandidate(scores).tensor, 'a+b');
