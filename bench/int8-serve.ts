@@ -16,7 +16,14 @@ import { parseArgs } from 'node:util';
 import { INT8_MODEL_FILE, MODEL_FILE, readManifest } from '../src/export/manifest.js';
 import { alternate, pairedRatios, showSpread, spread, type Spread } from './util/rounds.js';
 import { fmt, median } from './util/stats.js';
-import { batchCounters, loadTest, rawThroughput, requestImages, startServer } from './util/serve-client.js';
+import {
+  batchCounters,
+  loadTest,
+  parseFormats,
+  rawThroughput,
+  requestImages,
+  startServer,
+} from './util/serve-client.js';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,10 +47,7 @@ const ROUNDS = Number(args.rounds);
 const REQUESTS = Number(args.requests);
 const CONCURRENCY = Number(args.concurrency);
 const THREADS = args.threads ? Number(args.threads) : cpus().length;
-const FORMATS = args.formats.split(',').map((f) => {
-  if (f !== 'png' && f !== 'jpeg') throw new Error(`--formats takes png and/or jpeg, not '${f}'`);
-  return f;
-});
+const FORMATS = parseFormats(args.formats);
 const images = await requestImages(dir, 64, FORMATS);
 
 interface Round {

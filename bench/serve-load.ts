@@ -24,7 +24,14 @@ import { parseArgs } from 'node:util';
 import { MODEL_FILE, readManifest } from '../src/export/manifest.js';
 import { preprocessBatch } from '../src/preprocess/image.js';
 import { buildFixtureModel } from '../test/serve/fixture-model.js';
-import { batchCounters, loadTest, rawThroughput, requestImages, startServer } from './util/serve-client.js';
+import {
+  batchCounters,
+  loadTest,
+  parseFormats,
+  rawThroughput,
+  requestImages,
+  startServer,
+} from './util/serve-client.js';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,10 +54,7 @@ const REQUESTS = Number(args.requests);
 const CONCURRENCY = Number(args.concurrency);
 const THREADS = args.threads ? Number(args.threads) : cpus().length;
 /** Request images cycle through these encodings (photo-like 1.25x the model's size: ~220 KB PNG, ~10 KB JPEG). */
-const FORMATS = args.formats.split(',').map((f) => {
-  if (f !== 'png' && f !== 'jpeg') throw new Error(`--formats takes png and/or jpeg, not '${f}'`);
-  return f;
-});
+const FORMATS = parseFormats(args.formats);
 const root = await mkdtemp(join(tmpdir(), 'graft-serve-bench-'));
 
 /** Decode + resize + normalise throughput (preprocessBatch, as the server runs it), images/s. */

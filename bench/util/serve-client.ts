@@ -32,6 +32,14 @@ export async function photo(seed: number, w: number, h: number, format: 'png' | 
   return new Uint8Array(await (format === 'png' ? img.png() : img.jpeg({ quality: 85 })).toBuffer());
 }
 
+/** The `--formats` flag: request image encodings, png and/or jpeg, comma-separated. */
+export function parseFormats(flag: string): ('png' | 'jpeg')[] {
+  return flag.split(',').map((f) => {
+    if (f !== 'png' && f !== 'jpeg') throw new Error(`--formats takes png and/or jpeg, not '${f}'`);
+    return f;
+  });
+}
+
 /** `count` request images for an image model directory, 1.25× its input size, cycling through `formats`. */
 export async function requestImages(
   dir: string,

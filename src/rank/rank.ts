@@ -82,6 +82,12 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
       ? { kind: 'image', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) }
       : { kind: 'text', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) };
   const models = o.models ?? (dataset.kind === 'image' ? [TRAIN_DEFAULTS.model, PIXELS_ID] : [TFIDF_ID]);
+  if (typeof input.cacheDir === 'string' && models.every((m) => m === TFIDF_ID))
+    throw new GraftError(
+      'BAD_OPTION',
+      'cacheDir (--cache-dir): tf-idf is fitted on the training split at every run and reads no feature cache; ' +
+        'leave it out, or rank an encoder beside it (--models tfidf,hub:…)',
+    );
   const skipped = new Map<string, string>();
   const so: SourceOptions = {
     onSkipped: (list) => list.forEach(({ id, reason }) => skipped.set(id, reason)),

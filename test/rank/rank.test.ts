@@ -46,6 +46,10 @@ test('rank on text: the tf-idf variants, ordered by k-NN accuracy then LogME', a
   for (let i = 1; i < r.candidates.length; i++)
     assert.ok(byRank(r.candidates[i - 1]!, r.candidates[i]!) <= 0);
   assert.equal(r.candidates[0]!.knnAccuracy, 1);
+  await assert.rejects(
+    rank({ data, cacheDir: '/tmp/unused-cache' }),
+    (e: unknown) => isGraftError(e, 'BAD_OPTION') && /reads no feature cache/.test(e.message),
+  );
 });
 
 test('stratifiedSubsample keeps each class its share', () => {
