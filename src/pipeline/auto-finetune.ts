@@ -15,6 +15,7 @@ import { isConcatenation } from '../features/feature-id.js';
 import { PIXELS_ID } from '../models/pixels.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
 import type { TrainEvent } from './events.js';
+import type { TrainResult } from './train.js';
 import { fineTuneClassifier, type FineTuneResult } from './finetune.js';
 import { FINETUNE_DEFAULTS } from './finetune-options.js';
 import type { TrainClassifierOptions } from './options.js';
@@ -144,4 +145,33 @@ async function shipStaged(
     await writeManifest(dir, shipped);
   });
   return shipped;
+}
+
+/**
+ * The search's fine-tuning trial, recorded in `result`. True when LP-FT's fine-tuned
+ * model won its validation guard and was shipped: `result` then describes it.
+ */
+export async function fineTuneTrial(result: TrainResult, context: TrialContext): Promise<boolean> {
+  const emit = context.options.onEvent ?? (() => {});
+  const skipped = fineTuneSkipReason(context);
+  if (skipped) {
+    result.fineTuning = { skipped, seconds: 0 };
+    emit({ type: 'stage', stage: 'select', message: `fine-tuning not tried: ${skipped}` });
+    return false;
+  }
+  const { trial, result: tuned } = await runFineTuneTrial(context, emit, result.candidates);
+  result.fineTuning = trial;
+  if (!tuned) return false;
+  const tensor = context.winner.tensor;
+  result.recipe = 'lp-ft';
+  result.evaluation = tuned.evaluation;
+  result.comparisons.push({ name: `graft: LP-FT (fine-tuned to ${tensor})`, report: tuned.evaluation });
+  result.history = tuned.history;
+  // The probe's mistakes are not the fine-tuned model's.
+  result.mistakes = [];
+  result.settings = { ...result.settings, recipe: 'lp-ft' };
+  result.seconds.train += tuned.seconds.train;
+  if (tuned.dir) result.dir = tuned.dir;
+  if (tuned.manifest) result.manifest = tuned.manifest;
+  return true;
 }

@@ -33,12 +33,7 @@ import { resolveTrainOptions, type TrainClassifierOptions } from './options.js';
 import type { Int8Record, ModelManifest } from '../export/manifest.js';
 import { checkInt8Request, quantizeTrained } from '../quantize/after-training.js';
 import { preflight } from './preflight.js';
-import {
-  fineTuneSkipReason,
-  runFineTuneTrial,
-  type FineTuneTrial,
-  type TrialContext,
-} from './auto-finetune.js';
+import { fineTuneTrial, type FineTuneTrial } from './auto-finetune.js';
 import { validateHeadOptions, validateViewOptions } from './validate.js';
 import { withViews } from '../features/view-matrix.js';
 import { epochEvent } from './events.js';
@@ -135,35 +130,6 @@ async function fitAndScore(
     await head.release();
     throw e;
   }
-}
-
-/**
- * The search's fine-tuning trial (pipeline/auto-finetune.ts), recorded in `result`. True when LP-FT's fine-tuned
- * model won its validation guard and was shipped: `result` then describes it.
- */
-async function fineTuneTrial(result: TrainResult, context: TrialContext): Promise<boolean> {
-  const emit = context.options.onEvent ?? (() => {});
-  const skipped = fineTuneSkipReason(context);
-  if (skipped) {
-    result.fineTuning = { skipped, seconds: 0 };
-    emit({ type: 'stage', stage: 'select', message: `fine-tuning not tried: ${skipped}` });
-    return false;
-  }
-  const { trial, result: tuned } = await runFineTuneTrial(context, emit, result.candidates);
-  result.fineTuning = trial;
-  if (!tuned) return false;
-  const tensor = context.winner.tensor;
-  result.recipe = 'lp-ft';
-  result.evaluation = tuned.evaluation;
-  result.comparisons.push({ name: `graft: LP-FT (fine-tuned to ${tensor})`, report: tuned.evaluation });
-  result.history = tuned.history;
-  // The probe's mistakes are not the fine-tuned model's.
-  result.mistakes = [];
-  result.settings = { ...result.settings, recipe: 'lp-ft' };
-  result.seconds.train += tuned.seconds.train;
-  if (tuned.dir) result.dir = tuned.dir;
-  if (tuned.manifest) result.manifest = tuned.manifest;
-  return true;
 }
 
 export async function trainClassifier(
