@@ -7,7 +7,7 @@
  */
 import { cloneModel, getAttr, type Model, type Node } from '../onnx/ir.js';
 import type { SessionOptions } from '../runtime/session.js';
-import { forEachValue, type FeedBatches } from './calibrate.js';
+import { forEachValue, type FeedBatches, type ValueVisitor } from './calibrate.js';
 import { dequantize, quantize, weightParams } from './params.js';
 
 /** Convs whose bias can absorb a correction: float constant weight and bias. */
@@ -21,15 +21,17 @@ export function correctableConvs(model: Model): Node[] {
   });
 }
 
-/** Mean of every channel (axis 1) of each tensor in `tensors` over the batches: tensor → per-channel mean. */
-export async function channelMeans(
-  model: Model,
-  tensors: readonly string[],
-  batches: FeedBatches,
-  session: SessionOptions = {},
-): Promise<Map<string, Float64Array>> {
+/**
+ * Per-channel (axis 1) means of `tensors`, accumulated from the values a pass over the calibration batches visits:
+ * calibration's own pass carries it (see `observe` in calibrate.ts), so measuring costs no extra forward pass.
+ */
+export function channelMeanAccumulator(tensors: readonly string[]): {
+  tensors: readonly string[];
+  visit: ValueVisitor;
+  means: () => Map<string, Float64Array>;
+} {
   const sums = new Map<string, { sum: Float64Array; count: number }>();
-  await forEachValue(model, tensors, batches, session, (name, values, shape) => {
+  const visit: ValueVisitor = (name, values, shape) => {
     const channels = shape[1] ?? 1;
     const inner = shape.slice(2).reduce((a, b) => a * b, 1);
     const s = sums.get(name) ?? { sum: new Float64Array(channels), count: 0 };
@@ -39,8 +41,22 @@ export async function channelMeans(
     }
     s.count += values.length / channels;
     sums.set(name, s);
-  });
-  return new Map([...sums].map(([name, s]) => [name, s.sum.map((v) => v / Math.max(1, s.count))]));
+  };
+  const means = () =>
+    new Map([...sums].map(([name, s]) => [name, s.sum.map((v) => v / Math.max(1, s.count))]));
+  return { tensors, visit, means };
+}
+
+/** Mean of every channel (axis 1) of each tensor in `tensors` over the batches: tensor → per-channel mean. */
+export async function channelMeans(
+  model: Model,
+  tensors: readonly string[],
+  batches: FeedBatches,
+  session: SessionOptions = {},
+): Promise<Map<string, Float64Array>> {
+  const acc = channelMeanAccumulator(tensors);
+  await forEachValue(model, tensors, batches, session, acc.visit);
+  return acc.means();
 }
 
 /**

@@ -33,7 +33,12 @@ export interface CalibrateOptions {
   /** Histogram bins for 'percentile' and 'entropy' (default 2048). */
   bins?: number;
   session?: SessionOptions;
+  /** Other tensors whose values ride along on the first pass (e.g. bias correction's input means). */
+  observe?: { tensors: readonly string[]; visit: ValueVisitor };
 }
+
+/** Called with each requested tensor's values (and shape), batch by batch. */
+export type ValueVisitor = (name: string, values: Float32Array, shape: readonly number[]) => void;
 
 /** Runs `model` over every batch, calling `visit` with each requested tensor's values (and shape). */
 export async function forEachValue(
@@ -41,7 +46,7 @@ export async function forEachValue(
   tensors: readonly string[],
   batches: FeedBatches,
   options: SessionOptions,
-  visit: (name: string, values: Float32Array, shape: readonly number[]) => void,
+  visit: ValueVisitor,
 ): Promise<number> {
   const inputs = new Set(model.graph.inputs.map((v) => v.name));
   const computed = tensors.filter((t) => !inputs.has(t));
@@ -144,7 +149,12 @@ export async function calibrate(
   const method = options.method ?? 'minmax';
   const session = options.session ?? {};
   const ranges = new Map<string, Range>();
-  await forEachValue(model, tensors, batches, session, (name, values) => {
+  const own = new Set(tensors);
+  const observed = new Set(options.observe?.tensors ?? []);
+  const visited = [...new Set([...tensors, ...observed])];
+  await forEachValue(model, visited, batches, session, (name, values, shape) => {
+    if (observed.has(name)) options.observe!.visit(name, values, shape);
+    if (!own.has(name)) return;
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < values.length; i++) {

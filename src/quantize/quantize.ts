@@ -8,7 +8,7 @@
 import { GraftError } from '../errors.js';
 import type { Model } from '../onnx/ir.js';
 import type { SessionOptions } from '../runtime/session.js';
-import { channelMeans, correctableConvs, correctBiases } from './bias-correction.js';
+import { channelMeanAccumulator, correctableConvs, correctBiases } from './bias-correction.js';
 import { calibrate, type CalibrationMethod, type FeedBatches } from './calibrate.js';
 import { prepareForQuantization, type PrepareReport } from './prepare.js';
 import { dynamicNodes, insertDynamic } from './dynamic.js';
@@ -206,17 +206,19 @@ async function quantizerFor(prepared: Model, batches: FeedBatches, o: QuantizeOp
       rank: (b) => rankDynamicNodes(prepared, b.model, b.quantizedNodes, batches, { session: o.session }),
     };
   }
-  say(`calibrating ${o.method} ranges`);
+  const convs = correctableConvs(prepared);
+  // Bias correction's Conv input means are measured on calibration's own pass over the batches.
+  const meanOf = o.biasCorrection
+    ? channelMeanAccumulator([...new Set(convs.map((n) => n.inputs[0]!))])
+    : undefined;
+  say(`calibrating ${o.method} ranges${meanOf ? ' (and Conv input means for bias correction)' : ''}`);
   const ranges = await calibrate(prepared, tensorsToCalibrate(prepared.graph), batches, {
     method: o.method,
     percentile: o.percentile,
     session: o.session,
+    ...(meanOf ? { observe: meanOf } : {}),
   });
-  const convs = correctableConvs(prepared);
-  const means = o.biasCorrection
-    ? (say('measuring Conv input means for bias correction'),
-      await channelMeans(prepared, [...new Set(convs.map((n) => n.inputs[0]!))], batches, o.session))
-    : undefined;
+  const means = meanOf?.means();
   const qdqOf = (exclude: ReadonlySet<string>) =>
     insertQdq(
       means
