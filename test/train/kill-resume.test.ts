@@ -1,9 +1,9 @@
 /**
  * SIGKILL mid-run, then `resume`: the final weights are bit-identical to an uninterrupted run's, for an image run
  * (two-phase LP-FT on a tiny conv backbone, augmentation on) and a text run (two-phase LP-FT on a tiny BERT, killed
- * in either phase), both from the one
- * checkpoint format. A damaged newer checkpoint planted beside the real ones is skipped, the checkpoints written
- * before the kill are not rewritten (the run really resumed), and no temporary is left behind.
+ * in either phase), both from the one checkpoint format. A damaged newer checkpoint planted beside the real ones
+ * is skipped, the checkpoints written before the kill are not rewritten (the run really resumed), and no
+ * temporary is left behind.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
