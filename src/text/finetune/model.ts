@@ -125,7 +125,7 @@ export class SequenceClassifier implements TrainableModel {
   }
 
   /**
-   * Changes which encoder weights train ('all', 'none' or 'top:N'): rebuilds the training and inference graphs
+   * Changes which encoder weights train ('all', 'none' or 'last:N'): rebuilds the training and inference graphs
    * and sessions, and refills `params` (values carry over by name). Asking for the current set does nothing.
    */
   async setUnfreeze(unfreeze: string): Promise<void> {
