@@ -17,15 +17,10 @@
  * no unlabelled images; it gets its own best budget: the epochs the distilled student had, or as many optimizer
  * steps as it had, whichever scores higher on the validation split.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadMnist } from '../src/data/builtin-mnist.js';
-import { sampleShots } from '../src/data/split.js';
 import { distill, type DistillResult } from '../src/distill/distill.js';
 import type { DistillOptions } from '../src/distill/options.js';
-import { fineTuneClassifier } from '../src/pipeline/finetune.js';
+import { mnistDistillSetup, mnistTeacher, type TeacherStrategy } from './util/mnist-distill.js';
 import { median } from './util/stats.js';
 
 const { values: a } = parseArgs({
@@ -49,35 +44,13 @@ const seed = Number(a.seed);
 const threads = Number(a.threads);
 const log = (m: string) => process.stderr.write(`[distill-image] ${m}\n`);
 
-const mnist = loadMnist();
-const perClass = shots + 50;
-const pool = sampleShots(mnist, perClass, seed);
-const inPool = new Set(pool.examples.map((e) => e.id));
-const unlabeled = mnist.examples
-  .filter((e) => !inPool.has(e.id))
-  .slice(0, Number(a.unlabeled))
-  .map((e) => e.source);
-const splits = { shots, valSplit: 8 / perClass, testSplit: 30 / perClass, seed };
-
-const teacherDir =
-  a['teacher-dir'] ?? join(tmpdir(), `graft-distill-teacher-${a['teacher-strategy']}-${shots}-${seed}`);
-if (!existsSync(join(teacherDir, 'graft.json'))) {
-  log(`training the teacher (${a['teacher-strategy']}) into ${teacherDir}`);
-  const lpft = a['teacher-strategy'] === 'lp-ft';
-  const t = await fineTuneClassifier({
-    data: pool,
-    strategy: lpft ? 'lp-ft' : 'linear-probe',
-    ...splits,
-    threads,
-    out: teacherDir,
-    // The whole network (its final features): the students below are cut earlier or much smaller.
-    features: 'final',
-    // The demo's LP-FT: converged L-BFGS probe, then the last 3 blocks at lr/30 (pipeline/demo-finetune.ts).
-    // The L-BFGS probe takes no batch size or head-only epochs (those options are refused where they do nothing).
-    ...(lpft ? { epochs: 3, lr: 3e-4, batchSize: 32, ftLrDivisor: 30, unfreeze: 'last:3' } : { epochs: 15 }),
-  });
-  log(`teacher: ${(t.evaluation.accuracy * 100).toFixed(1)}% on ${t.evaluation.n} test digits`);
-} else log(`reusing the teacher in ${teacherDir}`);
+const setup = mnistDistillSetup(shots, Number(a.unlabeled), seed);
+const { pool, splits, unlabeled } = setup;
+const teacherDir = await mnistTeacher(setup, a['teacher-strategy'] as TeacherStrategy, {
+  ...(a['teacher-dir'] ? { dir: a['teacher-dir'] } : {}),
+  threads,
+  log,
+});
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const lastVal = (r: DistillResult) => r.history?.epochs.at(-1)?.metrics['val_accuracy'] ?? -1;

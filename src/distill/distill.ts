@@ -33,7 +33,7 @@ import { alignLabels } from './labels.js';
 import { refuseUnhonoured, resolveDistillOptions, type DistillOptions } from './options.js';
 import { distillSource, teacherLogits } from './source.js';
 import { buildStudent, parseStudentSpec, studentParameters } from './student.js';
-import { loadTeacher, teacherLogitsModel } from './teacher.js';
+import { loadTeacher, teacherLogitsModel, teacherSessionOptions } from './teacher.js';
 import { unlabeledExamples } from './unlabeled.js';
 
 export interface DistillResult {
@@ -168,7 +168,7 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
         teacher.inputName,
         teacher.logits,
         teacher.preprocess,
-        session,
+        teacherSessionOptions(session),
       );
     } else {
       emit({ type: 'stage', stage: 'extract', message: 'teacher logits for the transfer set (cached)' });

@@ -1,16 +1,15 @@
-/** The 'finetune' path of trainTextClassifier: SequenceClassifier + graft's Trainer with HF-style arguments. */
+/**
+ * The recipes that train through a text encoder (fine-tune, LP-FT, scratch): a SequenceClassifier run by the one
+ * recipe runner (learner/run-phases.ts), with Hugging Face's training arguments, logging, evaluation and save
+ * strategies (HfTrainerCallback) and the one checkpoint format.
+ */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluateHeldOut } from '../eval/report.js';
 import { CheckpointWriter } from '../train/callbacks/checkpoint.js';
-import {
-  assertSameRun,
-  findResumeCheckpoint,
-  listCheckpoints,
-  readCheckpoint,
-  type RunOptions,
-} from '../train/checkpoints.js';
-import { Trainer, predictAll, type DataSource } from '../train/index.js';
+import { runPhasesOn, stepsPerEpoch } from '../learner/run-phases.js';
+import { listCheckpoints, readCheckpoint, type RunOptions } from '../train/checkpoints.js';
+import { predictAll, type DataSource } from '../train/index.js';
 import {
   fitOptionsFor,
   resolveTextTrainingArguments,
@@ -19,7 +18,7 @@ import {
 import { TextDataSource } from '../text/finetune/data.js';
 import { HfTrainerCallback } from '../text/finetune/hf-callbacks.js';
 import { SequenceClassifier } from '../text/finetune/model.js';
-import { noDecayParams } from '../text/finetune/params.js';
+import { noDecayParams, type Unfreeze } from '../text/finetune/params.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TextWarnings } from '../text/warnings.js';
 import type { TextDataset } from '../data/types.js';
@@ -27,13 +26,11 @@ import type { TextTokenizer } from '../text/tokenizer.js';
 import { exportFinetuned } from './text-export.js';
 import {
   keepTextProbe,
-  probeHeadOnly,
   probeLinearHead,
   textPhases,
   textPooler,
   type TextTuneStrategy,
 } from './text-recipes.js';
-import type { Unfreeze } from '../text/finetune/params.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
 
 /** Eval metrics under Hugging Face's names. */
@@ -57,14 +54,13 @@ function textRunOptions(
   o: TrainTextClassifierOptions,
   a: ResolvedTextTrainingArguments,
   labels: readonly string[],
-  trainSize: number,
+  strategy: TextTuneStrategy,
 ): RunOptions {
   return {
     modality: 'text',
-    recipe: 'fine-tune',
+    strategy,
     model: o.model,
     labels,
-    train: trainSize,
     unfreeze: o.unfreeze ?? 'all',
     pooler: o.pooler ?? 'auto',
     dropout: o.dropout ?? 0.1,
@@ -91,40 +87,19 @@ export async function runTextFinetune(
   const args = resolveTextTrainingArguments(o.args);
   const encoder = await loadTextEncoder(o.model, { hub: o.hub });
   const session = o.threads ? { threads: o.threads } : undefined;
-  const phases = textPhases(strategy, o, args);
-  const create = {
+  const pooler = textPooler(o, strategy);
+  const recipe = textPhases(strategy, o, args);
+  // LP-FT with a linear head: the probe phase is a converged L-BFGS probe (below), so only the tuning phase trains.
+  const linearProbe = recipe.length > 1 && pooler !== 'tanh';
+  const phases = linearProbe ? recipe.slice(1) : recipe;
+  const model = await SequenceClassifier.create(encoder.model, {
     numClasses: s.labels.length,
-    pooler: textPooler(o, strategy),
+    pooler,
     dropout: o.dropout ?? 0.1,
     seed: args.seed,
-    init: strategy === 'scratch' ? ('scratch' as const) : ('pretrained' as const),
+    init: strategy === 'scratch' ? 'scratch' : 'pretrained',
+    unfreeze: phases[0]!.unfreeze as Unfreeze,
     ...(session ? { session } : {}),
-  };
-  const linearProbe = phases.probe !== undefined && create.pooler !== 'tanh';
-  // LP-FT with an MLP head: the head trains alone first (its probe phase), and the full model starts from it.
-  const headStart =
-    phases.probe && !linearProbe
-      ? await probeHeadOnly(
-          encoder.model,
-          create,
-          sourceOf(
-            encoder.tokenizer,
-            s.train,
-            args.maxSeqLength,
-            encoder.model.graph.inputs
-              .map((v) => v.name)
-              .filter((n) => !encoder.model.graph.initializers.has(n)),
-            args.seed,
-          ),
-          phases.probe,
-          args,
-          o.signal,
-        )
-      : undefined;
-  const model = await SequenceClassifier.create(encoder.model, {
-    ...create,
-    unfreeze: phases.tune.unfreeze as Unfreeze,
-    ...(headStart ? { initialParams: headStart } : {}),
   });
   try {
     const warnings = new TextWarnings();
@@ -138,54 +113,58 @@ export async function runTextFinetune(
     const evaluation = source(s.evaluation, 0);
     const test = s.test.examples.length ? source(s.test, 0) : undefined;
     await mkdir(args.outputDir, { recursive: true });
-    const checkpointDir = join(args.outputDir, 'checkpoints');
-    const stepsPerEpoch = Math.ceil(
-      Math.ceil(train.size / args.perDeviceTrainBatchSize) / args.gradientAccumulationSteps,
-    );
-    const totalSteps = stepsPerEpoch * args.numTrainEpochs;
-    const run = textRunOptions(o, args, s.labels, train.size);
-    const from = args.resumeFromCheckpoint;
-    const resumed = from ? await findResumeCheckpoint(from, checkpointDir) : undefined;
-    if (resumed) assertSameRun(resumed, run);
-    const writer = new CheckpointWriter({
-      dir: checkpointDir,
-      saveTotalLimit: args.saveTotalLimit,
-      run,
-      greaterIsBetter: args.greaterIsBetter,
-      ...(resumed ? { previous: resumed.trainer } : {}),
-    });
-    const hf = new HfTrainerCallback(
-      args,
-      stepsPerEpoch,
-      () => evalMetrics(model, evaluation, args.perDeviceEvalBatchSize),
-      writer,
-      o.onLog,
-    );
     const held = test ?? evaluation;
     const probe = linearProbe
       ? await probeLinearHead(model, { train, evaluation, held }, s.labels.length, args, session)
       : undefined;
-    const fitOptions = fitOptionsFor(
-      { ...args, learningRate: phases.tune.lr },
-      noDecayParams(model.inferenceModel, [...model.params.keys()]),
-      totalSteps,
-    );
+    const runner = {
+      trainSize: train.size,
+      batchSize: args.perDeviceTrainBatchSize,
+      accumulateSteps: args.gradientAccumulationSteps,
+      seed: args.seed,
+    };
+    const perEpoch = stepsPerEpoch(runner);
+    const hf: HfTrainerCallback[] = [];
     const tt = performance.now();
-    const history = await new Trainer().fit(model, train, {
-      ...fitOptions,
-      callbacks: [hf],
-      signal: o.signal,
-      ...(resumed ? { resume: resumed.state } : {}),
+    const { results } = await runPhasesOn(model, phases, {
+      ...runner,
+      // phase i's batches are drawn in the order of seed + i, like every other modality's
+      data: (i, seed) =>
+        Promise.resolve({
+          train:
+            i === 0 ? train : sourceOf(encoder.tokenizer, s.train, args.maxSeqLength, model.inputs, seed),
+          cached: true,
+        }),
+      fit: (phase) =>
+        fitOptionsFor(
+          { ...args, numTrainEpochs: phase.epochs, learningRate: phase.lr },
+          noDecayParams(model.inferenceModel, [...model.params.keys()]),
+          perEpoch * phase.epochs,
+        ),
+      checkpointDir: join(args.outputDir, 'checkpoints'),
+      ...(args.saveTotalLimit !== undefined ? { saveTotalLimit: args.saveTotalLimit } : {}),
+      checkpoints: (c) => {
+        const writer = new CheckpointWriter({ ...c, greaterIsBetter: args.greaterIsBetter });
+        const evaluate = () => evalMetrics(model, evaluation, args.perDeviceEvalBatchSize);
+        hf.push(new HfTrainerCallback(args, perEpoch, evaluate, writer, o.onLog));
+        return { callback: hf.at(-1)!, writer };
+      },
+      resume: args.resumeFromCheckpoint ?? false,
+      run: textRunOptions(o, args, s.labels, strategy),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
     const trainSeconds = (performance.now() - tt) / 1000;
-    if (args.loadBestModelAtEnd && hf.bestModelCheckpoint) {
-      const best = await readCheckpoint(hf.bestModelCheckpoint);
+    const history = results.at(-1)?.history;
+    const last = hf.at(-1);
+    if (args.loadBestModelAtEnd && last?.bestModelCheckpoint) {
+      const best = await readCheckpoint(last.bestModelCheckpoint);
       for (const [k, v] of best.state.params) model.params.get(k)?.set(v);
     }
     const kept = probe
-      ? await keepTextProbe(model, probe, evaluation, encoder.model, args.perDeviceEvalBatchSize)
+      ? await keepTextProbe(model, probe, evaluation, args.perDeviceEvalBatchSize)
       : undefined;
     const { probs, labels } = await predictAll(model, held, args.perDeviceEvalBatchSize);
+    const checkpointDir = join(args.outputDir, 'checkpoints');
     const result: TextTrainResult = {
       method: 'finetune',
       strategy,
@@ -194,11 +173,11 @@ export async function runTextFinetune(
       evaluation: evaluateHeldOut(probs, labels),
       evaluatedOn: test ? 'test' : 'evaluation',
       counts: { train: train.size, evaluation: evaluation.size, test: test?.size ?? 0 },
-      history,
-      logHistory: hf.logHistory,
+      ...(history ? { history } : {}),
+      logHistory: last?.logHistory ?? [],
       checkpoints: (await listCheckpoints(checkpointDir)).map((c) => c.path),
-      ...(hf.bestModelCheckpoint
-        ? { bestModelCheckpoint: hf.bestModelCheckpoint, bestMetric: hf.bestMetric }
+      ...(last?.bestModelCheckpoint
+        ? { bestModelCheckpoint: last.bestModelCheckpoint, bestMetric: last.bestMetric }
         : {}),
       dataWarnings: s.warnings,
       textWarnings: warnings.toArray(),

@@ -7,13 +7,11 @@
 import { GraftError } from '../errors.js';
 import { accuracy } from '../eval/metrics.js';
 import type { FeatureMatrix } from '../features/matrix.js';
-import type { Model } from '../onnx/ir.js';
 import { gradientHead, recipePhases, type Phase, type Strategy } from '../strategies/finetune/recipes.js';
-import { predictAll, Trainer, type DataSource } from '../train/index.js';
-import { fitOptionsFor, type ResolvedTextTrainingArguments } from '../text/finetune/arguments.js';
+import { predictAll, type DataSource } from '../train/index.js';
+import type { ResolvedTextTrainingArguments } from '../text/finetune/arguments.js';
 import type { PoolerKind } from '../text/finetune/graph.js';
 import { SequenceClassifier, type SequenceClassifierOptions } from '../text/finetune/model.js';
-import { noDecayParams } from '../text/finetune/params.js';
 import { FINETUNE_DEFAULTS } from './finetune-options.js';
 import { keepProbeDecision, type KeepDecision } from './keep-probe.js';
 import { fitLinearProbe, type LinearProbe } from './probe-warm-start.js';
@@ -55,13 +53,13 @@ export function textPooler(o: TrainTextClassifierOptions, strategy: Strategy): P
   return 'tanh';
 }
 
-/** The phases the recipe runs; the probe phase of LP-FT is a converged probe, so only the last phase trains here. */
+/** The phases the recipe runs (LP-FT: the probe phase, then the unfrozen one at lr / ftLrDivisor). */
 export function textPhases(
   strategy: TextTuneStrategy,
   o: TrainTextClassifierOptions,
   args: ResolvedTextTrainingArguments,
-): { probe?: Phase; tune: Phase } {
-  const phases = recipePhases({
+): Phase[] {
+  return recipePhases({
     strategy,
     unfreeze: o.unfreeze ?? 'all',
     epochs: args.numTrainEpochs,
@@ -69,8 +67,6 @@ export function textPhases(
     freezeEpochs: o.freezeEpochs ?? FINETUNE_DEFAULTS.freezeEpochs,
     ftLrDivisor: o.ftLrDivisor ?? FINETUNE_DEFAULTS.ftLrDivisor,
   });
-  const tune = phases[phases.length - 1]!;
-  return phases.length > 1 ? { probe: phases[0]!, tune } : { tune };
 }
 
 /** The frozen-encoder features the head reads, for every row of `data` in order. */
@@ -124,32 +120,6 @@ export async function probeLinearHead(
 }
 
 /**
- * LP-FT's probe on an MLP head: the head alone trains for the probe phase's epochs on the frozen encoder (a
- * classifier with nothing else trainable); its weights start the full model.
- */
-export async function probeHeadOnly(
-  encoder: Model,
-  create: Omit<SequenceClassifierOptions, 'unfreeze'>,
-  train: DataSource,
-  phase: Phase,
-  args: ResolvedTextTrainingArguments,
-  signal?: AbortSignal,
-): Promise<Map<string, Float32Array>> {
-  const head = await SequenceClassifier.create(encoder, { ...create, unfreeze: 'none' });
-  try {
-    const a = { ...args, numTrainEpochs: phase.epochs, learningRate: phase.lr };
-    const steps = Math.ceil(train.size / a.perDeviceTrainBatchSize) * phase.epochs;
-    await new Trainer().fit(head, train, {
-      ...fitOptionsFor(a, noDecayParams(head.inferenceModel, [...head.params.keys()]), steps),
-      ...(signal ? { signal } : {}),
-    });
-    return new Map([...head.params].map(([k, v]) => [k, v.slice()]));
-  } finally {
-    await head.release();
-  }
-}
-
-/**
  * The guard after LP-FT with a linear probe: both on the validation rows; when the probe wins, the classifier's
  * weights go back to the pre-trained encoder and the probe's head, so what is evaluated and exported is the probe.
  */
@@ -157,7 +127,6 @@ export async function keepTextProbe(
   model: SequenceClassifier,
   probe: LinearProbe,
   evaluation: DataSource,
-  pretrained: Model,
   batchSize: number,
 ): Promise<KeepDecision | undefined> {
   const val = probe.probs['validation'];
@@ -168,8 +137,7 @@ export async function keepTextProbe(
     fineTuned: accuracy(tuned.probs, tuned.labels),
   });
   if (decision.probe) {
-    for (const name of model.trainableEncoder)
-      model.params.get(name)!.set(pretrained.graph.initializers.get(name)!.data as Float32Array);
+    model.restorePretrainedEncoder();
     model.params.get('head/dense0/weight')!.set(probe.weight);
     model.params.get('head/dense0/bias')!.set(probe.bias);
   }

@@ -22,9 +22,9 @@ import { fitTextHead, textHeadOptions } from './text-features.js';
 import { textReport } from './text-export.js';
 import { writeClassifierDir } from './model-dir.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+import { TFIDF_ID } from '../models/baselines.js';
 
-/** The model id of the tf-idf baseline (`--model tfidf`). */
-export const TFIDF_ID = 'tfidf';
+export { TFIDF_ID };
 
 const texts = (ds: TextDataset): string[] => ds.examples.map((e) => e.source);
 const labelsOf = (ds: TextDataset): Int32Array => Int32Array.from(ds.examples, (e) => e.label);

@@ -53,9 +53,13 @@ if (kind === 'image') {
     ...(resume ? { resume: true } : {}),
   });
 } else {
+  // LP-FT with an MLP head too: the same two phases through the same recipe runner
   await trainTextClassifier({
     data: sentences(),
     model: BERT_SOURCE,
+    strategy: 'lp-ft',
+    head: 'mlp',
+    freezeEpochs: 1,
     dropout: 0.1,
     threads: 1,
     valSplit: 0.2,

@@ -1,8 +1,9 @@
 /**
  * SIGKILL mid-run, then `resume`: the final weights are bit-identical to an uninterrupted run's, for an image run
- * (two-phase LP-FT on a tiny conv backbone, augmentation on) and a text run (tiny BERT), both from the one
- * checkpoint format. A damaged newer checkpoint planted beside the real ones is skipped, the checkpoints written
- * before the kill are not rewritten (the run really resumed), and no temporary is left behind.
+ * (two-phase LP-FT on a tiny conv backbone, augmentation on) and a text run (two-phase LP-FT on a tiny BERT, killed
+ * in either phase), both from the one checkpoint format. A damaged newer checkpoint planted beside the real ones
+ * is skipped, the checkpoints written before the kill are not rewritten (the run really resumed), and no
+ * temporary is left behind.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -49,6 +50,8 @@ async function finalParams(out: string): Promise<{ step: number; params: Map<str
 
 for (const [kind, killAt] of [
   ['image', 5],
+  // 4 steps per epoch: step 2 is in LP-FT's probe phase, step 5 in the fine-tuning phase after it
+  ['text', 2],
   ['text', 5],
 ] as const) {
   test(
@@ -56,8 +59,8 @@ for (const [kind, killAt] of [
     { timeout: 120_000 },
     async () => {
       const extra = kind === 'image' ? [backbone] : [];
-      const full = join(root, `${kind}-full`);
-      const killed = join(root, `${kind}-killed`);
+      const full = join(root, `${kind}-${killAt}-full`);
+      const killed = join(root, `${kind}-${killAt}-killed`);
       const ok = await run([kind, full, '-', '', ...extra]);
       assert.equal(ok.code, 0, ok.stderr);
 

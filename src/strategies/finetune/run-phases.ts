@@ -1,31 +1,23 @@
 /**
- * Runs a recipe's phases on a BackboneTrainable: per phase, change what is trainable (rebuilding the graphs),
- * rebuild the frozen prefix and its cached activations when the cut moved, build the optimizer (layer-wise
- * param groups), fit with checkpoints (`<checkpointDir>/checkpoint-<step>/`, steps counted over all phases,
- * the phase in the trainer state), and resume from the newest intact one (resuming with none is a BAD_OPTION
- * naming the directory, never a silent fresh start; one written with other options is refused).
+ * The recipe runner (learner/run-phases.ts) on a BackboneTrainable: each phase's data is the frozen prefix at the
+ * phase's cut, run once per example and cached (augmented training items bypass the cache), and its optimizer
+ * has layer-wise param groups when asked.
  */
-import { GraftError } from '../../errors.js';
 import type { AugmentOptions } from '../../augment/image.js';
 import type { Example, ImageSource } from '../../data/types.js';
+import { runPhasesOn, type PhaseData, type PhaseResult } from '../../learner/run-phases.js';
 import type { ImagePreprocess } from '../../models/spec.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import type { Tensor } from '../../tensor.js';
-import { Checkpoint, type CheckpointWriterOptions } from '../../train/callbacks/checkpoint.js';
-import {
-  assertSameRun,
-  findResumeCheckpoint,
-  type RunOptions,
-  type SavedCheckpoint,
-} from '../../train/checkpoints.js';
+import type { RunOptions } from '../../train/checkpoints.js';
 import type { Callback } from '../../train/events.js';
-import type { History } from '../../train/history.js';
 import { createOptimizer, type OptimizerSpec } from '../../train/optimizers/index.js';
 import { arrayDataSource } from '../../train/data-source.js';
-import { Trainer } from '../../train/trainer.js';
 import { ActivationCache, activationSource, PrefixRunner, type ActivationSource } from './activations.js';
 import type { BackboneTrainable } from './backbone-trainable.js';
 import { layerwiseGroups, type Phase } from './recipes.js';
+
+export type { PhaseResult } from '../../learner/run-phases.js';
 
 export interface PhaseRunOptions {
   train: readonly Example<ImageSource>[];
@@ -63,12 +55,6 @@ export interface PhaseRunOptions {
     cached: boolean;
     resumed: boolean;
   }) => void;
-}
-
-export interface PhaseResult {
-  phase: Phase;
-  history?: History;
-  skipped: boolean;
 }
 
 /** Activations of `examples` at the model's current cut (cached per cut). */
@@ -113,102 +99,68 @@ export async function runPhases(
   o: PhaseRunOptions,
   cache = new ActivationCache(),
 ): Promise<PhaseResult[]> {
-  const dir = o.checkpointDir;
-  const run: RunOptions = {
-    ...o.run,
-    phases: phases.map((p) => ({ ...p })),
+  const { results } = await runPhasesOn(model, phases, {
+    trainSize: o.train.length,
     batchSize: o.batchSize,
-    optimizer: o.optimizer,
-    weightDecay: o.weightDecay,
-    layerwiseLrDecay: o.layerwiseLrDecay ?? null,
-    clipGradNorm: o.clipGradNorm ?? null,
     accumulateSteps: o.accumulateSteps,
-    augment: o.augment ?? null,
     seed: o.seed,
-    train: o.train.length,
-  };
-  let resumed: SavedCheckpoint | undefined;
-  if (o.resume) {
-    if (!dir)
-      throw new GraftError('BAD_OPTION', 'resume needs a checkpoint directory (checkpointDir, or out)');
-    resumed = await findResumeCheckpoint(o.resume, dir);
-    assertSameRun(resumed, run);
-  }
-  const start = resumed?.trainer.phase ?? 0;
-  // Checkpoint names count optimizer steps over the whole run: phase i starts after the steps of those before it.
-  const stepsPerEpoch = Math.ceil(Math.ceil(o.train.length / o.batchSize) / o.accumulateSteps);
-  const offsets = phases.map((_, i) => phases.slice(0, i).reduce((n, p) => n + p.epochs * stepsPerEpoch, 0));
-  let previous: CheckpointWriterOptions['previous'] = resumed?.trainer;
-  const results: PhaseResult[] = phases.slice(0, start).map((phase) => ({ phase, skipped: true }));
-  for (let i = start; i < phases.length; i++) {
-    const phase = phases[i]!;
-    await model.setUnfreeze(phase.unfreeze);
-    const runner = await PrefixRunner.create(
-      model.prefixModel(),
-      model.options.inputName,
-      model.inputName,
-      o.preprocess,
-      o.session,
-    );
-    try {
-      const train = o.trainSource
-        ? await o.trainSource(runner, cache, o.seed + i)
-        : await activationSource(runner, cache, o.train, o.seed + i, o.augment);
-      const validation =
-        o.validation && o.validation.length
-          ? arrayDataSource(
-              { [model.inputName]: await cache.get(runner, o.validation) },
-              Int32Array.from(o.validation, (e) => e.label),
-            )
-          : undefined;
-      const resumeState = i === start ? resumed?.state : undefined;
-      o.onPhase?.({
-        index: i,
-        phase,
-        cut: model.inputName,
-        trainable: model.trainableNames.length,
-        cached: train.cached,
-        resumed: resumeState !== undefined,
-      });
-      const callbacks: Callback[] = [...(o.callbacks ?? [])];
-      const checkpoint = dir
-        ? new Checkpoint({
-            dir,
-            everySteps: o.saveSteps,
-            everyEpoch: true,
-            saveTotalLimit: o.saveTotalLimit,
-            phase: i,
-            stepOffset: offsets[i]!,
-            run,
-            ...(previous ? { previous } : {}),
-            ...(validation ? { best: { monitor: 'val_accuracy', mode: 'max' as const } } : {}),
-          })
-        : undefined;
-      if (checkpoint) callbacks.push(checkpoint);
-      const history = await new Trainer().fit(model, train, {
-        epochs: phase.epochs,
-        batchSize: o.batchSize,
-        optimizer: createOptimizer(optimizerSpec(o, phase.lr, model)),
-        seed: o.seed + i,
-        accumulateSteps: o.accumulateSteps,
-        ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
-        ...(validation ? { validation } : {}),
-        callbacks,
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(resumeState ? { resume: resumeState } : {}),
-      });
-      results.push({ phase, history, skipped: false });
-      if (checkpoint) {
-        const w = checkpoint.writer;
-        previous = {
-          log_history: w.logHistory,
-          best_metric: w.bestMetric ?? null,
-          best_model_checkpoint: w.bestModelCheckpoint ?? null,
-        };
-      }
-    } finally {
-      await runner.release();
-    }
-  }
+    data: (_index, seed) => openPhase(model, cache, o, seed),
+    fit: (phase) => ({
+      optimizer: createOptimizer(optimizerSpec(o, phase.lr, model)),
+      ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
+    }),
+    ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
+    ...(o.saveSteps !== undefined ? { saveSteps: o.saveSteps } : {}),
+    saveTotalLimit: o.saveTotalLimit,
+    resume: o.resume,
+    run: {
+      ...o.run,
+      optimizer: o.optimizer,
+      weightDecay: o.weightDecay,
+      layerwiseLrDecay: o.layerwiseLrDecay ?? null,
+      clipGradNorm: o.clipGradNorm ?? null,
+      augment: o.augment ?? null,
+    },
+    ...(o.callbacks ? { callbacks: o.callbacks } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    onPhase: (info) => o.onPhase?.({ ...info, cut: model.inputName, trainable: model.trainableNames.length }),
+  });
   return results;
+}
+
+/** A phase's data: the frozen prefix at the current cut, training batches (cached or augmented) and validation. */
+async function openPhase(
+  model: BackboneTrainable,
+  cache: ActivationCache,
+  o: PhaseRunOptions,
+  seed: number,
+): Promise<PhaseData> {
+  const runner = await PrefixRunner.create(
+    model.prefixModel(),
+    model.options.inputName,
+    model.inputName,
+    o.preprocess,
+    o.session,
+  );
+  try {
+    const train = o.trainSource
+      ? await o.trainSource(runner, cache, seed)
+      : await activationSource(runner, cache, o.train, seed, o.augment);
+    const validation =
+      o.validation && o.validation.length
+        ? arrayDataSource(
+            { [model.inputName]: await cache.get(runner, o.validation) },
+            Int32Array.from(o.validation, (e) => e.label),
+          )
+        : undefined;
+    return {
+      train,
+      ...(validation ? { validation } : {}),
+      cached: train.cached,
+      release: () => runner.release(),
+    };
+  } catch (e) {
+    await runner.release();
+    throw e;
+  }
 }

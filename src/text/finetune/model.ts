@@ -13,7 +13,7 @@ import { initDenseParams } from '../../heads/dense.js';
 import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../strategies/head-model.js';
-import { scratchInit } from '../../strategies/finetune/model-util.js';
+import { scratchInit, withWeights } from '../../strategies/finetune/model-util.js';
 import type { Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import {
@@ -23,6 +23,7 @@ import {
   LOGITS,
   PROBABILITIES,
   raiseOpsetForTraining,
+  type ClassifierGraphOptions,
   type PoolerKind,
 } from './graph.js';
 import { trainableEncoderParams, type Unfreeze } from './params.js';
@@ -48,12 +49,27 @@ export interface SequenceClassifierOptions {
 
 const DATA_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
 
+interface Built {
+  unfreeze: string;
+  graph: TrainableGraph;
+  /** Names of the encoder weights that train. */
+  encoder: string[];
+}
+
 export class SequenceClassifier implements TrainableModel {
+  /** The trainable weights (encoder and head), refilled in place when what trains changes. */
+  readonly params = new Map<string, Float32Array>();
+  private built!: Built;
+
   private constructor(
+    /** The encoder as read (its weights are the pre-trained ones). */
+    private readonly source: Model,
+    /** Encoder + head as exported (head weights baked in by exportModel). */
     private readonly encoder: Model,
-    private readonly graph: TrainableGraph,
-    /** Names of the encoder weights that train. */
-    readonly trainableEncoder: readonly string[],
+    private readonly graphOptions: ClassifierGraphOptions,
+    private readonly o: SequenceClassifierOptions,
+    /** Current value of every encoder weight that ever trained, and the head's. */
+    private readonly values: Map<string, Float32Array>,
     /** The tensor the head reads, an output of the inference graph. */
     private readonly pooled: string,
   ) {}
@@ -66,29 +82,20 @@ export class SequenceClassifier implements TrainableModel {
       throw new GraftError('BAD_OPTION', `dropout must be in [0, 1), got ${dropout}`);
     const hiddenOutput = o.hiddenOutput ?? 'last_hidden_state';
     const seed = o.seed ?? 0;
-    const raised = raiseOpsetForTraining(encoder);
-    const graphOptions = {
+    const graphOptions: ClassifierGraphOptions = {
       numClasses: o.numClasses,
       pooler: o.pooler ?? 'auto',
       dropout,
       hiddenOutput,
       hidden: hiddenSizeOf(encoder, hiddenOutput),
     };
-    const enc = trainableEncoderParams(encoder, o.unfreeze ?? 'all');
-    const trainGraph = buildClassifierGraph(raised, graphOptions, 'train');
-    const b = new GraphBuilder(trainGraph.model.graph);
-    const labels = b.input(LABELS, 'int64', ['batch']);
-    const loss = addSoftmaxCrossEntropy(b, LOGITS, labels, o.numClasses, {
-      labelSmoothing: o.labelSmoothing ?? 0,
-    });
-    trainGraph.model.graph.outputs = [{ name: loss, dtype: 'float32', shape: [] }];
-    const names = [...enc, ...trainGraph.headParams.keys()];
-    const training = buildTrainingGraph(trainGraph.model, { params: names, loss });
-
-    const inferGraph = buildClassifierGraph(encoder, graphOptions, 'infer');
-    const params = new Map<string, Float32Array>();
-    for (const n of enc) params.set(n, (encoder.graph.initializers.get(n)!.data as Float32Array).slice());
-    if (o.init === 'scratch') for (const [n, v] of scratchInit(encoder, seed, enc)) params.set(n, v);
+    // From scratch, the drawn weights take the pre-trained ones' place everywhere, trained or not.
+    const source =
+      o.init === 'scratch'
+        ? withWeights(encoder, scratchInit(encoder, seed, trainableEncoderParams(encoder, 'all')))
+        : encoder;
+    const inferGraph = buildClassifierGraph(source, graphOptions, 'infer');
+    const values = new Map<string, Float32Array>();
     const init = initDenseParams(
       inferGraph.head,
       graphOptions.hidden,
@@ -103,44 +110,94 @@ export class SequenceClassifier implements TrainableModel {
           'SHAPE_MISMATCH',
           `initial value of '${n}' has ${given.length} values, needs ${v.length}`,
         );
-      params.set(n, given ? Float32Array.from(given) : v);
+      values.set(n, given ? Float32Array.from(given) : v);
     }
-    const inferenceGraph = paramsAsInputs(inferGraph.model.graph, names);
-    if (!inferenceGraph.outputs.some((v) => v.name === inferGraph.pooled))
-      inferenceGraph.outputs = [
-        ...inferenceGraph.outputs,
-        { name: inferGraph.pooled, dtype: 'float32', shape: ['batch', graphOptions.hidden] },
-      ];
-    const graph = await TrainableGraph.create({
-      training,
-      inference: { ...raiseOpsetForTraining(inferGraph.model), graph: inferenceGraph },
-      probabilities: PROBABILITIES,
-      params,
-      inputs: encoder.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
-      session: o.session,
-      noiseSeed: deriveSeed(seed, 'dropout'),
-    });
-    return new SequenceClassifier(inferGraph.model, graph, enc, inferGraph.pooled);
+    const model = new SequenceClassifier(
+      source,
+      inferGraph.model,
+      graphOptions,
+      o,
+      values,
+      inferGraph.pooled,
+    );
+    await model.setUnfreeze(o.unfreeze ?? 'all');
+    return model;
   }
 
-  get params(): Map<string, Float32Array> {
-    return this.graph.params;
+  /**
+   * Changes which encoder weights train ('all', 'none' or 'top:N'): rebuilds the training and inference graphs
+   * and sessions, and refills `params` (values carry over by name). Asking for the current set does nothing.
+   */
+  async setUnfreeze(unfreeze: string): Promise<void> {
+    if (this.built?.unfreeze === unfreeze) return;
+    const enc = trainableEncoderParams(this.source, unfreeze as Unfreeze);
+    const graph = await this.buildGraph(enc);
+    const old = this.built;
+    this.built = { unfreeze, graph, encoder: enc };
+    if (old) await old.graph.release();
+    this.params.clear();
+    for (const n of enc) {
+      let v = this.values.get(n);
+      if (!v) this.values.set(n, (v = (this.source.graph.initializers.get(n)!.data as Float32Array).slice()));
+      this.params.set(n, v);
+    }
+    for (const [n, v] of this.values) if (n.startsWith(HEAD_PREFIX)) this.params.set(n, v);
+  }
+
+  private async buildGraph(enc: readonly string[]): Promise<TrainableGraph> {
+    const o = this.o;
+    const raised = raiseOpsetForTraining(this.source);
+    const trainGraph = buildClassifierGraph(raised, this.graphOptions, 'train');
+    const b = new GraphBuilder(trainGraph.model.graph);
+    const labels = b.input(LABELS, 'int64', ['batch']);
+    const loss = addSoftmaxCrossEntropy(b, LOGITS, labels, o.numClasses, {
+      labelSmoothing: o.labelSmoothing ?? 0,
+    });
+    trainGraph.model.graph.outputs = [{ name: loss, dtype: 'float32', shape: [] }];
+    const names = [...enc, ...trainGraph.headParams.keys()];
+    const training = buildTrainingGraph(trainGraph.model, { params: names, loss });
+    const inferenceGraph = paramsAsInputs(this.encoder.graph, names);
+    if (!inferenceGraph.outputs.some((v) => v.name === this.pooled))
+      inferenceGraph.outputs = [
+        ...inferenceGraph.outputs,
+        { name: this.pooled, dtype: 'float32', shape: ['batch', this.graphOptions.hidden] },
+      ];
+    return TrainableGraph.create({
+      training,
+      inference: { ...raiseOpsetForTraining(this.encoder), graph: inferenceGraph },
+      probabilities: PROBABILITIES,
+      params: this.params,
+      inputs: this.source.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
+      session: o.session,
+      noiseSeed: deriveSeed(o.seed ?? 0, 'dropout'),
+    });
+  }
+
+  /** Names of the encoder weights that train now. */
+  get trainableEncoder(): readonly string[] {
+    return this.built.encoder;
+  }
+
+  /** Every encoder weight's starting value back (pre-trained, or drawn for scratch), keeping the head. */
+  restorePretrainedEncoder(): void {
+    for (const [n, v] of this.values)
+      if (!n.startsWith(HEAD_PREFIX)) v.set(this.source.graph.initializers.get(n)!.data as Float32Array);
   }
 
   /** The encoder inputs the graphs take (input_ids, attention_mask and, for BERT, token_type_ids). */
   get inputs(): readonly string[] {
-    return this.graph.inputs;
+    return this.built.graph.inputs;
   }
 
   computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
-    return this.graph.computeGradients(batch, uniform);
+    return this.built.graph.computeGradients(batch, uniform);
   }
 
   /** Logits and probabilities, row-major [batch × classes]. */
   async forward(
     inputs: Record<string, Tensor>,
   ): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
-    const out = await this.graph.run(inputs, [LOGITS, PROBABILITIES]);
+    const out = await this.built.graph.run(inputs, [LOGITS, PROBABILITIES]);
     return {
       logits: out[LOGITS]!.data as Float32Array,
       probabilities: out[PROBABILITIES]!.data as Float32Array,
@@ -149,33 +206,35 @@ export class SequenceClassifier implements TrainableModel {
 
   /** The pooled states the head reads, row-major [batch × hidden]: the features a linear probe fits. */
   async features(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    const out = await this.graph.run(inputs, [this.pooled]);
+    const out = await this.built.graph.run(inputs, [this.pooled]);
     return out[this.pooled]!.data as Float32Array;
   }
 
   predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    return this.graph.predictProbs(inputs);
+    return this.built.graph.predictProbs(inputs);
   }
 
   shapeOf(name: string): readonly number[] | undefined {
-    return this.graph.shapeOf(name);
+    return this.built.graph.shapeOf(name);
   }
 
   /** Encoder + head with the current weights baked in, at the encoder's own opset; outputs probabilities, logits. */
   exportModel(): Model {
     const m = this.encoder;
     const initializers = new Map(m.graph.initializers);
-    for (const [name, data] of this.params)
-      initializers.set(name, { dtype: 'float32', shape: this.graph.shapeOf(name)!, data: data.slice() });
+    for (const [name, data] of this.values) {
+      const shape = m.graph.initializers.get(name)?.shape ?? this.built.graph.shapeOf(name);
+      initializers.set(name, { dtype: 'float32', shape: [...shape!], data: data.slice() });
+    }
     return { ...m, graph: { ...m.graph, initializers }, producerName: 'graft', metadata: { ...m.metadata } };
   }
 
   /** The inference graph with weights as inputs (for inspection and tests). */
   get inferenceModel(): Model {
-    return this.graph.inferenceModel;
+    return this.built.graph.inferenceModel;
   }
 
   release(): Promise<void> {
-    return this.graph.release();
+    return this.built.graph.release();
   }
 }

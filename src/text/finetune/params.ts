@@ -9,7 +9,7 @@ import type { Model } from '../../onnx/ir.js';
 /** 'all': every encoder weight; 'none': the head only (and the pooler); 'top:N': the last N layers too. */
 export type Unfreeze = 'all' | 'none' | `top:${number}`;
 
-const LAYER = /(?:^|[^a-z])(?:layer|layers|h|block|blocks)[._/](\d+)(?:[._/]|$)/i;
+export const LAYER = /(?:^|[^a-z])(?:layer|layers|h|block|blocks)[._/](\d+)(?:[._/]|$)/i;
 const POOLER = /pooler/i;
 
 export interface EncoderParam {
