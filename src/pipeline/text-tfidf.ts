@@ -11,7 +11,7 @@ import type { ModelManifest } from '../export/manifest.js';
 import { sha256 } from '../features/cache.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import type { TfidfPreprocess } from '../models/spec.js';
-import type { FittedHead } from '../strategies/heads.js';
+import type { FittedHead } from '../heads/fitted.js';
 import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { tfidfClassifierModel, tfidfFeatures } from '../text/tfidf/features.js';
 import { TFIDF_FEATURES, TFIDF_INPUT } from '../text/tfidf/graph.js';

@@ -12,7 +12,7 @@ import { type Model } from '../../onnx/ir.js';
 import { initDenseParams } from '../../heads/dense.js';
 import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
-import { paramsAsInputs } from '../../strategies/head-model.js';
+import { paramsAsInputs } from '../../heads/head-model.js';
 import { scratchInit, withWeights } from '../../strategies/finetune/model-util.js';
 import type { Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
