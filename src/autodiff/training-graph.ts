@@ -6,7 +6,9 @@ import { removeDeadNodes } from '../onnx/topo.js';
 import { constantValues, Emitter, type FloatDType } from './emitter.js';
 import { foldFrozenBatchNorm } from './fold-bn.js';
 import { fusedRules, parseFused } from './fused.js';
+import { findGeluPatterns } from './gelu-pattern.js';
 import { gradientPath } from './reachability.js';
+import { geluGradient } from './rules/activations.js';
 import { gradientRules } from './rules/index.js';
 import { ShapeEnv } from './shapes.js';
 import type { RuleContext } from './types.js';
@@ -20,7 +22,10 @@ export interface TrainingGraphOptions {
   extraOutputs?: readonly string[];
   /** Default true: non-trainable weights stay initializers (faster in ORT); false: float ones become inputs. */
   frozenAsInitializers?: boolean;
-  /** Default true: use fused gradients for graft's own losses (softmax cross-entropy) instead of the generic rules. */
+  /**
+   * Default true: use fused gradients for graft's own losses (softmax cross-entropy) and for the exact GELU's
+   * five-node chain (gelu-pattern.ts) instead of the generic rules.
+   */
   fused?: boolean;
   /**
    * Default true: fold inference-mode BatchNormalization (constant running statistics) into the Conv feeding
@@ -85,6 +90,7 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
   const b = new GraphBuilder(g);
   const e = new Emitter(b, opsetOf(m), dtype, shapes);
   const path = gradientPath(g, params, options.loss);
+  const gelus = findGeluPatterns(g);
 
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string): void => {
@@ -109,6 +115,12 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
     const grads = node.outputs.map((o) => (o && path.onPath.has(o) ? total(o) : undefined));
     if (grads.every((x) => x === undefined)) continue;
     const needs = (i: number): boolean => !!node.inputs[i] && path.onPath.has(node.inputs[i]!);
+    const geluInput = gelus.get(node);
+    if (geluInput !== undefined && options.fused !== false) {
+      // the chain's inner values get no gradient, so the generic rules never read them
+      if (path.onPath.has(geluInput)) add(geluInput, geluGradient(e, geluInput, grads[0]!));
+      continue;
+    }
     const fused = options.fused === false ? undefined : parseFused(node);
     if (fused && fusedRules[fused.kind] && path.onPath.has(fused.values.logits ?? '')) {
       const out = fusedRules[fused.kind]!(e, grads[0]!, fused.values);

@@ -42,7 +42,10 @@ export interface TrainableGraphOptions {
   /** [buffer, training output that holds its new value] pairs, applied after every gradient step. */
   buffers?: readonly (readonly [string, string])[];
   session?: SessionOptions;
-  /** Options of the training session (default `session`). */
+  /**
+   * Options of the training session (default `session`). Its `memoryPattern` defaults to false: a training
+   * step's planned block would come on top of the arena's blocks and nearly double the peak memory.
+   */
   trainingSession?: SessionOptions;
   /** Seeds the dropout noise of calls that bring no generator of their own (the Trainer brings its own). */
   noiseSeed?: number;
@@ -95,7 +98,7 @@ export class TrainableGraph implements TrainableModel {
 
   static async create(o: TrainableGraphOptions): Promise<TrainableGraph> {
     const [train, infer] = await Promise.all([
-      createRunner(o.training.model, o.trainingSession ?? o.session),
+      createRunner(o.training.model, { memoryPattern: false, ...(o.trainingSession ?? o.session) }),
       Session.create(o.inference, o.session),
     ]);
     return new TrainableGraph(o, train, infer);

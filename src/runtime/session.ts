@@ -29,6 +29,15 @@ export interface SessionOptions {
    */
   spinWait?: boolean | 'within-runs';
   /**
+   * ONNX Runtime's memory pattern (default true): after the first run it plans one block for all of a run's
+   * intermediate values and allocates it from the second run on. The block comes on top of what the arena kept
+   * from the first run, so for a large graph (a training step) it nearly doubles the peak memory; false leaves
+   * every intermediate value to the arena, which still reuses its blocks from run to run.
+   */
+  memoryPattern?: boolean;
+  /** ONNX Runtime's CPU memory arena (default true); false allocates every intermediate value afresh. */
+  memoryArena?: boolean;
+  /**
    * Run ONNX Runtime on a worker thread (default false). Its `run` otherwise blocks this thread's event loop
    * for the whole forward pass; on a worker, the caller keeps serving I/O meanwhile (inputs are copied over).
    */
@@ -48,6 +57,19 @@ function spinningConfig(
   const allow = spin === false ? '0' : '1';
   const stopAfterRun = spin === 'within-runs' ? { force_spinning_stop: '1' } : {};
   return { extra: { session: { intra_op: { allow_spinning: allow }, ...stopAfterRun } } };
+}
+
+/** ONNX Runtime's session options for graft's. */
+export function ortSessionOptions(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: options.threads ?? cpus().length,
+    interOpNumThreads: options.interOpThreads ?? 1,
+    graphOptimizationLevel: options.optimization ?? 'all',
+    executionProviders: options.executionProviders ?? ['cpu'],
+    enableMemPattern: options.memoryPattern ?? true,
+    enableCpuMemArena: options.memoryArena ?? true,
+    ...spinningConfig(options.spinWait),
+  };
 }
 
 /** What runs the model: an InferenceSession on this thread, or one on a worker thread. */
@@ -102,13 +124,7 @@ export class Session {
 
   /** A session for already-serialised bytes of `model` (skips re-encoding a model read from disk). */
   static async fromBytes(bytes: Uint8Array, model: Model, options: SessionOptions = {}): Promise<Session> {
-    const ortOptions: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: options.threads ?? cpus().length,
-      interOpNumThreads: options.interOpThreads ?? 1,
-      graphOptimizationLevel: options.optimization ?? 'all',
-      executionProviders: options.executionProviders ?? ['cpu'],
-      ...spinningConfig(options.spinWait),
-    };
+    const ortOptions = ortSessionOptions(options);
     let backend: Backend;
     try {
       backend = options.worker

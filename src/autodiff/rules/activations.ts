@@ -82,9 +82,14 @@ const erf: GradientRule = (ctx) => {
 /** Gelu (opset 20): exact Phi(x) + x phi(x), or the tanh approximation's derivative. */
 const gelu: GradientRule = (ctx) => {
   const { x, g, e } = io(ctx);
+  return [geluGradient(e, x, g, getAttr(ctx.node, 'approximate', 'string') === 'tanh')];
+};
+
+/** g · GELU'(x), recomputed from x alone (exact, or the tanh approximation's). */
+export function geluGradient(e: Emitter, x: string, g: string, tanhApproximation = false): string {
   const mul = (a: string, b: string): string => e.op('Mul', [a, b]);
   const add = (a: string, b: string): string => e.op('Add', [a, b]);
-  if (getAttr(ctx.node, 'approximate', 'string') === 'tanh') {
+  if (tanhApproximation) {
     // y = 0.5 x (1 + tanh(u)), u = c (x + 0.044715 x^3)
     const c = Math.sqrt(2 / Math.PI);
     const x2 = mul(x, x);
@@ -93,12 +98,12 @@ const gelu: GradientRule = (ctx) => {
     const du = mul(e.scalar(c), add(e.scalar(1), mul(e.scalar(3 * 0.044715), x2)));
     const sech2 = e.op('Sub', [e.scalar(1), mul(t, t)]);
     const d = add(mul(e.scalar(0.5), add(e.scalar(1), t)), mul(mul(e.scalar(0.5), x), mul(sech2, du)));
-    return [mul(g, d)];
+    return mul(g, d);
   }
   const cdf = mul(e.scalar(0.5), add(e.scalar(1), e.op('Erf', [mul(x, e.scalar(Math.SQRT1_2))])));
   const pdf = mul(e.scalar(1 / Math.sqrt(2 * Math.PI)), e.op('Exp', [mul(e.scalar(-0.5), mul(x, x))]));
-  return [mul(g, add(cdf, mul(x, pdf)))];
-};
+  return mul(g, add(cdf, mul(x, pdf)));
+}
 
 /** HardSigmoid: y = max(0, min(1, alpha x + beta)); dy = alpha inside (0, 1). */
 const hardSigmoid: GradientRule = (ctx) => {
