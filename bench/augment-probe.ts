@@ -21,7 +21,7 @@ import { extractSource, sourceMatrix, sourceViews } from '../src/pipeline/featur
 import { prepareImageData } from '../src/pipeline/image-data.js';
 import { resolveTrainOptions } from '../src/pipeline/options.js';
 import { headOptions } from '../src/pipeline/train.js';
-import { fitHead } from '../src/strategies/heads.js';
+import { fitHead } from '../src/heads/fitted.js';
 import { crossValidate, foldCount } from '../src/strategies/select-features.js';
 
 const { values } = parseArgs({

@@ -25,7 +25,7 @@ import { extractSource, sourceMatrix, type FeatureSource } from '../src/pipeline
 import { resolveTrainOptions } from '../src/pipeline/options.js';
 import { headOptions, trainClassifier } from '../src/pipeline/train.js';
 import { load } from '../src/predict/classifier.js';
-import { fitHead } from '../src/strategies/heads.js';
+import { fitHead } from '../src/heads/fitted.js';
 import { featureParts, formatFeatureId } from '../src/features/feature-id.js';
 
 const { values } = parseArgs({

@@ -7,7 +7,9 @@
  *     [--rounds 5] [--threads 2] [--batch 32] [--method minmax] [--tensor <name>]
  *
  * Prints images/s (median and range) per side, the ratio of medians and the median (and range) of paired
- * ratios, the prefix model file sizes, and the relative L2 error of the int8 features.
+ * ratios, the prefix model file sizes, and the relative L2 error of the int8 features. --profile adds ONNX Runtime's
+ * kernel profile of both prefixes over the first batch (time per op type after ORT's fusions, e.g. QLinearConv
+ * against Conv, and the int8 model's slowest nodes); --rounds 0 with it profiles only.
  */
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../src/data/load.js';
@@ -17,6 +19,9 @@ import { FeatureExtractor, type FeatureSet } from '../src/features/extract.js';
 import { loadBackbone } from '../src/models/registry.js';
 import { encodeModel } from '../src/onnx/io.js';
 import type { CalibrationMethod } from '../src/quantize/calibrate.js';
+import * as ort from 'onnxruntime-node';
+import { preprocessBatch } from '../src/preprocess/image.js';
+import { profileKernels } from './util/ort-profile.js';
 import { fmt, median } from './util/stats.js';
 
 const { values: args } = parseArgs({
@@ -29,6 +34,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '32' },
     method: { type: 'string', default: 'minmax' },
     tensor: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -63,6 +69,37 @@ const quantizeSeconds = (performance.now() - t1) / 1000;
 console.log(
   `${args.model} → ${tensor}: fp32 prefix built in ${((t1 - t0) / 1000).toFixed(1)} s, int8 (prepare + ${args.method} calibration on ${calibration.length} digits) in ${quantizeSeconds.toFixed(1)} s`,
 );
+
+if (args.profile) {
+  const batch = await preprocessBatch(
+    images.slice(0, Number(args.batch)).map((e) => e.source),
+    backbone.spec.preprocess,
+  );
+  const feeds = [
+    { [backbone.spec.inputName]: new ort.Tensor('float32', batch.data as Float32Array, [...batch.shape]) },
+  ];
+  const threads = Number(args.threads);
+  for (const [name, x] of [
+    ['fp32', fp32],
+    ['int8', int8],
+  ] as const) {
+    await profileKernels(x.model, feeds, threads); // warm-up
+    const p = await profileKernels(x.model, feeds, threads);
+    console.log(`${name} kernel ms per batch of ${args.batch}, by op: ${JSON.stringify(p.byOp)}`);
+    if (name === 'int8')
+      console.log(
+        `int8 slowest nodes: ${p.byNode
+          .slice(0, 25)
+          .map((n) => `${n.node} (${n.op}) ${n.ms}`)
+          .join('; ')}`,
+      );
+  }
+}
+if (Number(args.rounds) === 0) {
+  await fp32.release();
+  await int8.release();
+  process.exit(0);
+}
 
 const run = async (x: FeatureExtractor): Promise<{ rate: number; set: FeatureSet }> => {
   const t = performance.now();

@@ -13,9 +13,6 @@
  * `dynamic-attention` is the dynamic model with the attention's activation × activation MatMuls quantized too
  * (DynamicQuantizeLinear on both inputs → MatMulInteger → scales), as ONNX Runtime's tool does; graft does not.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -27,6 +24,7 @@ import { encodeModel } from '../src/onnx/io.js';
 import { quantizeModel, type QuantizeOptions } from '../src/quantize/quantize.js';
 import { int64, type Tensor } from '../src/tensor.js';
 import { bertGraph, MINILM_L6 } from './util/bert-graph.js';
+import { profileKernels } from './util/ort-profile.js';
 import { alternate, pairedRatios, showSpread } from './util/rounds.js';
 import { fmt, median } from './util/stats.js';
 
@@ -175,41 +173,7 @@ function relativeError(a: Float32Array[], b: Float32Array[]): number {
 
 /** Kernel time per op type (ms per batch, and the total), from one profiled pass over the batches. */
 async function profile(name: string): Promise<Record<string, number>> {
-  const s = await ort.InferenceSession.create(encodeModel(models[name]!), {
-    intraOpNumThreads: THREADS,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionProviders: ['cpu'],
-    enableProfiling: true,
-    profileFilePrefix: join(tmpdir(), `graft-int8-text-${name}`),
-  });
-  for (const f of ortFeeds) await s.run(f);
-  s.endProfiling();
-  await s.release();
-  // ORT names the file <prefix>_<date>.json.
-  const found = (await readdir(tmpdir())).filter((f) => f.startsWith(`graft-int8-text-${name}_`));
-  if (found.length !== 1) throw new Error(`expected one profile of ${name}, found ${found.length}`);
-  const file = join(tmpdir(), found[0]!);
-  const events = JSON.parse(await readFile(file, 'utf8')) as {
-    cat: string;
-    name: string;
-    dur: number;
-    args?: { op_name?: string };
-  }[];
-  await rm(file, { force: true });
-  const byOp: Record<string, number> = {};
-  for (const e of events)
-    if (e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.args?.op_name)
-      byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + e.dur;
-  const total = Object.values(byOp).reduce((a, b) => a + b, 0);
-  const ms = (us: number) => Number((us / 1000 / ortFeeds.length).toFixed(1));
-  return Object.fromEntries([
-    ['total', ms(total)],
-    ...Object.entries(byOp)
-      .filter(([, us]) => us / total >= 0.005)
-      .sort((a, b) => b[1] - a[1])
-      .map(([op, us]) => [op, ms(us)]),
-  ]);
+  return (await profileKernels(models[name]!, ortFeeds, THREADS)).byOp;
 }
 
 async function profiles(): Promise<Record<string, Record<string, number>>> {

@@ -25,7 +25,7 @@ import { FeatureExtractor } from '../src/features/extract.js';
 import type { FeatureMatrix } from '../src/features/matrix.js';
 import { loadBackbone } from '../src/models/registry.js';
 import type { ImagePreprocess } from '../src/models/spec.js';
-import { evaluateHead, HEAD_TRAINING_DEFAULTS, trainHead } from '../src/strategies/fit-head.js';
+import { evaluateHead, HEAD_TRAINING_DEFAULTS, trainHead } from '../src/heads/fit-dense.js';
 import { alternate, nodeScript, pairedRatios, runChild, showSpread } from './util/rounds.js';
 import { BENCH_PEERS, havePython, median, peersOut, PYTHON, timed } from './util/stats.js';
 

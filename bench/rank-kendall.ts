@@ -18,8 +18,8 @@ import { selectRows, type FeatureMatrix } from '../src/features/matrix.js';
 import { kendallTau } from '../src/rank/kendall.js';
 import { rank, type RankResult } from '../src/rank/rank.js';
 import { imageCandidates, TFIDF_VARIANTS } from '../src/rank/sources.js';
-import { HEAD_TRAINING_DEFAULTS } from '../src/strategies/fit-head.js';
-import { fitHead } from '../src/strategies/heads.js';
+import { HEAD_TRAINING_DEFAULTS } from '../src/heads/fit-dense.js';
+import { fitHead } from '../src/heads/fitted.js';
 import { tfidfFeatures } from '../src/text/tfidf/features.js';
 import { fitTfidf } from '../src/text/tfidf/vectorizer.js';
 

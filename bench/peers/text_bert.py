@@ -3,14 +3,22 @@
 architecture and ONNX export settings as test/fixtures/bert/make_tiny_bert.py (opset 14, dynamic batch and
 sequence axes, Erf GELU, shape subgraphs), with seeded random weights.
 
-Usage: /usr/bin/python3 bench/peers/text_bert.py <out-dir>
-Writes <out-dir>/onnx/model.onnx, config.json and the tiny BERT's tokenizer files (its 478-token WordPiece
-vocabulary is a subset of the 30522 embedding rows, enough to tokenize benchmark texts).
+Usage: /usr/bin/python3 bench/peers/text_bert.py <out-dir> [--vocab-texts <texts.jsonl> --vocab-size 8192]
+Writes <out-dir>/onnx/model.onnx, config.json and the tokenizer files. Without --vocab-texts: the tiny BERT's
+tokenizer (its 478-token WordPiece vocabulary is a subset of the 30522 embedding rows, enough to tokenize
+benchmark texts). With it: a WordPiece vocabulary of --vocab-size entries made from those texts (one JSON string
+per line) -- the tiny BERT's special tokens, punctuation, digits, letters and ##-continuations first, then the
+most frequent whole words after BERT's normalisation (lowercase, accents stripped) and pre-tokenisation (split at
+whitespace and around every punctuation character), ties broken alphabetically -- and an embedding table of that
+many rows. Unknown words still tokenize, as letters and ##-continuations (or [UNK] for other characters).
 """
+import argparse
+import collections
+import json
 import math
 import os
 import shutil
-import sys
+import unicodedata
 
 import torch
 from torch import nn
@@ -45,9 +53,9 @@ class Layer(nn.Module):
 
 
 class Bert(nn.Module):
-    def __init__(self):
+    def __init__(self, vocab=VOCAB):
         super().__init__()
-        self.word = nn.Embedding(VOCAB, HIDDEN, padding_idx=0)
+        self.word = nn.Embedding(vocab, HIDDEN, padding_idx=0)
         self.pos = nn.Embedding(MAX_POS, HIDDEN)
         self.token_type = nn.Embedding(TYPE_VOCAB, HIDDEN)
         self.ln = nn.LayerNorm(HIDDEN, eps=LN_EPS)
@@ -62,9 +70,9 @@ class Bert(nn.Module):
         return x
 
 
-def make_model():
+def make_model(vocab=VOCAB):
     torch.manual_seed(0)
-    m = Bert()
+    m = Bert(vocab)
     with torch.no_grad():
         for name, p in m.named_parameters():
             if p.dim() > 1:
@@ -72,9 +80,76 @@ def make_model():
     return m
 
 
-def main(out):
+def is_punctuation(ch):
+    """BERT's test: ASCII non-alphanumeric printables, and every Unicode P* category."""
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def bert_words(text):
+    """BertNormalizer (lowercase, strip accents, drop control characters) + BertPreTokenizer, approximately."""
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Mn", "Cc", "Cf") or c in "\t\n\r")
+    words, cur = [], []
+    for c in text:
+        if c.isspace() or is_punctuation(c):
+            if cur:
+                words.append("".join(cur))
+                cur = []
+            if not c.isspace():
+                words.append(c)
+        else:
+            cur.append(c)
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
+def make_vocab(texts_path, size):
+    base = list(json.load(open(os.path.join(FIXTURE, "tokenizer.json")))["model"]["vocab"].keys())[:102]
+    counts = collections.Counter()
+    with open(texts_path) as f:
+        for line in f:
+            if line.strip():
+                counts.update(w for w in bert_words(json.loads(line)) if len(w) <= 100)
+    vocab, seen = list(base), set(base)
+    for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if len(vocab) >= size:
+            break
+        if word not in seen:
+            vocab.append(word)
+            seen.add(word)
+    return vocab
+
+
+def write_tokenizer(out, vocab):
+    if vocab is None:
+        for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]:
+            shutil.copy(os.path.join(FIXTURE, f), os.path.join(out, f))
+        return
+    tok = json.load(open(os.path.join(FIXTURE, "tokenizer.json")))
+    tok["model"]["vocab"] = {w: i for i, w in enumerate(vocab)}
+    with open(os.path.join(out, "tokenizer.json"), "w") as f:
+        json.dump(tok, f, ensure_ascii=False)
+    with open(os.path.join(out, "vocab.txt"), "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    for f in ["tokenizer_config.json", "special_tokens_map.json"]:
+        shutil.copy(os.path.join(FIXTURE, f), os.path.join(out, f))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--vocab-texts")
+    ap.add_argument("--vocab-size", type=int, default=8192)
+    a = ap.parse_args()
+    out = a.out
+    vocab = make_vocab(a.vocab_texts, a.vocab_size) if a.vocab_texts else None
+    rows = len(vocab) if vocab else VOCAB
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
-    model = make_model().eval()
+    model = make_model(rows).eval()
     ids = torch.randint(5, 478, (2, 16))
     torch.onnx.export(
         model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), os.path.join(out, "onnx", "model.onnx"),
@@ -83,12 +158,11 @@ def main(out):
                       for n in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]},
         opset_version=14, do_constant_folding=True,
     )
-    for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]:
-        shutil.copy(os.path.join(FIXTURE, f), os.path.join(out, f))
+    write_tokenizer(out, vocab)
     with open(os.path.join(out, "config.json"), "w") as f:
         f.write('{"model_type": "bert", "hidden_size": %d, "num_hidden_layers": %d, "vocab_size": %d, '
-                '"max_position_embeddings": %d}\n' % (HIDDEN, LAYERS, VOCAB, MAX_POS))
+                '"max_position_embeddings": %d}\n' % (HIDDEN, LAYERS, rows, MAX_POS))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

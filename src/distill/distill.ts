@@ -22,7 +22,7 @@ import { batchShape } from '../preprocess/image.js';
 import { ActivationCache, PrefixRunner } from '../strategies/finetune/activations.js';
 import { BackboneTrainable } from '../strategies/finetune/backbone-trainable.js';
 import { runPhases } from '../strategies/finetune/run-phases.js';
-import { denseSpec } from '../strategies/heads.js';
+import { denseSpec } from '../heads/fitted.js';
 import { findResumeCheckpoint } from '../train/checkpoints.js';
 import type { Callback } from '../train/events.js';
 import type { History } from '../train/history.js';

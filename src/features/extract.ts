@@ -8,15 +8,14 @@ import type { Example, ImageSource } from '../data/types.js';
 import { GraftError, isGraftError } from '../errors.js';
 import type { ImagePreprocess } from '../models/spec.js';
 import type { Model } from '../onnx/ir.js';
-import { batchShape, imageLength, preprocessBatch, preprocessInto } from '../preprocess/image.js';
+import { batchShape, imageLength, preprocessInto } from '../preprocess/image.js';
 import { imagePipelineId } from '../preprocess/image-native.js';
 import { normalizationTables } from '../preprocess/image-normalize.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import { imageLimits } from '../preprocess/limits.js';
-import { quantizeModel, type QuantizeOptions } from '../quantize/quantize.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
-import type { Tensor } from '../tensor.js';
 import { FeatureCache, modelSha256, sha256 } from './cache.js';
+import { int8FeatureKey, int8Prefix, type Int8Extraction, type Int8Prefix } from './int8-prefix.js';
 import { exampleBytes, readSources } from './read-sources.js';
 import { extractionProgress, type ExtractProgress } from './progress.js';
 import { viewCacheKey, viewImage, type FeatureView } from './views.js';
@@ -35,10 +34,12 @@ export interface FeatureExtractorOptions {
   cacheDir?: string | false;
   session?: SessionOptions;
   /**
-   * Extract through an int8 copy of the backbone prefix (see src/quantize): its activation ranges are
-   * calibrated on `calibration` (a few hundred training examples), streamed through the same preprocessing.
+   * Extract through an int8 copy of the backbone prefix (see src/quantize and int8-prefix.ts): its activation
+   * ranges are calibrated on `calibration` (a few hundred examples), streamed through the same preprocessing;
+   * with a cache directory the int8 model is kept under `<cacheDir>/int8/` and the same calibration is not
+   * done twice. Or `cached`: the int8 model another process made.
    */
-  int8?: { calibration: readonly Example<ImageSource>[]; quantize?: Partial<QuantizeOptions> };
+  int8?: Int8Extraction;
 }
 
 export interface ExtractOptions {
@@ -105,34 +106,6 @@ interface Preparing {
   decode: () => Promise<Prepared | undefined>;
 }
 
-/** The pooled prefix quantized to int8, calibrated on `options.int8.calibration`. */
-async function quantizePrefix(
-  prefix: Model,
-  inputName: string,
-  preprocess: ImagePreprocess,
-  options: FeatureExtractorOptions,
-): Promise<Model> {
-  const calibration = options.int8?.calibration ?? [];
-  if (calibration.length === 0)
-    throw new GraftError(
-      'BAD_OPTION',
-      'int8 extraction needs calibration examples (a few hundred training ones)',
-    );
-  // Small batches: calibration fetches every activation of a batch at once.
-  const size = 8;
-  const batches = async function* (): AsyncIterable<Record<string, Tensor>> {
-    for (let i = 0; i < calibration.length; i += size) {
-      const sources = calibration.slice(i, i + size).map((e) => e.source);
-      yield { [inputName]: await preprocessBatch(sources, preprocess) };
-    }
-  };
-  const { model } = await quantizeModel(prefix, batches, {
-    ...options.int8?.quantize,
-    session: options.session,
-  });
-  return model;
-}
-
 export class FeatureExtractor {
   private buffer: Float32Array | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -140,6 +113,10 @@ export class FeatureExtractor {
   private constructor(
     /** The model that runs: the pooled prefix, or its int8 copy. */
     readonly model: Model,
+    /** The int8 copy's identity, when extracting through one. */
+    readonly int8: Omit<Int8Prefix, 'model'> | undefined,
+    /** The key its features are cached under (whether or not this extractor has a cache). */
+    readonly featureKey: string,
     private readonly session: Session,
     readonly prefix: PooledPrefix,
     readonly tensors: readonly string[],
@@ -159,20 +136,29 @@ export class FeatureExtractor {
   ): Promise<FeatureExtractor> {
     const shape = batchShape(1, preprocess);
     const prefix = await buildPooledPrefix(backbone, inputName, tensors, shape, options.session);
+    const floatKey = featureCacheKey(backbone, inputName, preprocess, tensors);
+    const int8 = options.int8
+      ? await int8Prefix(
+          prefix.model,
+          inputName,
+          preprocess,
+          floatKey,
+          options.int8,
+          options.cacheDir === false ? undefined : (options.cacheDir ?? defaultCacheDir()),
+          options.session,
+        )
+      : undefined;
+    const model = int8?.model ?? prefix.model;
+    // An int8 extractor's features differ from the float ones: its key adds the int8 model's hash.
+    const key = int8 ? int8FeatureKey(floatKey, int8.sha256) : floatKey;
     // Decoding happens between runs (see extractNow), so ONNX Runtime's threads may spin within a run.
-    const model = options.int8
-      ? await quantizePrefix(prefix.model, inputName, preprocess, options)
-      : prefix.model;
     const session = await Session.create(model, { spinWait: 'within-runs', ...options.session });
-    let cache: FeatureCache | undefined;
-    if (options.cacheDir !== false) {
-      const plain = featureCacheKey(backbone, inputName, preprocess, tensors);
-      // An int8 extractor's features differ from the float ones: its key adds the quantized model's hash.
-      const key = options.int8 ? sha256(`${plain}\nint8 ${modelSha256(model)}`) : plain;
-      cache = new FeatureCache(featureCacheDir(options.cacheDir), key);
-    }
+    const cache =
+      options.cacheDir === false ? undefined : new FeatureCache(featureCacheDir(options.cacheDir), key);
     return new FeatureExtractor(
       model,
+      int8 && { id: int8.id, sha256: int8.sha256, built: int8.built },
+      key,
       session,
       prefix,
       tensors,

@@ -15,9 +15,9 @@ import { createModel } from '../onnx/ir.js';
 import { isRawImage } from '../preprocess/image-types.js';
 import type { ImagePreprocess, ModelSpec } from './spec.js';
 import type { Backbone } from './registry.js';
+import { PIXELS_ID } from './baselines.js';
 
-/** The registry id of the raw-pixel baseline. */
-export const PIXELS_ID = 'pixels';
+export { PIXELS_ID };
 export const PIXELS_INPUT = 'pixels';
 export const PIXELS_FEATURES = 'pixels_flat';
 

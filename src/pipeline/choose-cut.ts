@@ -6,7 +6,7 @@
 import type { Example, ImageSource } from '../data/types.js';
 import type { Backbone } from '../models/registry.js';
 import { bestCandidate, scoreCandidates } from '../strategies/auto-select.js';
-import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
+import { HEAD_TRAINING_DEFAULTS } from '../heads/fit-dense.js';
 import type { TrainEvent } from './events.js';
 import { extractSource, sourceMatrix } from './feature-sources.js';
 import type { TrainClassifierOptions } from './options.js';

@@ -10,7 +10,7 @@ import { buildPooledPrefix, featureOutputName } from '../features/pooled-prefix.
 import type { Backbone } from '../models/registry.js';
 import type { Graph, Model } from '../onnx/ir.js';
 import { batchShape } from '../preprocess/image.js';
-import type { FittedHead } from '../strategies/heads.js';
+import type { FittedHead } from '../heads/fitted.js';
 import type { TrainClassifierOptions } from './options.js';
 import type { TrainResult } from './train.js';
 import { writeClassifierDir } from './model-dir.js';

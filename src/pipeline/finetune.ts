@@ -16,7 +16,7 @@ import { chooseCut } from './choose-cut.js';
 import { parseFeatureId } from '../features/feature-id.js';
 import { prepareImageData } from './image-data.js';
 import { activationsFor, runPhases, type PhaseResult } from '../strategies/finetune/run-phases.js';
-import { denseSpec } from '../strategies/heads.js';
+import { denseSpec } from '../heads/fitted.js';
 import { predictAll } from '../train/validation.js';
 import { arrayDataSource } from '../train/data-source.js';
 import { exportFineTuned } from './finetune-export.js';

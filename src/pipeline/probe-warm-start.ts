@@ -10,8 +10,8 @@ import { FeatureExtractor } from '../features/extract.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
 import type { Backbone } from '../models/registry.js';
 import type { Graph } from '../onnx/ir.js';
-import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
-import { fitHead } from '../strategies/heads.js';
+import { HEAD_TRAINING_DEFAULTS } from '../heads/fit-dense.js';
+import { fitHead } from '../heads/fitted.js';
 import type { SessionOptions } from '../runtime/session.js';
 
 export interface WarmStartOptions {

@@ -4,10 +4,10 @@ import type { TextDataset } from '../data/types.js';
 import { evaluateHeldOut } from '../eval/report.js';
 import { mergeBackboneAndHead } from '../export/merge.js';
 import { matrixForIds, type FeatureMatrix } from '../features/matrix.js';
-import { HEAD_TRAINING_DEFAULTS } from '../strategies/fit-head.js';
+import { HEAD_TRAINING_DEFAULTS } from '../heads/fit-dense.js';
 import { TRAIN_DEFAULTS, type HeadChoice } from './options.js';
 import { bestCandidate, scoreCandidates } from '../strategies/auto-select.js';
-import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
+import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../heads/fitted.js';
 import {
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,

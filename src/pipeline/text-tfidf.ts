@@ -11,7 +11,7 @@ import type { ModelManifest } from '../export/manifest.js';
 import { sha256 } from '../features/cache.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import type { TfidfPreprocess } from '../models/spec.js';
-import type { FittedHead } from '../strategies/heads.js';
+import type { FittedHead } from '../heads/fitted.js';
 import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { tfidfClassifierModel, tfidfFeatures } from '../text/tfidf/features.js';
 import { TFIDF_FEATURES, TFIDF_INPUT } from '../text/tfidf/graph.js';
@@ -22,9 +22,9 @@ import { fitTextHead, textHeadOptions } from './text-features.js';
 import { textReport } from './text-export.js';
 import { writeClassifierDir } from './model-dir.js';
 import type { TextSplits, TextTrainResult, TrainTextClassifierOptions } from './train-text.js';
+import { TFIDF_ID } from '../models/baselines.js';
 
-/** The model id of the tf-idf baseline (`--model tfidf`). */
-export const TFIDF_ID = 'tfidf';
+export { TFIDF_ID };
 
 const texts = (ds: TextDataset): string[] => ds.examples.map((e) => e.source);
 const labelsOf = (ds: TextDataset): Int32Array => Int32Array.from(ds.examples, (e) => e.label);

@@ -30,8 +30,8 @@ import { runTfidfFeatures, TFIDF_ID } from './text-tfidf.js';
 import { textPooler, textStrategy } from './text-recipes.js';
 import { DEFAULT_TEXT_ENCODER, runTextAuto, TEXT_AUTO_MODEL } from './text-auto.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
-import type { HeadKind } from '../strategies/heads.js';
-import type { HeadOptimizer } from '../strategies/fit-head.js';
+import type { HeadKind } from '../heads/fitted.js';
+import type { HeadOptimizer } from '../heads/fit-dense.js';
 
 export interface TrainTextClassifierOptions {
   /** `text,label` CSV/JSONL, `spam-assassin`, or a loaded text dataset. */

@@ -17,7 +17,7 @@ import {
   scoreCandidates,
   type CandidateScore,
 } from '../strategies/auto-select.js';
-import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../strategies/heads.js';
+import { fitHead, type FittedHead, type HeadKind, type HeadOptions } from '../heads/fitted.js';
 import type { Callback, EpochRecord, History } from '../train/index.js';
 import { exportClassifier, trainingSettings } from './export.js';
 import {

@@ -12,6 +12,7 @@ import { encodeModel } from '../onnx/io.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { loadDirData, type DirDataOptions } from './dir-data.js';
 import { quantizeModel, type QuantizeOptions, type QuantizeReport } from './quantize.js';
+import { modality } from '../modalities/index.js';
 
 export interface QuantizeDirOptions
   extends Partial<Omit<QuantizeOptions, 'evaluate' | 'session'>>, DirDataOptions {}
@@ -50,7 +51,7 @@ export async function quantizeModelDir(
   } = options;
   const result = await quantizeModel(model, d.calibration, {
     // Text encoders: dynamic MatMul quantization, as ONNX Runtime advises for transformers (README, "int8").
-    mode: mode ?? (manifest.preprocess.kind === 'text' ? 'dynamic' : 'static'),
+    mode: mode ?? modality(manifest.preprocess.kind).quantizeMode,
     exclude,
     maxDrop,
     method,

@@ -7,19 +7,13 @@ import { loadDataset } from '../data/load.js';
 import type { DataWarning } from '../data/types.js';
 import { unreadableWarning } from '../data/warnings.js';
 import { sampleShots, stratifiedSplit } from '../data/split.js';
-import type { Dataset, Example, ImageSource } from '../data/types.js';
+import type { Dataset, Example } from '../data/types.js';
 import { GraftError } from '../errors.js';
-import { PIXELS_ID } from '../models/pixels.js';
+import { modality } from '../modalities/index.js';
 import { TRAIN_DEFAULTS } from '../pipeline/options.js';
 import { TFIDF_ID } from '../pipeline/text-tfidf.js';
 import { scoreCandidate, stratifiedSubsample, type RankedCandidate } from './score.js';
-import {
-  encoderCandidates,
-  imageCandidates,
-  tfidfCandidates,
-  type CandidateFeatures,
-  type SourceOptions,
-} from './sources.js';
+import type { SourceOptions } from './sources.js';
 
 export type { RankedCandidate } from './score.js';
 
@@ -77,11 +71,13 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
     throw new GraftError('BAD_INPUT', `need at least 2 classes, found ${dataset.labels.length}`);
   const split = stratifiedSplit(dataset, { validation: o.valSplit, test: o.testSplit, seed: o.seed });
   const train = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
-  const scored: Scored =
-    train.kind === 'image'
-      ? { kind: 'image', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) }
-      : { kind: 'text', examples: stratifiedSubsample(train.examples, o.maxExamples, o.seed) };
-  const models = o.models ?? (dataset.kind === 'image' ? [TRAIN_DEFAULTS.model, PIXELS_ID] : [TFIDF_ID]);
+  const plugin = modality(dataset.kind);
+  const scored: readonly Example<unknown>[] = stratifiedSubsample<Example<unknown>>(
+    train.examples,
+    o.maxExamples,
+    o.seed,
+  );
+  const models = o.models ?? plugin.rankDefaults;
   if (typeof input.cacheDir === 'string' && models.every((m) => m === TFIDF_ID))
     throw new GraftError(
       'BAD_OPTION',
@@ -99,7 +95,7 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
   const candidates: RankedCandidate[] = [];
   for (const model of models) {
     const t0 = performance.now();
-    const features = await candidatesOf(model, scored, so);
+    const features = await plugin.rankCandidates(model, scored, so);
     const extract = (performance.now() - t0) / 1000 / Math.max(1, features.length);
     for (const { feature, matrix } of features) {
       if (o.signal?.aborted) throw new GraftError('CANCELLED', 'ranking cancelled');
@@ -113,29 +109,11 @@ export async function rank(input: Partial<RankOptions> & Pick<RankOptions, 'data
     dataset: dataset.name,
     kind: dataset.kind,
     labels: [...dataset.labels],
-    counts: { train: train.examples.length, scored: scored.examples.length },
+    counts: { train: train.examples.length, scored: scored.length },
     candidates: candidates.sort(byRank),
     warnings: [
       ...dataset.warnings,
       ...unreadableWarning([...skipped].map(([id, reason]) => ({ id, reason }))),
     ],
   };
-}
-
-/** The examples to score, tagged with their modality. */
-type Scored =
-  | { kind: 'image'; examples: readonly Example<ImageSource>[] }
-  | { kind: 'text'; examples: readonly Example<string>[] };
-
-function candidatesOf(model: string, scored: Scored, o: SourceOptions): Promise<CandidateFeatures[]> {
-  if (scored.kind === 'image') {
-    if (model === TFIDF_ID)
-      throw new GraftError('BAD_OPTION', 'tfidf ranks text data; this data set is images (try pixels)');
-    return imageCandidates(model, scored.examples, o);
-  }
-  if (model === PIXELS_ID)
-    throw new GraftError('BAD_OPTION', 'pixels ranks image data; this data set is text (try tfidf)');
-  return model === TFIDF_ID
-    ? tfidfCandidates(scored.examples, o)
-    : encoderCandidates(model, scored.examples, o);
 }

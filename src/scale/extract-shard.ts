@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Example } from '../data/types.js';
 import { GraftError, isGraftError } from '../errors.js';
 import { sha256, shardComplete, writeShard } from '../features/cache.js';
-import { featureCacheDir, featureCacheKey, FeatureExtractor } from '../features/extract.js';
+import { featureCacheDir, FeatureExtractor } from '../features/extract.js';
 import { loadBackbone } from '../models/registry.js';
 import type { ExtractShardJob, ExtractShardResult, ShardItem } from './jobs.js';
 
@@ -35,15 +35,14 @@ export class ExtractEngine {
   private constructor(
     readonly model: string,
     readonly tensors: readonly string[],
+    /** The int8 prefix it runs (its cache id), if any. */
+    readonly int8Id: string | undefined,
     readonly cacheKey: string,
     private readonly extractor: FeatureExtractor,
   ) {}
 
-  static async open(
-    model: string,
-    tensors: readonly string[],
-    options: EngineOptions,
-  ): Promise<ExtractEngine> {
+  static async open(job: ExtractShardJob, options: EngineOptions): Promise<ExtractEngine> {
+    const { model, tensors } = job;
     const backbone = await loadBackbone(model);
     const pre = backbone.spec.preprocess;
     if (pre.kind !== 'image')
@@ -51,16 +50,21 @@ export class ExtractEngine {
         'BAD_OPTION',
         `${model} is not an image model; graft extract runs image backbones`,
       );
-    const key = featureCacheKey(backbone.model, backbone.spec.inputName, pre, tensors);
+    const cacheDir = options.cacheDir ?? job.cacheDir;
     const extractor = await FeatureExtractor.create(backbone.model, backbone.spec.inputName, pre, tensors, {
       cacheDir: false,
       session: options.threads ? { threads: options.threads } : undefined,
+      ...(job.int8 ? { int8: { cached: { ...job.int8, cacheDir } } } : {}),
     });
-    return new ExtractEngine(model, tensors, key, extractor);
+    return new ExtractEngine(model, tensors, job.int8?.id, extractor.featureKey, extractor);
   }
 
   matches(job: ExtractShardJob): boolean {
-    return job.model === this.model && job.tensors.join('\n') === this.tensors.join('\n');
+    return (
+      job.model === this.model &&
+      job.tensors.join('\n') === this.tensors.join('\n') &&
+      job.int8?.id === this.int8Id
+    );
   }
 
   async run(job: ExtractShardJob, options: EngineOptions): Promise<ExtractShardResult> {

@@ -18,6 +18,8 @@ export interface ExtractRunResult {
   tensors: string[];
   cacheDir: string;
   cacheKey: string;
+  /** The int8 prefix that extracted the features (`--int8`): its file in the cache and sha256. */
+  int8?: { file: string; sha256: string };
   /** Inputs listed, distinct contents among them, shards, and shards already complete before this run. */
   inputs: number;
   unique: number;
@@ -59,10 +61,8 @@ export async function extractFeatures(
   const o = resolveExtractOptions(input);
   const t0 = performance.now();
   const emit = o.onEvent ?? (() => {});
-  const { tensors, cacheKey, cacheDir, dir, shards, unreadable, warnings, ...plan } = await planExtraction(
-    o,
-    emit,
-  );
+  const { tensors, cacheKey, cacheDir, dir, shards, unreadable, warnings, int8, ...plan } =
+    await planExtraction(o, emit);
   const alreadyDone = shards.filter((s) => s.done).length;
   emit({
     type: 'stage',
@@ -103,6 +103,7 @@ export async function extractFeatures(
       tensors,
       cacheDir,
       cacheKey,
+      ...(int8 ? { int8 } : {}),
       inputs: plan.inputs,
       unique: plan.unique,
       shards: shards.length,

@@ -10,8 +10,8 @@ import { parseCsv } from '../data/csv.js';
 import { loadDataset } from '../data/load.js';
 import { mapLimit } from '../data/verify.js';
 import { GraftError } from '../errors.js';
-import { sha256 } from '../features/cache.js';
 import type { BadInputPolicy, ShardItem } from './jobs.js';
+import { modality } from '../modalities/index.js';
 
 export interface InputList {
   kind: 'image' | 'text';
@@ -119,9 +119,8 @@ export async function keyInputs(
     list.entries.map((e, i) => [e, i] as const),
     16,
     async ([e, i]) => {
-      if (list.kind === 'text') return sha256(e.source);
       try {
-        return sha256(await readFile(e.source));
+        return await modality(list.kind).inputKey(e.source);
       } catch (err) {
         const reason = `cannot read '${e.source}': ${err instanceof Error ? err.message : String(err)}`;
         if (onBadInput === 'fail')

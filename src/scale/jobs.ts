@@ -22,6 +22,11 @@ export interface ExtractShardJob {
   /** Registry id or source of the backbone, as `loadBackbone` takes it. */
   readonly model: string;
   readonly tensors: readonly string[];
+  /**
+   * The int8 prefix to run instead of the float one: `<cacheDir>/int8/<id>.onnx`, made by the coordinator;
+   * a worker checks its bytes against `sha256`.
+   */
+  readonly int8?: { readonly id: string; readonly sha256: string };
   /** The feature cache key the coordinator computed; a worker whose own key differs refuses the shard. */
   readonly cacheKey: string;
   /** The shard's file name in the cache: a hash of the cache key and the items' keys (same in every cache). */

@@ -34,6 +34,14 @@ export interface ExtractRunOptions extends RunOptions {
   features: string;
   /** The shared feature cache directory (default: $GRAFT_CACHE or ~/.cache/graft). */
   cacheDir?: string;
+  /**
+   * Extract through an int8 copy of the backbone prefix, calibrated on `calibrationExamples` of the inputs (the
+   * ones with the smallest content hashes: the same sample whatever the listing order) and kept in the cache,
+   * where every worker reads it. Its features have a cache key of their own.
+   */
+  int8: boolean;
+  /** Inputs the int8 prefix is calibrated on (default 256; only with int8). */
+  calibrationExamples?: number;
 }
 
 export interface PredictRunOptions extends RunOptions {
@@ -74,11 +82,18 @@ export function resolveExtractOptions(
       `--model ${o.model} is a no-transfer baseline fitted on the training split: it has nothing to extract ` +
         `ahead of training; graft train --model ${o.model} computes it directly`,
     );
+  if (!o.int8 && o.calibrationExamples !== undefined)
+    throw new GraftError(
+      'BAD_OPTION',
+      '--calibration-examples sizes the int8 calibration, and this run extracts float features; add --int8 or drop --calibration-examples',
+    );
   return {
     ...RUN_DEFAULTS,
     model: 'npm:nsfwjs/mobilenet_v2',
     features: 'auto',
+    int8: false,
     ...defined(o),
+    ...(o.int8 ? { calibrationExamples: o.calibrationExamples ?? 256 } : {}),
   } as ExtractRunOptions;
 }
 

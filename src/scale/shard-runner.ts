@@ -17,7 +17,7 @@ export class ShardRunner {
       const engine =
         this.engine instanceof ExtractEngine && this.engine.matches(job)
           ? this.engine
-          : await this.swap(() => ExtractEngine.open(job.model, job.tensors, this.options));
+          : await this.swap(() => ExtractEngine.open(job, this.options));
       return engine.run(job, this.options);
     }
     const engine =

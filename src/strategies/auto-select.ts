@@ -11,7 +11,7 @@ import { GraftError } from '../errors.js';
 import { concatFeatureId, isConcatenation } from '../features/feature-id.js';
 import { selectRows, type FeatureMatrix } from '../features/matrix.js';
 import type { MatrixViews } from '../features/view-matrix.js';
-import type { HeadKind, HeadOptions } from './heads.js';
+import type { HeadKind, HeadOptions } from '../heads/fitted.js';
 import { crossValidate, foldCount, searchRows } from './select-features.js';
 
 export interface FeatureCandidate {

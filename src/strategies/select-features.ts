@@ -7,7 +7,7 @@ import { GraftError } from '../errors.js';
 import { accuracy } from '../eval/metrics.js';
 import { selectRows, type FeatureMatrix } from '../features/matrix.js';
 import { withViews, type MatrixViews } from '../features/view-matrix.js';
-import { fitHead, type HeadOptions } from './heads.js';
+import { fitHead, type HeadOptions } from '../heads/fitted.js';
 
 /** Stratified fold assignment: each class's examples are dealt round-robin over the folds after a shuffle. */
 export function stratifiedFolds(labels: Int32Array, k: number, seed: number): number[] {

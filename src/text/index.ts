@@ -1,5 +1,4 @@
-/** The text pipeline: tokenizers, encoding, text encoders, pooling, feature extraction, predict hook. */
-import { registerTextPipeline } from './predict.js';
+/** The text pipeline: tokenizers, encoding, text encoders, pooling, feature extraction, predict-time encoding. */
 
 export { loadTokenizer, TOKENIZER_FILES, type TextTokenizer } from './tokenizer.js';
 export {
@@ -25,8 +24,6 @@ export {
   type TextFeatureExtractorOptions,
   type TextFeatureSet,
 } from './extract.js';
-export { copyTokenizerFiles, encodeForManifest, registerTextPipeline } from './predict.js';
+export { copyTokenizerFiles, encodeForManifest } from './predict.js';
 export { readJson, textPreprocessFrom } from './hub-config.js';
 export { decodeUtf8, TextWarnings, type TextWarning, type TextWarningCode } from './warnings.js';
-
-registerTextPipeline();

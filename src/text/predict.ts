@@ -1,12 +1,12 @@
 /**
  * The text side of `Classifier.predict`: an exported text model directory holds model.onnx (encoder + pooling +
- * head), graft.json (preprocess kind 'text') and the tokenizer files; this hook turns texts into its feeds.
+ * head), graft.json (preprocess kind 'text') and the tokenizer files; the text modality (modalities/text.ts) turns
+ * texts into its feeds here.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraftError } from '../errors.js';
 import type { ModelManifest } from '../export/manifest.js';
-import { registerTextEncoder } from '../predict/inputs.js';
 import type { Tensor } from '../tensor.js';
 import { encodeTexts } from './encode.js';
 import { tfidfFeeds } from './tfidf/predict.js';
@@ -58,13 +58,4 @@ export async function copyTokenizerFiles(from: string, to: string): Promise<stri
     }
   }
   return copied;
-}
-
-let registered = false;
-
-/** Registers the text encoder hook with the predictor (idempotent; importing src/text does it). */
-export function registerTextPipeline(): void {
-  if (registered) return;
-  registered = true;
-  registerTextEncoder(encodeForManifest);
 }

@@ -10,7 +10,7 @@ import {
   scoreCandidates,
   type CandidateScore,
 } from '../../src/strategies/auto-select.js';
-import type { HeadOptions } from '../../src/strategies/heads.js';
+import type { HeadOptions } from '../../src/heads/fitted.js';
 import { searchRows } from '../../src/strategies/select-features.js';
 
 const HEAD: HeadOptions = {

@@ -99,7 +99,7 @@ describe('text encoder', () => {
       loadTextEncoder('hub:graft-test/missing', {
         hub: { endpoint: hub.endpoint, cacheDir: tmp.dir, env: {} },
       }),
-      (e) => isGraftError(e),
+      (e) => isGraftError(e, 'MODEL_NOT_FOUND'),
     );
     await assert.rejects(loadTextEncoder('npm:nsfwjs'), (e) => isGraftError(e, 'BAD_INPUT'));
   });

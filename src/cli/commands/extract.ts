@@ -17,6 +17,8 @@ interface ExtractFlags {
   threads?: string;
   attempts?: string;
   onBadInput?: string;
+  int8?: boolean;
+  calibrationExamples?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -43,6 +45,11 @@ export function registerExtract(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads (runs on this machine)')
     .option('--attempts <n>', 'attempts per shard on the queue before it counts as failed (default 3)')
     .option('--on-bad-input <policy>', 'skip (count and report) | fail (the shard fails naming the file)')
+    .option(
+      '--int8',
+      'extract through an int8 copy of the backbone prefix, calibrated on a fixed sample of the inputs and kept in the cache',
+    )
+    .option('--calibration-examples <n>', 'inputs the int8 prefix is calibrated on (default 256)')
     .option('--json', 'print the result as JSON (progress as JSON lines on stderr)')
     .option('--quiet', 'no progress output')
     .action(async (data: string, f: ExtractFlags) => {
@@ -57,6 +64,11 @@ export function registerExtract(program: Command): void {
         threads: number('threads', f.threads, { integer: true, min: 1 }),
         attempts: number('attempts', f.attempts, { integer: true, min: 1 }),
         onBadInput: choice('on-bad-input', f.onBadInput, ['skip', 'fail'] as const),
+        int8: f.int8,
+        calibrationExamples: number('calibration-examples', f.calibrationExamples, {
+          integer: true,
+          min: 1,
+        }),
         onEvent: scaleRenderer({ quiet: f.quiet, jsonLines: f.json }),
       });
       const skips = new SkipSummary();
@@ -67,7 +79,8 @@ export function registerExtract(program: Command): void {
         process.stdout.write(
           `${green('extracted')} ${r.extracted} of ${r.unique} distinct inputs (${r.inputs} listed) in ${r.shards} shards ` +
             `(${r.alreadyDone} already done), ${skips.total} skipped, ${r.seconds.toFixed(1)} s\n` +
-            `  cache ${r.cacheDir} (key ${r.cacheKey.slice(0, 12)}…; tensors ${r.tensors.join(', ')})\n`,
+            `  cache ${r.cacheDir} (key ${r.cacheKey.slice(0, 12)}…; tensors ${r.tensors.join(', ')})\n` +
+            (r.int8 ? `  int8 model ${r.int8.file}\n` : ''),
         );
       skips.print();
     });

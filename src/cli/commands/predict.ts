@@ -5,6 +5,7 @@ import { load, type PredictInput } from '../../predict/classifier.js';
 import { number } from '../parse.js';
 import { printJson, table } from '../output.js';
 import { batchPredictFlags, runBatchPredict, type BatchPredictFlags } from './predict-batch.js';
+import { modality } from '../../modalities/index.js';
 
 interface PredictFlags extends BatchPredictFlags {
   top?: string;
@@ -34,14 +35,14 @@ export function registerPredict(program: Command): void {
       if (await runBatchPredict(dir, inputs, f)) return;
       const clf = await load(dir, { int8: f.int8 });
       try {
-        const isText = clf.manifest.preprocess.kind === 'text';
-        if (f.text && !isText)
+        const plugin = modality(clf.manifest.preprocess.kind);
+        if (f.text && plugin.kind !== 'text')
           throw new GraftError(
             'BAD_OPTION',
             `--text treats the inputs as texts, and ${dir} is an image model: drop --text and give image files`,
           );
         if (inputs.length === 0) throw new GraftError('BAD_INPUT', 'nothing to predict');
-        const items: PredictInput[] = isText ? inputs.map((text) => ({ text })) : inputs;
+        const items: PredictInput[] = inputs.map((arg) => plugin.argumentInput(arg));
         const topK = number('top', f.top, { integer: true, min: 1 })!;
         const preds = await clf.predict(items, { topK });
         if (f.json) return printJson(inputs.map((input, i) => ({ input, ...preds[i]! })));

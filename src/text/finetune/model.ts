@@ -12,7 +12,7 @@ import { type Model } from '../../onnx/ir.js';
 import { initDenseParams } from '../../heads/dense.js';
 import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
-import { paramsAsInputs } from '../../strategies/head-model.js';
+import { paramsAsInputs } from '../../heads/head-model.js';
 import { scratchInit, withWeights } from '../../strategies/finetune/model-util.js';
 import type { Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
@@ -125,7 +125,7 @@ export class SequenceClassifier implements TrainableModel {
   }
 
   /**
-   * Changes which encoder weights train ('all', 'none' or 'top:N'): rebuilds the training and inference graphs
+   * Changes which encoder weights train ('all', 'none' or 'last:N'): rebuilds the training and inference graphs
    * and sessions, and refills `params` (values carry over by name). Asking for the current set does nothing.
    */
   async setUnfreeze(unfreeze: string): Promise<void> {

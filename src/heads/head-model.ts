@@ -16,7 +16,7 @@ import {
   withParams,
   type DenseHeadSpec,
   type Standardizer,
-} from '../heads/dense.js';
+} from './dense.js';
 
 export interface HeadModelOptions {
   spec: DenseHeadSpec;

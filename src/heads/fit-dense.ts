@@ -3,7 +3,7 @@ import { GraftError } from '../errors.js';
 import { deriveSeed, mulberry32 } from '../data/random.js';
 import { evaluate, type EvaluationReport } from '../eval/report.js';
 import { fitStandardizer, MatrixSource, type FeatureMatrix } from '../features/matrix.js';
-import type { DenseHeadSpec } from '../heads/dense.js';
+import type { DenseHeadSpec } from './dense.js';
 import type { SessionOptions } from '../runtime/session.js';
 import { EarlyStopping, fit, type Callback, type History, type OptimizerSpec } from '../train/index.js';
 import { minimizeLbfgs } from '../train/lbfgs.js';

@@ -3,13 +3,13 @@
  * nearest-class-mean fit in closed form; all predict through ONNX Runtime and export as an ONNX graph.
  */
 import type { FeatureMatrix } from '../features/matrix.js';
-import type { DenseHeadSpec } from '../heads/dense.js';
-import { knnGraph, ncmGraph } from '../heads/graphs.js';
-import { NearestClassMean } from '../heads/ncm.js';
+import type { DenseHeadSpec } from './dense.js';
+import { knnGraph, ncmGraph } from './graphs.js';
+import { NearestClassMean } from './ncm.js';
 import { createModel, type Graph } from '../onnx/ir.js';
 import { Session } from '../runtime/session.js';
 import type { History } from '../train/index.js';
-import { trainHead, type HeadTrainingOptions } from './fit-head.js';
+import { trainHead, type HeadTrainingOptions } from './fit-dense.js';
 import type { HeadModel } from './head-model.js';
 
 export type HeadKind = 'linear' | 'mlp' | 'knn' | 'ncm';
