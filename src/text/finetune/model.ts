@@ -4,7 +4,11 @@
  * input_ids / attention_mask / token_type_ids padded per batch, so both graphs keep symbolic batch and
  * sequence dims.
  */
-import { addSoftmaxCrossEntropy, buildTrainingGraph } from '../../autodiff/index.js';
+import {
+  addDistillationObjective,
+  addSoftmaxCrossEntropy,
+  buildTrainingGraph,
+} from '../../autodiff/index.js';
 import { mulberry32, deriveSeed } from '../../data/random.js';
 import { GraftError } from '../../errors.js';
 import { GraphBuilder } from '../../onnx/builder.js';
@@ -14,6 +18,7 @@ import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-
 import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../heads/head-model.js';
 import { scratchInit, withWeights } from '../../strategies/finetune/model-util.js';
+import { TEACHER_LOGITS } from '../../strategies/finetune/suffix-graph.js';
 import type { Tensor } from '../../tensor.js';
 import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import {
@@ -45,6 +50,8 @@ export interface SequenceClassifierOptions {
   initialParams?: ReadonlyMap<string, Float32Array>;
   /** 'pretrained' (default) or 'scratch': the trainable encoder weights are drawn at random (scratchInit). */
   init?: 'pretrained' | 'scratch';
+  /** Distillation loss instead of cross-entropy: batches then carry the teacher's logits (TEACHER_LOGITS). */
+  distill?: { temperature: number; alpha: number };
 }
 
 const DATA_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
@@ -150,9 +157,17 @@ export class SequenceClassifier implements TrainableModel {
     const trainGraph = buildClassifierGraph(raised, this.graphOptions, 'train');
     const b = new GraphBuilder(trainGraph.model.graph);
     const labels = b.input(LABELS, 'int64', ['batch']);
-    const loss = addSoftmaxCrossEntropy(b, LOGITS, labels, o.numClasses, {
-      labelSmoothing: o.labelSmoothing ?? 0,
-    });
+    const loss = o.distill
+      ? addDistillationObjective(
+          b,
+          LOGITS,
+          b.input(TEACHER_LOGITS, 'float32', ['batch', o.numClasses]),
+          labels,
+          { ...o.distill, numClasses: o.numClasses },
+        ).loss
+      : addSoftmaxCrossEntropy(b, LOGITS, labels, o.numClasses, {
+          labelSmoothing: o.labelSmoothing ?? 0,
+        });
     trainGraph.model.graph.outputs = [{ name: loss, dtype: 'float32', shape: [] }];
     const names = [...enc, ...trainGraph.headParams.keys()];
     const training = buildTrainingGraph(trainGraph.model, { params: names, loss });
@@ -168,6 +183,7 @@ export class SequenceClassifier implements TrainableModel {
       probabilities: PROBABILITIES,
       params: this.params,
       inputs: this.source.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
+      ...(o.distill ? { trainingInputs: [TEACHER_LOGITS] } : {}),
       session: o.session,
       noiseSeed: deriveSeed(o.seed ?? 0, 'dropout'),
     });
