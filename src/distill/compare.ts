@@ -8,6 +8,7 @@ import type { ImagePreprocess } from '../models/spec.js';
 import type { Model } from '../onnx/ir.js';
 import { preprocessBatch } from '../preprocess/image.js';
 import { Session, type SessionOptions } from '../runtime/session.js';
+import type { Tensor } from '../tensor.js';
 
 export interface SideFigures {
   accuracy: number;
@@ -25,6 +26,30 @@ export interface DistillComparison {
   /** Per-round speed ratios (teacher time / student time). */
   speedRounds: number[];
   examples: number;
+}
+
+/**
+ * The comparison record from both sides' figures and, when measured, their speeds (examples per second —
+ * images or texts; the field keeps its image name).
+ */
+export function sideBySide(
+  t: Omit<SideFigures, 'imagesPerSecond'>,
+  s: Omit<SideFigures, 'imagesPerSecond'> & { agreement: number },
+  speed: { teacher: number; student: number; ratios: number[] } | undefined,
+  examples: number,
+): DistillComparison {
+  return {
+    teacher: { ...t, ...(speed ? { imagesPerSecond: speed.teacher } : {}) },
+    student: { ...s, ...(speed ? { imagesPerSecond: speed.student } : {}) },
+    ratios: {
+      accuracy: s.accuracy / t.accuracy,
+      ...(speed ? { speed: speed.student / speed.teacher } : {}),
+      bytes: t.bytes / s.bytes,
+      parameters: t.parameters / s.parameters,
+    },
+    speedRounds: speed?.ratios ?? [],
+    examples,
+  };
 }
 
 /** Float weights of a model (initializer elements). */
@@ -86,26 +111,32 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Images per second of each model on `images` (one batch), `rounds` alternating rounds after a warm-up each. */
-export async function measureSpeed(
-  teacher: Runnable,
-  student: Runnable,
-  images: readonly ImageSource[],
+/** One side of a speed comparison: a model, the feeds of one batch, and the output to fetch. */
+export interface TimedSide {
+  model: Model;
+  feeds: Record<string, Tensor>;
+  output: string;
+}
+
+/**
+ * Examples per second of each side on its batch of `rows` examples: `rounds` alternating rounds after one
+ * warm-up run each, median of the rounds; `ratios` are per-round time ratios (first side / second).
+ */
+export async function measureFeedsSpeed(
+  a: TimedSide,
+  b: TimedSide,
+  rows: number,
   rounds: number,
   session?: SessionOptions,
 ): Promise<{ teacher: number; student: number; ratios: number[] }> {
   const sides = await Promise.all(
-    [teacher, student].map(async (r) => ({
-      r,
-      feeds: { [r.inputName]: await preprocessBatch(images, r.preprocess) },
-      session: await Session.create(r.model, session),
-    })),
+    [a, b].map(async (r) => ({ r, session: await Session.create(r.model, session) })),
   );
   try {
     const time = async (i: number): Promise<number> => {
       const s = sides[i]!;
       const t0 = performance.now();
-      await s.session.run(s.feeds, [s.r.output]);
+      await s.session.run(s.r.feeds, [s.r.output]);
       return (performance.now() - t0) / 1000;
     };
     await time(0);
@@ -116,12 +147,24 @@ export async function measureSpeed(
       for (const i of order) seconds[i]!.push(await time(i));
     }
     const ratios = seconds[0].map((t, k) => t / seconds[1][k]!);
-    return {
-      teacher: images.length / median(seconds[0]),
-      student: images.length / median(seconds[1]),
-      ratios,
-    };
+    return { teacher: rows / median(seconds[0]), student: rows / median(seconds[1]), ratios };
   } finally {
     await Promise.all(sides.map((s) => s.session.release()));
   }
+}
+
+/** Images per second of each model on `images` (one batch), `rounds` alternating rounds after a warm-up each. */
+export async function measureSpeed(
+  teacher: Runnable,
+  student: Runnable,
+  images: readonly ImageSource[],
+  rounds: number,
+  session?: SessionOptions,
+): Promise<{ teacher: number; student: number; ratios: number[] }> {
+  const side = async (r: Runnable): Promise<TimedSide> => ({
+    model: r.model,
+    feeds: { [r.inputName]: await preprocessBatch(images, r.preprocess) },
+    output: r.output,
+  });
+  return measureFeedsSpeed(await side(teacher), await side(student), images.length, rounds, session);
 }

@@ -7,12 +7,13 @@ import type { ModelManifest } from '../export/manifest.js';
 import type { Backbone } from '../models/registry.js';
 import { encodeModel } from '../onnx/io.js';
 import type { Graph, Model } from '../onnx/ir.js';
-import { headlineMetrics, imageClassifierModel, imageManifestFields } from '../pipeline/export.js';
+import { headlineMetrics, imageClassifierModel } from '../pipeline/export.js';
+import type { ManifestFields } from '../export/manifest.js';
 import { reportData, writeClassifierDir } from '../pipeline/model-dir.js';
 import type { ImageSource } from '../data/types.js';
 import type { SessionOptions } from '../runtime/session.js';
 import type { History } from '../train/history.js';
-import { countParameters, measureSpeed, type DistillComparison } from './compare.js';
+import { countParameters, measureSpeed, sideBySide, type DistillComparison } from './compare.js';
 import type { HeldOutPair } from './held-out.js';
 import type { Teacher } from './teacher.js';
 
@@ -60,37 +61,26 @@ export async function compareSides(
           session,
         )
       : undefined;
-  const t = {
-    accuracy: pair.teacher.accuracy,
-    parameters: countParameters(teacher.model),
-    bytes: teacher.bytes,
-  };
-  const s = {
-    accuracy: pair.student.accuracy,
-    agreement: pair.agreement,
-    parameters: countParameters(student),
-    bytes: encodeModel(student).length,
-  };
-  return {
-    teacher: { ...t, ...(speed ? { imagesPerSecond: speed.teacher } : {}) },
-    student: { ...s, ...(speed ? { imagesPerSecond: speed.student } : {}) },
-    ratios: {
-      accuracy: s.accuracy / t.accuracy,
-      ...(speed ? { speed: speed.student / speed.teacher } : {}),
-      bytes: t.bytes / s.bytes,
-      parameters: t.parameters / s.parameters,
+  return sideBySide(
+    { accuracy: pair.teacher.accuracy, parameters: countParameters(teacher.model), bytes: teacher.bytes },
+    {
+      accuracy: pair.student.accuracy,
+      agreement: pair.agreement,
+      parameters: countParameters(student),
+      bytes: encodeModel(student).length,
     },
-    speedRounds: speed?.ratios ?? [],
-    examples: pair.student.n,
-  };
+    speed,
+    pair.student.n,
+  );
 }
 
 export interface DistillExport {
   out: string;
   model: Model;
-  student: StudentModel;
+  /** The modality's manifest fields (task, labels, inputs, output, preprocess, base, featureTensor). */
+  fields: Omit<ManifestFields, 'head' | 'training' | 'metrics'>;
   studentSpec: string;
-  teacher: Teacher;
+  teacherSource: string;
   labels: string[];
   pair: HeldOutPair;
   comparison: DistillComparison;
@@ -101,6 +91,8 @@ export interface DistillExport {
   headInfo: Record<string, unknown>;
   seconds: Record<string, number>;
   history?: History;
+  /** Writes further files into the staging directory (e.g. a text model's tokenizer). */
+  also?: (staging: string) => Promise<unknown>;
 }
 
 export function writeDistilled(x: DistillExport): Promise<ModelManifest> {
@@ -111,21 +103,21 @@ export function writeDistilled(x: DistillExport): Promise<ModelManifest> {
     counts: x.counts,
   });
   const sides = [
-    { role: 'teacher', model: x.teacher.source, ...c.teacher },
+    { role: 'teacher', model: x.teacherSource, ...c.teacher },
     { role: 'student', model: x.studentSpec, ...c.student },
   ];
   return writeClassifierDir(
     x.out,
     x.model,
     {
-      ...imageManifestFields(x.student.backbone, x.student.feature, x.labels),
+      ...x.fields,
       head: x.headInfo,
       training: x.training,
       metrics: { ...metrics, distillation: c },
     },
     reportData({
       datasetName: x.datasetName,
-      modelId: `${x.studentSpec} (distilled from ${x.teacher.source})`,
+      modelId: `${x.studentSpec} (distilled from ${x.teacherSource})`,
       labels: x.labels,
       evaluation: x.pair.student,
       evaluatedOn: x.evaluatedOn,
@@ -143,5 +135,6 @@ export function writeDistilled(x: DistillExport): Promise<ModelManifest> {
       ],
       distillation: sides,
     }),
+    x.also ? { also: x.also } : {},
   );
 }

@@ -14,6 +14,7 @@ import { parseFeatureId } from '../features/feature-id.js';
 import type { Model } from '../onnx/ir.js';
 import type { Tensor } from '../tensor.js';
 import { epochEvent } from '../pipeline/events.js';
+import { imageManifestFields } from '../pipeline/export.js';
 import { checkpointRoot } from '../pipeline/finetune.js';
 import { linearProbe } from '../pipeline/probe-warm-start.js';
 import { prepareImageData } from '../pipeline/image-data.js';
@@ -30,9 +31,16 @@ import { countParameters, type DistillComparison } from './compare.js';
 import { compareSides, studentClassifier, writeDistilled } from './distill-export.js';
 import { heldOutPair } from './held-out.js';
 import { alignLabels } from './labels.js';
-import { refuseUnhonoured, resolveDistillOptions, type DistillOptions } from './options.js';
+import {
+  refuseUnhonoured,
+  refuseUnhonouredText,
+  resolveDistillOptions,
+  type DistillOptions,
+} from './options.js';
 import { distillSource, teacherLogits } from './source.js';
 import { buildStudent, parseStudentSpec, studentParameters } from './student.js';
+import { distillText } from './text.js';
+import { isTextTeacher } from './text-teacher.js';
 import { loadTeacher, teacherLogitsModel, teacherSessionOptions } from './teacher.js';
 import { unlabeledExamples } from './unlabeled.js';
 
@@ -66,9 +74,20 @@ const epochEvents = (emit: NonNullable<DistillOptions['onEvent']>): Callback => 
 });
 
 export async function distill(input: DistillInput): Promise<DistillResult> {
+  const spec = parseStudentSpec(input.student);
+  if (await isTextTeacher(input.teacher)) {
+    refuseUnhonouredText(input, spec);
+    const o = resolveDistillOptions(input, 'text');
+    if (o.resume && !o.out)
+      throw new GraftError(
+        'BAD_OPTION',
+        'resume needs the output directory whose checkpoints it resumes (out)',
+      );
+    await preflight({ out: o.out });
+    return distillText(o, spec);
+  }
   const o = resolveDistillOptions(input);
   const emit = o.onEvent ?? (() => {});
-  const spec = parseStudentSpec(o.student);
   refuseUnhonoured(o, input, spec);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const checkpointDir = checkpointRoot(o);
@@ -276,9 +295,9 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
       result.manifest = await writeDistilled({
         out: o.out,
         model: deployable,
-        student: trained,
+        fields: imageManifestFields(trained.backbone, trained.feature, labels),
         studentSpec: o.student,
-        teacher,
+        teacherSource: teacher.source,
         labels,
         pair,
         comparison,

@@ -90,20 +90,67 @@ export const DISTILL_DEFAULTS: Omit<DistillOptions, 'data' | 'teacher' | 'studen
   speedRounds: 5,
 };
 
+/**
+ * Text students start from their teacher's own fine-tuned weights, so they train as fine-tuning does: the
+ * Hugging Face Trainer's learning rate 5e-5 and 3 epochs, batch 32 (text fine-tuning's AdamW and linear decay).
+ */
+export const TEXT_DISTILL_DEFAULTS: Partial<DistillOptions> = { epochs: 3, lr: 5e-5, batchSize: 32 };
+
 /** α when not given: 0.9 with unlabelled data, 0.5 without. */
 export const defaultAlpha = (hasUnlabeled: boolean): number => (hasUnlabeled ? 0.9 : 0.5);
 
 export function resolveDistillOptions(
   options: Partial<DistillOptions> & Pick<DistillOptions, 'data' | 'teacher' | 'student'>,
+  modality: 'image' | 'text' = 'image',
 ): DistillOptions & { alpha: number } {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = { ...DISTILL_DEFAULTS, ...defined } as DistillOptions;
+  const o = {
+    ...DISTILL_DEFAULTS,
+    ...(modality === 'text' ? TEXT_DISTILL_DEFAULTS : {}),
+    ...defined,
+  } as DistillOptions;
   const alpha = o.alpha ?? defaultAlpha(o.unlabeled !== undefined);
   if (!(o.temperature > 0) || !Number.isFinite(o.temperature))
     throw new GraftError('BAD_OPTION', `--temperature must be a number > 0, got ${o.temperature}`);
   if (!(alpha >= 0 && alpha <= 1))
     throw new GraftError('BAD_OPTION', `--alpha must be in [0, 1], got ${alpha}`);
   return { ...o, alpha };
+}
+
+/** What a text teacher's distillation cannot honour (image-only options), refused by name. */
+const IMAGE_ONLY: [keyof DistillOptions, string][] = [
+  ['unlabeled', '--unlabeled'],
+  ['teacherLabels', '--teacher-labels'],
+  ['teacherNormalization', '--teacher-normalization'],
+  ['unfreeze', '--unfreeze'],
+  ['head', '--head'],
+  ['hidden', '--hidden'],
+  ['augment', '--augment'],
+  ['shots', '--shots'],
+  ['optimizer', '--optimizer'],
+  ['cacheDir', '--cache-dir'],
+  ['onBadInput', '--on-bad-input'],
+];
+
+/** Refuses what a text teacher's distillation would drop: image-only options and non-text students. */
+export function refuseUnhonouredText(
+  given: Partial<DistillOptions>,
+  spec: StudentSpec,
+): asserts spec is Extract<StudentSpec, { kind: 'layers' }> {
+  if (spec.kind !== 'layers')
+    throw new GraftError(
+      'BAD_OPTION',
+      `--student ${given.student}: a text teacher teaches a shallower copy of its own encoder; use --student layers:<N> or layers:<i,j,…>`,
+    );
+  const refused = IMAGE_ONLY.filter(([key]) => given[key] !== undefined);
+  // --no-warm-start is a negated flag: only its `false` was asked for.
+  if (given.warmStart === false) refused.push(['warmStart', '--no-warm-start']);
+  for (const [key, flag] of refused)
+    throw new GraftError(
+      'BAD_OPTION',
+      `${flag} is not honoured with a text teacher (text students train on the labelled texts with AdamW and linear decay, as text fine-tuning does)`,
+      { option: key },
+    );
 }
 
 /** Options that would be silently ignored are refused. */

@@ -7,6 +7,8 @@
  *   model:<registry id>[:<tensor>] a registry model (e.g. a smaller one than the teacher's), cut at its default
  *                                 feature tensor or at <tensor>
  *   cnn | mlp                     a small CNN, or an MLP on raw pixels, from scratch
+ *   layers:<N> | layers:<i,j,…>   (text teachers) the teacher's encoder with N of its layers, spread evenly,
+ *                                 or the listed ones (distill/text-student.ts)
  */
 import type { Example, ImageSource } from '../data/types.js';
 import { GraftError } from '../errors.js';
@@ -25,10 +27,11 @@ export type StudentSpec =
   | { kind: 'cut'; feature: string }
   | { kind: 'model'; id: string; feature?: string }
   | { kind: 'cnn' }
-  | { kind: 'mlp' };
+  | { kind: 'mlp' }
+  | { kind: 'layers'; count?: number; layers?: number[] };
 
 export const STUDENT_FORMS =
-  "cut:<tensor>[@2x2] (the teacher's network cut earlier), model:<registry id>[:<tensor>], cnn, mlp";
+  "cut:<tensor>[@2x2] (the teacher's network cut earlier), model:<registry id>[:<tensor>], cnn, mlp; for text teachers layers:<N> or layers:<i,j,…>";
 
 export function parseStudentSpec(spec: string): StudentSpec {
   const s = spec.trim();
@@ -47,11 +50,16 @@ export function parseStudentSpec(spec: string): StudentSpec {
         .join(', ')}`,
     );
   }
-  if (s.startsWith('layers:'))
-    throw new GraftError(
-      'BAD_OPTION',
-      `--student ${s}: shallower text encoders are not built yet; image students are ${STUDENT_FORMS}`,
-    );
+  if (s.startsWith('layers:')) {
+    const parts = s.slice('layers:'.length).split(',');
+    const nums = parts.map((p) => Number(p.trim()));
+    if (parts.some((p) => p.trim() === '') || nums.some((n) => !Number.isInteger(n) || n < 0))
+      throw new GraftError(
+        'BAD_OPTION',
+        `--student ${s}: give a number of layers (layers:3) or the teacher layers to keep (layers:0,2,4)`,
+      );
+    return nums.length === 1 ? { kind: 'layers', count: nums[0]! } : { kind: 'layers', layers: nums };
+  }
   throw new GraftError('BAD_OPTION', `--student '${s}' is not a student spec; use ${STUDENT_FORMS}`);
 }
 
@@ -97,6 +105,11 @@ export async function buildStudent(
   head: DenseHeadSpec,
 ): Promise<Student> {
   switch (spec.kind) {
+    case 'layers':
+      throw new GraftError(
+        'BAD_OPTION',
+        `--student layers:…: a shallower encoder is made from a text teacher's layers; '${teacher.source}' is an image model`,
+      );
     case 'cnn':
       return {
         spec,

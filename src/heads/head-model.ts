@@ -7,8 +7,9 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { createModel, type Graph } from '../onnx/ir.js';
 import { LABELS, TrainableGraph, type Gradients } from '../learner/trainable-graph.js';
 import type { SessionOptions } from '../runtime/session.js';
-import type { Batch, TrainableModel, Uniform } from '../train/types.js';
+import { GraphModel } from '../learner/graph-learner.js';
 import type { Tensor } from '../tensor.js';
+import { FEATURES_T, readTransposedFeatures, transposeMatrix } from './fixed-batch.js';
 import {
   buildDenseHead,
   initDenseParams,
@@ -47,13 +48,15 @@ export function paramsAsInputs(graph: Graph, names: readonly string[]): Graph {
   return { ...graph, initializers, inputs };
 }
 
-export class HeadModel implements TrainableModel {
+export class HeadModel extends GraphModel {
   private constructor(
     readonly options: HeadModelOptions,
-    private readonly graph: TrainableGraph,
+    protected readonly graph: TrainableGraph,
     private readonly exportGraph: Graph,
     private readonly fixedFeeds: Record<string, Tensor> = {},
-  ) {}
+  ) {
+    super();
+  }
 
   static async create(options: HeadModelOptions): Promise<HeadModel> {
     const { spec, inputDim, numClasses } = options;
@@ -70,6 +73,7 @@ export class HeadModel implements TrainableModel {
     const loss = addSoftmaxCrossEntropy(b, trainHead.output, labels, numClasses, options.loss);
     b.output(loss, 'float32', []);
     const training = buildTrainingGraph(createModel(b.graph), { params: trainHead.paramNames, loss });
+    const transposed = fixed ? readTransposedFeatures(training.model.graph, trainHead.input) : false;
 
     const exportHead = buildDenseHead(spec, { ...common, mode: 'export' });
     const graph = await TrainableGraph.create({
@@ -81,7 +85,7 @@ export class HeadModel implements TrainableModel {
       session: options.session,
       noiseSeed: options.seed,
     });
-    const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize) : undefined;
+    const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize, transposed) : undefined;
     return new HeadModel(options, graph, exportHead.graph, fixedFeeds);
   }
 
@@ -101,25 +105,9 @@ export class HeadModel implements TrainableModel {
     return this.graph.gradientsFor(this.fixedFeeds);
   }
 
-  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
-    return this.graph.computeGradients(batch, uniform);
-  }
-
-  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    return this.graph.predictProbs(inputs);
-  }
-
-  shapeOf(name: string): readonly number[] | undefined {
-    return this.graph.shapeOf(name);
-  }
-
   /** The export head (features → probabilities) with the current parameters baked in. */
   exportHead(): Graph {
     return withParams(this.exportGraph, this.params);
-  }
-
-  release(): Promise<void> {
-    return this.graph.release();
   }
 }
 
@@ -131,19 +119,24 @@ function batchFeeds(
   batch: { features: Float32Array; labels: Int32Array },
   dim: number,
   standardize: Standardizer | undefined,
+  transposed: boolean,
 ): Record<string, Tensor> {
   const n = batch.labels.length;
-  let x = batch.features;
-  if (standardize) {
-    const { mean, std } = standardize;
-    x = new Float32Array(n * dim);
-    const src = batch.features;
-    for (let r = 0, o = 0; r < n; r++) {
-      for (let c = 0; c < dim; c++, o++) x[o] = Math.fround(src[o]! - mean[c]!) / std[c]!;
-    }
-  }
+  const x = standardize ? standardized(batch.features, dim, standardize) : batch.features;
   return {
     features: { dtype: 'float32', shape: [n, dim], data: x },
+    ...(transposed
+      ? { [FEATURES_T]: { dtype: 'float32', shape: [dim, n], data: transposeMatrix(x, n, dim) } }
+      : {}),
     [LABELS]: TrainableGraph.labels(batch.labels),
   };
+}
+
+function standardized(src: Float32Array, dim: number, { mean, std }: Standardizer): Float32Array {
+  const x = new Float32Array(src.length);
+  for (let o = 0, c = 0; o < src.length; o++) {
+    x[o] = Math.fround(src[o]! - mean[c]!) / std[c]!;
+    if (++c === dim) c = 0;
+  }
+  return x;
 }

@@ -47,7 +47,9 @@ test('--student specs parse; unknown forms are BAD_OPTION naming the accepted on
     id: 'npm:nsfwjs/mobilenet_v2',
     feature: 'block_5_add',
   });
-  for (const bad of ['resnet', 'model:nope', 'layers:3'])
+  assert.deepEqual(parseStudentSpec('layers:3'), { kind: 'layers', count: 3 });
+  assert.deepEqual(parseStudentSpec('layers:0,2,4'), { kind: 'layers', layers: [0, 2, 4] });
+  for (const bad of ['resnet', 'model:nope', 'layers:', 'layers:1,,2', 'layers:-1', 'layers:two'])
     assert.throws(
       () => parseStudentSpec(bad),
       (e: unknown) => isGraftError(e) && e.code === 'BAD_OPTION',

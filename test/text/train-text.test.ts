@@ -105,7 +105,7 @@ describe('trainTextClassifier', () => {
     assert.ok(r.evaluation.accuracy >= 0.9, `mlp: accuracy ${r.evaluation.accuracy}`);
   });
 
-  test("unfreeze 'top:1' trains the last layer, the head and nothing else", async () => {
+  test("unfreeze 'top:1' trains the last layer, the head and nothing else; setUnfreeze widens it", async () => {
     const encoder = decodeModel(await readFile(join(BERT_DIR, 'onnx', 'model.onnx')));
     const top = trainableEncoderParams(encoder, 'top:1');
     assert.ok(
@@ -123,6 +123,18 @@ describe('trainTextClassifier', () => {
       [...model.params.keys()].sort(),
       [...top, 'head/dense0/bias', 'head/dense0/weight'].sort(),
     );
+    // images' spelling, 'last:N', names the same layers, so one recipe's phases serve both
+    assert.deepEqual(trainableEncoderParams(encoder, 'last:1'), top);
+    // changing what trains keeps the values trained so far, and the head
+    model.params.get('head/dense0/bias')!.fill(0.5);
+    const trained = model.params.get('layers.1.ln2.weight')!;
+    trained.fill(3);
+    await model.setUnfreeze('all');
+    assert.equal(model.params.size, trainableEncoderParams(encoder, 'all').length + 2);
+    assert.equal(model.params.get('layers.1.ln2.weight'), trained);
+    assert.deepEqual([...model.params.get('head/dense0/bias')!], [0.5, 0.5]);
+    const initial = encoder.graph.initializers.get('layers.0.ln2.weight')!.data as Float32Array;
+    assert.deepEqual([...model.params.get('layers.0.ln2.weight')!], [...initial]);
     await model.release();
     await assert.rejects(
       SequenceClassifier.create(encoder, { numClasses: 2, unfreeze: 'top:3' }),

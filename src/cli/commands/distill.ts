@@ -55,13 +55,18 @@ Students (--student):
                                   e.g. model:npm:nsfwjs/mobilenet_v2:block_12_add
   cnn                             a small CNN (two conv stages) from scratch
   mlp                             an MLP on raw pixels from scratch
+  layers:<N> | layers:<i,j,…>     (text teachers) the teacher's encoder with N of its layers spread evenly
+                                  (first and last kept: 12 → 6 keeps 0 2 4 7 9 11, as DistilBERT) or the
+                                  listed ones, each starting from the teacher's weights, and its head
 
 Defaults: --temperature 4; --alpha 0.9 with --unlabeled (most examples carry only soft targets), 0.5 without.
+Text students: --epochs 3 --lr 5e-5 --batch-size 32, AdamW with linear decay, as text fine-tuning.
 
 Examples:
   graft distill mnist --teacher ./teacher-model --student cnn --unlabeled ./digits --out ./student
   graft distill photos/ --teacher file:teacher.onnx --teacher-labels cat,dog --student model:npm:nsfwjs/mobilenet_v2
-  graft distill mnist --teacher ./t --student cut:block_12_add --label-map 0=zero,1=one,... --out ./s`;
+  graft distill mnist --teacher ./t --student cut:block_12_add --label-map 0=zero,1=one,... --out ./s
+  graft distill spam-assassin --teacher ./spam-bert6 --student layers:3 --out ./spam-bert3`;
 
 export function registerDistill(program: Command): void {
   program
@@ -78,7 +83,10 @@ export function registerDistill(program: Command): void {
       '--teacher-normalization <how>',
       'pixels of a file: teacher: unit (0..1, default) | imagenet (0..1 then ImageNet mean/std)',
     )
-    .requiredOption('--student <spec>', 'cut:<tensor>[@2x2] | model:<registry id>[:<tensor>] | cnn | mlp')
+    .requiredOption(
+      '--student <spec>',
+      'cut:<tensor>[@2x2] | model:<registry id>[:<tensor>] | cnn | mlp | layers:<N> (text)',
+    )
     .option(
       '--unlabeled <data>',
       'unlabelled images for the transfer set: a folder of images, a dataset folder or manifest (labels ignored), or mnist',
@@ -235,7 +243,8 @@ function printSummary(r: DistillResult): void {
   ];
   const out = process.stdout;
   out.write(`\n${bold(`${r.student.spec}`)}: ${r.student.description} (T=${r.temperature}, α=${r.alpha})\n`);
-  out.write(`${table(['', 'accuracy', 'agreement', 'parameters', 'size', 'images/s'], rows)}\n`);
+  const unit = r.student.spec.startsWith('layers:') ? 'texts/s' : 'images/s';
+  out.write(`${table(['', 'accuracy', 'agreement', 'parameters', 'size', unit], rows)}\n`);
   const speed = c.ratios.speed === undefined ? '' : `, ${c.ratios.speed.toFixed(2)}× the teacher's speed`;
   out.write(
     `student: ${pct(c.ratios.accuracy)} of the teacher's accuracy${speed}, ${(1 / c.ratios.parameters).toFixed(2)}× its parameters\n`,

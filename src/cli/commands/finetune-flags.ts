@@ -32,7 +32,7 @@ export function addFineTuneFlags(cmd: Command): Command {
     )
     .option(
       '--unfreeze <spec>',
-      "what trains when fine-tuning: 'all', 'last:N' blocks, or a tensor name (default last:3)",
+      "what trains when fine-tuning: 'all', 'last:N' blocks (text: layers), or an image model's tensor name (default images last:3, text all)",
     )
     .option(
       '--bn-mode <mode>',

@@ -87,10 +87,15 @@ export async function runTextTraining(
   f: SharedFlags & TextFlags,
 ): Promise<TextTrainResult> {
   const unfreeze = f.unfreeze;
-  if (unfreeze !== undefined && unfreeze !== 'all' && unfreeze !== 'none' && !/^top:\d+$/.test(unfreeze)) {
+  if (
+    unfreeze !== undefined &&
+    unfreeze !== 'all' &&
+    unfreeze !== 'none' &&
+    !/^(last|top):\d+$/.test(unfreeze)
+  ) {
     throw new GraftError(
       'BAD_OPTION',
-      `--unfreeze for text models is 'all', 'none' or 'top:N'; got '${unfreeze}'`,
+      `--unfreeze for text models is 'all', 'none' or 'last:N' (the last N layers); got '${unfreeze}'`,
     );
   }
   // The same recipes as for images; `auto` (the default) and linear-probe train a head on frozen features.

@@ -6,8 +6,11 @@
 import { GraftError } from '../../errors.js';
 import type { Model } from '../../onnx/ir.js';
 
-/** 'all': every encoder weight; 'none': the head only (and the pooler); 'top:N': the last N layers too. */
-export type Unfreeze = 'all' | 'none' | `top:${number}`;
+/**
+ * 'all': every encoder weight; 'none': the head only (and the pooler); 'last:N' (images' name for the last N
+ * blocks, so one recipe's phases serve both) or its older spelling 'top:N': the last N layers too.
+ */
+export type Unfreeze = 'all' | 'none' | `last:${number}` | `top:${number}`;
 
 export const LAYER = /(?:^|[^a-z])(?:layer|layers|h|block|blocks)[._/](\d+)(?:[._/]|$)/i;
 const POOLER = /pooler/i;
@@ -40,9 +43,9 @@ export function encoderParams(model: Model): EncoderParam[] {
 
 export function parseUnfreeze(u: string): { kind: 'all' | 'none' } | { kind: 'top'; n: number } {
   if (u === 'all' || u === 'none') return { kind: u };
-  const m = /^top:(\d+)$/.exec(u);
+  const m = /^(?:last|top):(\d+)$/.exec(u);
   if (!m)
-    throw new GraftError('BAD_OPTION', `unfreeze must be 'all', 'none' or 'top:N', got '${u}'`, {
+    throw new GraftError('BAD_OPTION', `unfreeze must be 'all', 'none' or 'last:N', got '${u}'`, {
       unfreeze: u,
     });
   return { kind: 'top', n: Number(m[1]) };
