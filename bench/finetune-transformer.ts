@@ -51,7 +51,13 @@ async function graftSide(dir: string): Promise<void> {
   const loss = addSoftmaxCrossEntropy(b, g.outputs[0]!.name, labelsName, CLASSES);
   b.output(loss, 'float32', []);
   const training = buildTrainingGraph(model, { params, loss });
-  const session = await Session.create(training.model, { threads, spinWait: false, validate: false });
+  // memoryPattern off, as TrainableGraph runs every training session (the pattern's block nearly doubles the peak)
+  const session = await Session.create(training.model, {
+    threads,
+    spinWait: false,
+    validate: false,
+    memoryPattern: false,
+  });
   const values = new Map(
     params.map((p) => [p, Float32Array.from(g.initializers.get(p)!.data as Float32Array)]),
   );
@@ -107,23 +113,28 @@ async function main(): Promise<void> {
   ]);
   const all = { graft: [] as number[], torch: [] as number[] };
   const opt: number[] = [];
+  const rss = { graft: [] as number[], torch: [] as number[] };
   let count = 0;
   const res = await alternate(rounds, {
     graft: () => {
-      const r = runChild<Steps>(node, args).value;
+      const child = runChild<Steps>(node, args);
+      if (child.peakRssMb !== undefined) rss.graft.push(child.peakRssMb);
+      const r = child.value;
       all.graft.push(...r.step_s);
       opt.push(...r.optimizer_s!);
       count = r.params!;
       return median(r.step_s);
     },
     torch: () => {
-      const r = runChild<Steps>(LAUNCH, [
+      const child = runChild<Steps>(LAUNCH, [
         SCRIPT,
         'steps',
         String(threads),
         String(warmup),
         String(steps),
-      ]).value;
+      ]);
+      if (child.peakRssMb !== undefined) rss.torch.push(child.peakRssMb);
+      const r = child.value;
       all.torch.push(...r.step_s);
       return median(r.step_s);
     },
@@ -137,7 +148,8 @@ async function main(): Promise<void> {
   console.log(
     `(d) graft ${showSpread(all.graft)} s/step (${(B / gm).toFixed(2)} seq/s; AdamW ${showSpread(opt)} s), ` +
       `PyTorch ${showSpread(all.torch)} s/step (${(B / tm).toFixed(2)} seq/s); ratio ${(tm / gm).toFixed(2)}× of ` +
-      `medians, per round ${showSpread(pairedRatios(res.torch, res.graft), 2)}`,
+      `medians, per round ${showSpread(pairedRatios(res.torch, res.graft), 2)}; peak RSS graft ` +
+      `${showSpread(rss.graft, 4)} MB, PyTorch ${showSpread(rss.torch, 4)} MB`,
   );
 }
 

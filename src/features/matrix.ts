@@ -58,15 +58,16 @@ export function matrixForIds(
 /** Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). */
 export function fitStandardizer(m: FeatureMatrix): Standardizer {
   const n = rowsOf(m);
-  const mean = new Float64Array(m.dim);
-  const sq = new Float64Array(m.dim);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < m.dim; c++) mean[c]! += m.data[r * m.dim + c]!;
+  const { data, dim } = m;
+  const mean = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  for (let r = 0, o = 0; r < n; r++) {
+    for (let c = 0; c < dim; c++, o++) mean[c]! += data[o]!;
   }
-  for (let c = 0; c < m.dim; c++) mean[c]! /= Math.max(1, n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < m.dim; c++) {
-      const d = m.data[r * m.dim + c]! - mean[c]!;
+  for (let c = 0; c < dim; c++) mean[c]! /= Math.max(1, n);
+  for (let r = 0, o = 0; r < n; r++) {
+    for (let c = 0; c < dim; c++, o++) {
+      const d = data[o]! - mean[c]!;
       sq[c]! += d * d;
     }
   }

@@ -9,6 +9,7 @@ import { LABELS, TrainableGraph, type Gradients } from '../learner/trainable-gra
 import type { SessionOptions } from '../runtime/session.js';
 import type { Batch, TrainableModel, Uniform } from '../train/types.js';
 import type { Tensor } from '../tensor.js';
+import { FEATURES_T, readTransposedFeatures, transposeMatrix } from './fixed-batch.js';
 import {
   buildDenseHead,
   initDenseParams,
@@ -70,6 +71,7 @@ export class HeadModel implements TrainableModel {
     const loss = addSoftmaxCrossEntropy(b, trainHead.output, labels, numClasses, options.loss);
     b.output(loss, 'float32', []);
     const training = buildTrainingGraph(createModel(b.graph), { params: trainHead.paramNames, loss });
+    const transposed = fixed ? readTransposedFeatures(training.model.graph, trainHead.input) : false;
 
     const exportHead = buildDenseHead(spec, { ...common, mode: 'export' });
     const graph = await TrainableGraph.create({
@@ -81,7 +83,7 @@ export class HeadModel implements TrainableModel {
       session: options.session,
       noiseSeed: options.seed,
     });
-    const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize) : undefined;
+    const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize, transposed) : undefined;
     return new HeadModel(options, graph, exportHead.graph, fixedFeeds);
   }
 
@@ -131,19 +133,24 @@ function batchFeeds(
   batch: { features: Float32Array; labels: Int32Array },
   dim: number,
   standardize: Standardizer | undefined,
+  transposed: boolean,
 ): Record<string, Tensor> {
   const n = batch.labels.length;
-  let x = batch.features;
-  if (standardize) {
-    const { mean, std } = standardize;
-    x = new Float32Array(n * dim);
-    const src = batch.features;
-    for (let r = 0, o = 0; r < n; r++) {
-      for (let c = 0; c < dim; c++, o++) x[o] = Math.fround(src[o]! - mean[c]!) / std[c]!;
-    }
-  }
+  const x = standardize ? standardized(batch.features, dim, standardize) : batch.features;
   return {
     features: { dtype: 'float32', shape: [n, dim], data: x },
+    ...(transposed
+      ? { [FEATURES_T]: { dtype: 'float32', shape: [dim, n], data: transposeMatrix(x, n, dim) } }
+      : {}),
     [LABELS]: TrainableGraph.labels(batch.labels),
   };
+}
+
+function standardized(src: Float32Array, dim: number, { mean, std }: Standardizer): Float32Array {
+  const x = new Float32Array(src.length);
+  for (let o = 0, c = 0; o < src.length; o++) {
+    x[o] = Math.fround(src[o]! - mean[c]!) / std[c]!;
+    if (++c === dim) c = 0;
+  }
+  return x;
 }

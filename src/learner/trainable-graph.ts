@@ -20,6 +20,14 @@ import type { Batch, TrainableModel, Uniform } from '../train/types.js';
 /** The training graph's int64 label input. */
 export const LABELS = 'labels';
 
+/**
+ * What a training session runs with unless its options say otherwise: no memory pattern (a training step's
+ * planned block would come on top of the arena's blocks and nearly double the peak memory), and threads that
+ * block between parallel sections (PyTorch's OMP_WAIT_POLICY=PASSIVE): spinning threads take the cores from
+ * the optimizer or solver that runs between steps, and from everything else on a shared machine.
+ */
+export const TRAINING_SESSION: Readonly<SessionOptions> = { memoryPattern: false, spinWait: false };
+
 export interface TrainableGraphOptions {
   /** Forward + loss + gradients; inputs: `inputs`, `labels` (int64 [batch]) and every entry of `params`. */
   training: Pick<TrainingGraph, 'model' | 'loss' | 'gradients'>;
@@ -43,8 +51,7 @@ export interface TrainableGraphOptions {
   buffers?: readonly (readonly [string, string])[];
   session?: SessionOptions;
   /**
-   * Options of the training session (default `session`). Its `memoryPattern` defaults to false: a training
-   * step's planned block would come on top of the arena's blocks and nearly double the peak memory.
+   * Options of the training session (default `session`), over TRAINING_SESSION's defaults.
    */
   trainingSession?: SessionOptions;
   /** Seeds the dropout noise of calls that bring no generator of their own (the Trainer brings its own). */
@@ -98,7 +105,7 @@ export class TrainableGraph implements TrainableModel {
 
   static async create(o: TrainableGraphOptions): Promise<TrainableGraph> {
     const [train, infer] = await Promise.all([
-      createRunner(o.training.model, { memoryPattern: false, ...(o.trainingSession ?? o.session) }),
+      createRunner(o.training.model, { ...TRAINING_SESSION, ...(o.trainingSession ?? o.session) }),
       Session.create(o.inference, o.session),
     ]);
     return new TrainableGraph(o, train, infer);

@@ -13,6 +13,8 @@ import { MANIFEST_FILE, MODEL_DIR, writeManifest, type ModelManifest } from '../
 import { writeDirectory } from '../export/whole-dir.js';
 import { isConcatenation } from '../features/feature-id.js';
 import { PIXELS_ID } from '../models/pixels.js';
+import { loadBackbone } from '../models/registry.js';
+import { FeatureExtractor } from '../features/extract.js';
 import type { CandidateScore } from '../strategies/auto-select.js';
 import type { TrainEvent } from './events.js';
 import type { TrainResult } from './train.js';
@@ -23,11 +25,8 @@ import type { TrainClassifierOptions } from './options.js';
 /** Fewest training examples per class at which fine-tuning is tried. */
 export const FINETUNE_MIN_PER_CLASS = 20;
 
-/**
- * Training images per second assumed for a fine-tuning step when the run measured no forward pass (every
- * feature came from the cache): a MobileNetV2-sized backbone on two cores.
- */
-const FALLBACK_RATE = 40;
+/** Images timed through the backbone when the run extracted none (every feature came from the cache). */
+const RATE_SAMPLE = 48;
 
 export interface FineTuneTrial {
   /** Why fine-tuning was not tried (absent when it was). */
@@ -46,7 +45,7 @@ export interface TrialContext {
   backboneId: string;
   counts: { train: number; validation: number };
   numClasses: number;
-  /** Images per second through the whole backbone in this run (0 when nothing was extracted). */
+  /** Images per second through the whole backbone in this run (0 when nothing was extracted: it is then measured). */
   extractRate: number;
   /** Seconds of the budget left. */
   budgetLeft: number;
@@ -65,6 +64,7 @@ export function fineTuneSkipReason(c: TrialContext): string | undefined {
   const perClass = c.counts.train / c.numClasses;
   if (perClass < FINETUNE_MIN_PER_CLASS)
     return `${perClass.toFixed(0)} examples per class; fine-tuning is tried from ${FINETUNE_MIN_PER_CLASS}`;
+  if (!(c.extractRate > 0)) return "the backbone's speed is unknown: no image could be run through it";
   const estimate = estimateSeconds(c);
   if (estimate > c.budgetLeft)
     return `time budget (about ${estimate.toFixed(0)} s needed, ${Math.max(0, c.budgetLeft).toFixed(0)} s left)`;
@@ -73,9 +73,50 @@ export function fineTuneSkipReason(c: TrialContext): string | undefined {
 
 /** LP-FT's cost: a forward pass over every image for its activations, then fine-tuning epochs at ~3× a forward. */
 export function estimateSeconds(c: TrialContext): number {
-  const rate = c.extractRate > 0 ? c.extractRate : FALLBACK_RATE;
   const images = c.counts.train + c.counts.validation;
-  return images / rate + (FINETUNE_DEFAULTS.epochs * c.counts.train * 3) / rate;
+  return images / c.extractRate + (FINETUNE_DEFAULTS.epochs * c.counts.train * 3) / c.extractRate;
+}
+
+/**
+ * Images per second through the whole backbone, timed on a few of the data set's images after one warm-up batch
+ * (session creation not counted): what the estimate needs when the run extracted nothing, so that a run whose
+ * features are all cached decides as the run that extracted them did.
+ */
+export async function measureForwardRate(c: TrialContext): Promise<number> {
+  const backbone = await loadBackbone(c.options.model);
+  const { spec } = backbone;
+  if (spec.preprocess.kind !== 'image') return 0;
+  const sample = c.dataset.examples.slice(0, RATE_SAMPLE + 8);
+  const fx = await FeatureExtractor.create(
+    backbone.model,
+    spec.inputName,
+    spec.preprocess,
+    [spec.featureTensor],
+    {
+      cacheDir: false,
+      ...(c.options.threads ? { session: { threads: c.options.threads } } : {}),
+    },
+  );
+  try {
+    await fx.extract(sample.slice(0, 8), { onBadInput: 'skip' });
+    const timed = sample.slice(8);
+    const t0 = performance.now();
+    const set = await fx.extract(timed, { onBadInput: 'skip' });
+    return set.ids.length / Math.max(1e-3, (performance.now() - t0) / 1000);
+  } finally {
+    await fx.release();
+  }
+}
+
+/** The context with a measured forward rate when the run extracted nothing (`measure` defaults to measureForwardRate). */
+export async function withForwardRate(
+  c: TrialContext,
+  measure: (c: TrialContext) => Promise<number> = measureForwardRate,
+): Promise<TrialContext> {
+  if (c.extractRate > 0) return c;
+  const t0 = performance.now();
+  const extractRate = await measure(c);
+  return { ...c, extractRate, budgetLeft: c.budgetLeft - (performance.now() - t0) / 1000 };
 }
 
 /**
@@ -151,8 +192,11 @@ async function shipStaged(
  * The search's fine-tuning trial, recorded in `result`. True when LP-FT's fine-tuned
  * model won its validation guard and was shipped: `result` then describes it.
  */
-export async function fineTuneTrial(result: TrainResult, context: TrialContext): Promise<boolean> {
-  const emit = context.options.onEvent ?? (() => {});
+export async function fineTuneTrial(result: TrainResult, given: TrialContext): Promise<boolean> {
+  const emit = given.options.onEvent ?? (() => {});
+  // The time estimate needs a forward rate; measure one only when everything else says LP-FT is worth trying.
+  const worth = fineTuneSkipReason({ ...given, extractRate: 1, budgetLeft: Infinity }) === undefined;
+  const context = worth ? await withForwardRate(given) : given;
   const skipped = fineTuneSkipReason(context);
   if (skipped) {
     result.fineTuning = { skipped, seconds: 0 };

@@ -53,7 +53,10 @@ export async function minimizeLbfgs(
   const x = new Float64Array(total);
   const read = (): void => {
     let p = 0;
-    for (const n of names) for (const v of params.get(n)!) x[p++] = v;
+    for (const n of names) {
+      const t = params.get(n)!;
+      for (let i = 0; i < t.length; i++) x[p++] = t[i]!;
+    }
   };
   const write = (v: Float64Array): void => {
     let p = 0;
@@ -70,7 +73,10 @@ export async function minimizeLbfgs(
     const g = new Float64Array(total);
     let p = 0;
     let f = loss;
-    for (const n of names) for (const v of gradients.get(n)!) g[p++] = v;
+    for (const n of names) {
+      const t = gradients.get(n)!;
+      for (let i = 0; i < t.length; i++) g[p++] = t[i]!;
+    }
     for (let i = 0; i < total; i++) {
       if (penal[i]) {
         f += 0.5 * penal[i]! * at[i]! * at[i]!;
@@ -84,7 +90,22 @@ export async function minimizeLbfgs(
   let { f, g } = await evaluate(x);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
-  const maxAbs = (v: Float64Array) => v.reduce((m, e) => Math.max(m, Math.abs(e)), 0);
+  const maxAbs = (v: Float64Array): number => {
+    let m = 0;
+    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
+    return m;
+  };
+  /** a + step · d, element-wise (typed-array loops: TypedArray.map calls a closure per element). */
+  const along = (a: Float64Array, step: number, d: Float64Array): Float64Array => {
+    const out = new Float64Array(a.length);
+    for (let j = 0; j < a.length; j++) out[j] = a[j]! + step * d[j]!;
+    return out;
+  };
+  const minus = (a: Float64Array, b: Float64Array): Float64Array => {
+    const out = new Float64Array(a.length);
+    for (let j = 0; j < a.length; j++) out[j] = a[j]! - b[j]!;
+    return out;
+  };
   let iter = 0;
   for (; iter < o.maxIter && maxAbs(g) > o.gradTol; iter++) {
     if (o.signal?.aborted) throw new GraftError('CANCELLED', 'training was cancelled', { iteration: iter });
@@ -104,7 +125,8 @@ export async function minimizeLbfgs(
       const b = dot(Y[i]!, q) / dot(Y[i]!, S[i]!);
       for (let j = 0; j < total; j++) q[j]! += S[i]![j]! * (alpha[i]! - b);
     }
-    const d = q.map((v) => -v);
+    const d = new Float64Array(total);
+    for (let j = 0; j < total; j++) d[j] = -q[j]!;
     let slope = dot(g, d);
     if (slope >= 0) {
       // Not a descent direction (numerical trouble): restart from steepest descent.
@@ -114,15 +136,15 @@ export async function minimizeLbfgs(
       slope = dot(g, d);
     }
     let step = 1;
-    let next = x.map((v, j) => v + step * d[j]!);
+    let next = along(x, step, d);
     let trial = await evaluate(next);
     while (trial.f > f + 1e-4 * step * slope && step > 1e-10) {
       step *= 0.5;
-      next = x.map((v, j) => v + step * d[j]!);
+      next = along(x, step, d);
       trial = await evaluate(next);
     }
-    const s = next.map((v, j) => v - x[j]!);
-    const y = trial.g.map((v, j) => v - g[j]!);
+    const s = minus(next, x);
+    const y = minus(trial.g, g);
     if (dot(s, y) > 1e-10 * dot(y, y)) {
       S.push(s);
       Y.push(y);

@@ -5,6 +5,7 @@ import {
   estimateSeconds,
   fineTuneSkipReason,
   FINETUNE_MIN_PER_CLASS,
+  withForwardRate,
   type TrialContext,
 } from '../../src/pipeline/auto-finetune.js';
 import { resolveTrainOptions } from '../../src/pipeline/options.js';
@@ -35,4 +36,22 @@ test('each reason not to fine-tune is named', () => {
   const few = (FINETUNE_MIN_PER_CLASS - 1) * 10;
   assert.match(why({ counts: { train: few, validation: 50 } })!, /examples per class/);
   assert.match(why({ budgetLeft: 10 })!, /time budget \(about 81 s needed, 10 s left\)/);
+});
+
+test('a run whose features were all cached measures the forward rate instead of assuming one', async () => {
+  let calls = 0;
+  const measure = (c: TrialContext) => {
+    calls++;
+    assert.equal(c.extractRate, 0);
+    return Promise.resolve(250);
+  };
+  const extracted = await withForwardRate(context(), measure);
+  assert.equal(calls, 0, 'a run that extracted has its own rate');
+  assert.equal(extracted.extractRate, 200);
+  const cached = await withForwardRate(context({ extractRate: 0 }), measure);
+  assert.equal(calls, 1);
+  assert.equal(cached.extractRate, 250);
+  assert.ok(cached.budgetLeft <= 300, 'the measurement comes out of the budget');
+  assert.equal(estimateSeconds(cached), 1100 / 250 + (5 * 1000 * 3) / 250);
+  assert.match(fineTuneSkipReason(context({ extractRate: 0 }))!, /speed is unknown/);
 });
