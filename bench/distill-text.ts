@@ -5,20 +5,27 @@
  *
  * The student trains on the teacher's own training split (distill() splits spam-assassin exactly as
  * `graft train` did: seed 0, 10% validation, 10% test) with distill()'s text defaults unless given, and both are
- * scored on the same held-out test split. Throughput: both model directories through `load()` predicting every
- * test text (tokenisation included, batch 32), --rounds rounds alternating which goes first, median and range;
- * the ratio is of the medians, and per round.
+ * scored on the same held-out test split. Throughput, --rounds rounds alternating which goes first, median and
+ * range, ratio of the medians and per round: (a) the two model.onnx files on every test text, tokenised once
+ * beforehand into batches of 32 (as the image goal times model.onnx, preprocessing excluded); (b) both model
+ * directories through `load()` predicting every test text, tokenisation included.
  *
  *   node --import tsx bench/distill-text.ts [--teacher /work/artifacts/spam-bert6] [--student layers:3]
  *     [--epochs N] [--lr x] [--out <dir>] [--rounds 5] [--threads 2]
  */
+import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../src/data/load.js';
 import { SPLIT_DEFAULTS, stratifiedSplit } from '../src/data/split.js';
 import { distill } from '../src/distill/distill.js';
+import { loadTextTeacher, teacherTextSource } from '../src/distill/text-teacher.js';
+import { MODEL_FILE } from '../src/export/manifest.js';
+import { decodeModel } from '../src/onnx/io.js';
 import { load } from '../src/predict/classifier.js';
+import { Session } from '../src/runtime/session.js';
+import type { Batch } from '../src/train/types.js';
 import '../src/text/index.js';
 import { alternate, pairedRatios, showSpread, spread } from './util/rounds.js';
 
@@ -66,11 +73,33 @@ if (!a['skip-train']) {
 // The held-out test texts, split as `graft train spam-assassin` and distill() split them.
 const ds = await loadDataset('spam-assassin');
 if (ds.kind !== 'text') throw new Error('spam-assassin is not text');
-const test = stratifiedSplit(ds, {
+const split = stratifiedSplit(ds, {
   validation: SPLIT_DEFAULTS.validation,
   test: SPLIT_DEFAULTS.test,
   seed: 0,
-}).test.examples.map((e) => ({ text: e.source }));
+});
+const test = split.test.examples.map((e) => ({ text: e.source }));
+// (a) model.onnx alone on pre-tokenised batches.
+const tt = await loadTextTeacher(a.teacher);
+const testSet = { ...ds, examples: [...split.test.examples] };
+const batches: Batch[] = [];
+for await (const b of teacherTextSource(tt, testSet, tt.inputs).batches(32, 0, false)) batches.push(b);
+const sessions = {
+  teacher: await Session.create(tt.encoder.model, { threads }),
+  student: await Session.create(decodeModel(await readFile(join(a.out, MODEL_FILE))), { threads }),
+};
+const pass = (s: Session) => async () => {
+  const t0 = performance.now();
+  for (const b of batches) await s.run(b.inputs, ['probabilities']);
+  return testSet.examples.length / ((performance.now() - t0) / 1000);
+};
+await pass(sessions.teacher)();
+await pass(sessions.student)();
+report('model.onnx, tokenised beforehand', await timedRounds(pass(sessions.teacher), pass(sessions.student)));
+await sessions.teacher.release();
+await sessions.student.release();
+
+// (b) end to end through load(), tokenisation included.
 const teacher = await load(a.teacher, { threads });
 const student = await load(a.out, { threads });
 const rate = (clf: typeof teacher) => async () => {
@@ -80,15 +109,23 @@ const rate = (clf: typeof teacher) => async () => {
 };
 await rate(teacher)();
 await rate(student)();
-const loadBefore = load1();
-const res = await alternate(Number(a.rounds), { teacher: rate(teacher), student: rate(student) }, (r, got) =>
-  log(`round ${r + 1}: teacher ${got.teacher.toFixed(1)}, student ${got.student.toFixed(1)} texts/s`),
-);
+report('load() end to end', await timedRounds(rate(teacher), rate(student)));
 await teacher.release();
 await student.release();
-const ratio = spread(res.student).median / spread(res.teacher).median;
-process.stdout.write(
-  `${test.length} test texts, batch 32, ${threads} threads, ${a.rounds} alternating rounds (load ${loadBefore} → ${load1()}): ` +
-    `teacher ${showSpread(res.teacher)} texts/s, student ${showSpread(res.student)} texts/s; ` +
-    `speed ratio ${ratio.toFixed(2)} of medians, per round ${showSpread(pairedRatios(res.student, res.teacher), 3)}\n`,
-);
+
+async function timedRounds(t: () => Promise<number>, s: () => Promise<number>) {
+  const before = load1();
+  const res = await alternate(Number(a.rounds), { teacher: t, student: s }, (r, got) =>
+    log(`round ${r + 1}: teacher ${got.teacher.toFixed(1)}, student ${got.student.toFixed(1)} texts/s`),
+  );
+  return { ...res, loads: `${before} → ${load1()}` };
+}
+
+function report(what: string, r: { teacher: number[]; student: number[]; loads: string }): void {
+  const ratio = spread(r.student).median / spread(r.teacher).median;
+  process.stdout.write(
+    `${what}: ${test.length} test texts, batch 32, ${threads} threads, ${a.rounds} alternating rounds (load ${r.loads}): ` +
+      `teacher ${showSpread(r.teacher)} texts/s, student ${showSpread(r.student)} texts/s; ` +
+      `speed ratio ${ratio.toFixed(2)} of medians, per round ${showSpread(pairedRatios(r.student, r.teacher), 3)}\n`,
+  );
+}
