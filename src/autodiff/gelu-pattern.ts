@@ -19,12 +19,14 @@ export type GeluPatterns = Map<Node, string>;
 
 const near = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-6 * Math.abs(b);
 
-export function findGeluPatterns(graph: Graph): GeluPatterns {
+/** The chains of `graph`; a constant that is one of `params` (trained) disqualifies its chain. */
+export function findGeluPatterns(graph: Graph, params: ReadonlySet<string> = new Set()): GeluPatterns {
   const readers = consumers(graph);
   const producer = new Map<string, Node>();
   for (const n of graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const scalar = (name: string): number | undefined => {
+    if (params.has(name)) return undefined;
     const v = constantValues(graph, name);
     return v && v.length === 1 ? v[0] : undefined;
   };

@@ -90,7 +90,7 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
   const b = new GraphBuilder(g);
   const e = new Emitter(b, opsetOf(m), dtype, shapes);
   const path = gradientPath(g, params, options.loss);
-  const gelus = findGeluPatterns(g);
+  const gelus = findGeluPatterns(g, new Set(params));
 
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string): void => {

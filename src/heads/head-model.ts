@@ -7,7 +7,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { createModel, type Graph } from '../onnx/ir.js';
 import { LABELS, TrainableGraph, type Gradients } from '../learner/trainable-graph.js';
 import type { SessionOptions } from '../runtime/session.js';
-import type { Batch, TrainableModel, Uniform } from '../train/types.js';
+import { GraphModel } from '../learner/graph-learner.js';
 import type { Tensor } from '../tensor.js';
 import { FEATURES_T, readTransposedFeatures, transposeMatrix } from './fixed-batch.js';
 import {
@@ -48,13 +48,15 @@ export function paramsAsInputs(graph: Graph, names: readonly string[]): Graph {
   return { ...graph, initializers, inputs };
 }
 
-export class HeadModel implements TrainableModel {
+export class HeadModel extends GraphModel {
   private constructor(
     readonly options: HeadModelOptions,
-    private readonly graph: TrainableGraph,
+    protected readonly graph: TrainableGraph,
     private readonly exportGraph: Graph,
     private readonly fixedFeeds: Record<string, Tensor> = {},
-  ) {}
+  ) {
+    super();
+  }
 
   static async create(options: HeadModelOptions): Promise<HeadModel> {
     const { spec, inputDim, numClasses } = options;
@@ -103,25 +105,9 @@ export class HeadModel implements TrainableModel {
     return this.graph.gradientsFor(this.fixedFeeds);
   }
 
-  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
-    return this.graph.computeGradients(batch, uniform);
-  }
-
-  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    return this.graph.predictProbs(inputs);
-  }
-
-  shapeOf(name: string): readonly number[] | undefined {
-    return this.graph.shapeOf(name);
-  }
-
   /** The export head (features → probabilities) with the current parameters baked in. */
   exportHead(): Graph {
     return withParams(this.exportGraph, this.params);
-  }
-
-  release(): Promise<void> {
-    return this.graph.release();
   }
 }
 

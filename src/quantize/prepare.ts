@@ -18,7 +18,10 @@ function constantNodes(g: Graph): Node[] {
   const out: Node[] = [];
   for (const n of g.nodes) {
     const hasSubgraph = Object.values(n.attrs).some((a) => a.type === 'graph' || a.type === 'graphs');
-    if (hasSubgraph || n.domain !== '' || n.inputs.length === 0) continue;
+    // Constant nodes too (torch.onnx.export writes Clip's bounds as such; as initializers the Clip of a ReLU6 is
+    // recognised and absorbed, as ONNX Runtime's own constant folding lets its quantizer do), but no other node
+    // without inputs (RandomNormal and the like are not constants).
+    if (hasSubgraph || n.domain !== '' || (n.inputs.length === 0 && n.opType !== 'Constant')) continue;
     if (n.inputs.every((i) => i === '' || known.has(i))) {
       out.push(n);
       for (const o of n.outputs) if (o) known.add(o);

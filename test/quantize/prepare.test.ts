@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attr, GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel, type Model } from '../../src/onnx/ir.js';
+import { isZeroFloorActivation } from '../../src/quantize/ops.js';
 import { prepareForQuantization } from '../../src/quantize/prepare.js';
 import { Session } from '../../src/runtime/session.js';
 import { float32, int64 } from '../../src/tensor.js';
@@ -64,4 +65,30 @@ test('BN, constant arithmetic and the zero Pad fold away without changing the ou
     'the Clip is not saturated everywhere',
   );
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-4, `${i}: ${a[i]} vs ${b[i]}`);
+});
+
+test('Constant nodes become initializers, so a ReLU6 exported by PyTorch (Clip bounds as Constant nodes) is absorbable', async () => {
+  const b = new GraphBuilder('conv_relu6');
+  b.input('x', 'float32', ['batch', 2, 5, 5]);
+  const w = b.constant('w', float32([3, 2, 3, 3], values(54, 2, 0.5)));
+  const y = b.op('Conv', ['x', w], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) });
+  const lo = b.op('Constant', [], { value: attr.tensor(float32([], [0])) });
+  const hi = b.op('Constant', [], { value: attr.tensor(float32([], [6])) });
+  b.node('Clip', [y, lo, hi], {}, { outputs: ['out'] });
+  b.output('out', 'float32', ['batch', 3, 5, 5]);
+  const original = createModel(b.graph, 17);
+  const clipBefore = original.graph.nodes.find((n) => n.opType === 'Clip')!;
+  assert.equal(
+    isZeroFloorActivation(clipBefore, original.graph),
+    false,
+    'not recognised from Constant nodes',
+  );
+  const { model: prepared } = await prepareForQuantization(original);
+  assert.deepEqual(
+    prepared.graph.nodes.map((n) => n.opType),
+    ['Conv', 'Clip'],
+  );
+  const clip = prepared.graph.nodes[1]!;
+  assert.ok(clip.inputs.slice(1).every((i) => prepared.graph.initializers.has(i)));
+  assert.equal(isZeroFloorActivation(clip, prepared.graph), true);
 });

@@ -10,10 +10,10 @@ import { buildDenseHead, initDenseParams, withParams, type DenseHeadSpec } from 
 import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { extract } from '../../onnx/surgery.js';
 import { pooledDim } from '../../features/feature-id.js';
-import { TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
+import { GraphLearner } from '../../learner/graph-learner.js';
+import { TrainableGraph } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
-import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
+import type { Batch } from '../../train/types.js';
 import { mulberry32 } from '../../data/random.js';
 import { resolveCut, trainableInitializers, type ResolvedCut, type UnfreezeSpec } from './cut.js';
 import { heInit, probeShapes, withWeights } from './model-util.js';
@@ -54,22 +54,19 @@ export interface BackboneTrainableOptions {
 interface Built {
   cut: ResolvedCut;
   graphs: TrainingGraphs;
-  graph: TrainableGraph;
   trainable: string[];
 }
 
-export class BackboneTrainable implements TrainableModel {
-  /** Trainable weights + head (+ BN buffers in 'train' mode); the optimizer updates entries with gradients. */
-  readonly params = new Map<string, Float32Array>();
-  /** Current value of every backbone weight or buffer that ever changed, and the head. */
-  private readonly values = new Map<string, Float32Array>();
+/** `params`: trainable weights + head (+ BN buffers in 'train' mode); `values`: every backbone weight that changed. */
+export class BackboneTrainable extends GraphLearner {
   private built!: Built;
-  private rebuilds = 0;
 
   private constructor(
     readonly options: Required<Omit<BackboneTrainableOptions, 'loss' | 'session' | 'distill'>> &
       Pick<BackboneTrainableOptions, 'loss' | 'session' | 'distill'>,
-  ) {}
+  ) {
+    super();
+  }
 
   static async create(options: BackboneTrainableOptions): Promise<BackboneTrainable> {
     const m = new BackboneTrainable({
@@ -111,10 +108,6 @@ export class BackboneTrainable implements TrainableModel {
   }
   get trainableNames(): readonly string[] {
     return this.built.trainable;
-  }
-  /** How many times the training graph was built (1 after create). */
-  get buildCount(): number {
-    return this.rebuilds;
   }
   get training(): Model {
     return this.built.graphs.training;
@@ -162,16 +155,6 @@ export class BackboneTrainable implements TrainableModel {
     const trainable = suffixWeights.filter((n) => !filter || filter(n));
     const graphs = buildSuffixGraphs(spec0, trainable);
     const buffers = o.bnMode === 'train' ? graphs.bnStats.flatMap((s) => [s.mean, s.variance]) : [];
-    const params = new Map<string, Float32Array>();
-    for (const name of [...trainable, ...graphs.headParams, ...buffers]) {
-      let v = this.values.get(name);
-      if (!v) {
-        const t = backbone.graph.initializers.get(name)!;
-        v = Float32Array.from(t.data as Float32Array);
-        this.values.set(name, v);
-      }
-      params.set(name, v);
-    }
     const graph = await TrainableGraph.create({
       training: { model: graphs.training, loss: graphs.loss, gradients: graphs.gradients },
       inference: graphs.inferenceWithInputs,
@@ -184,21 +167,15 @@ export class BackboneTrainable implements TrainableModel {
       trainingSession: trainingSessionOptions(o.session, graphs.training, trainable),
       noiseSeed: o.seed,
     });
-    const old = this.built;
-    this.built = { cut, graphs, graph, trainable };
-    this.rebuilds++;
-    if (old) await old.graph.release();
-    this.params.clear();
-    for (const [name, v] of params) this.params.set(name, v);
+    this.built = { cut, graphs, trainable };
+    await this.install(graph, [...trainable, ...graphs.headParams, ...buffers], (name) =>
+      Float32Array.from(backbone.graph.initializers.get(name)!.data as Float32Array),
+    );
   }
 
   private async featureShapeOnce(): Promise<number[]> {
     await this.featureDim();
     return this.featureShapeCache!;
-  }
-
-  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
-    return this.built.graph.computeGradients(batch, uniform);
   }
 
   /**
@@ -218,7 +195,7 @@ export class BackboneTrainable implements TrainableModel {
     let rows = 0;
     for await (const batch of batches) {
       const zeros = new Map(pairs.map(([buffer], i) => [buffer, new Float32Array(sums[i]!.length)]));
-      const out = await this.built.graph.runTraining(batch, outputs, zeros);
+      const out = await this.graph.runTraining(batch, outputs, zeros);
       const n = batch.labels.length;
       pairs.forEach(([, output], i) => {
         const sum = sums[i]!;
@@ -236,14 +213,6 @@ export class BackboneTrainable implements TrainableModel {
     return pairs.length / 2;
   }
 
-  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    return this.built.graph.predictProbs(inputs);
-  }
-
-  shapeOf(name: string): readonly number[] | undefined {
-    return this.built.graph.shapeOf(name);
-  }
-
   /** The head (features → probabilities) with trained parameters, for export. */
   exportHead(): Graph {
     const o = this.options;
@@ -254,10 +223,6 @@ export class BackboneTrainable implements TrainableModel {
     });
     const params = new Map(head.paramNames.map((p) => [p, this.values.get(`head/${p}`)!]));
     return withParams(head.graph, params);
-  }
-
-  release(): Promise<void> {
-    return this.built.graph.release();
   }
 }
 

@@ -14,13 +14,13 @@ import { GraftError } from '../../errors.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { type Model } from '../../onnx/ir.js';
 import { initDenseParams } from '../../heads/dense.js';
-import { LABELS, TrainableGraph, type Gradients } from '../../learner/trainable-graph.js';
+import { GraphLearner } from '../../learner/graph-learner.js';
+import { LABELS, TrainableGraph } from '../../learner/trainable-graph.js';
 import type { SessionOptions } from '../../runtime/session.js';
 import { paramsAsInputs } from '../../heads/head-model.js';
 import { scratchInit, withWeights } from '../../strategies/finetune/model-util.js';
 import { TEACHER_LOGITS } from '../../strategies/finetune/suffix-graph.js';
 import type { Tensor } from '../../tensor.js';
-import type { Batch, TrainableModel, Uniform } from '../../train/types.js';
 import {
   buildClassifierGraph,
   hiddenSizeOf,
@@ -58,15 +58,13 @@ const DATA_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
 
 interface Built {
   unfreeze: string;
-  graph: TrainableGraph;
   /** Names of the encoder weights that train. */
   encoder: string[];
 }
 
-export class SequenceClassifier implements TrainableModel {
-  /** The trainable weights (encoder and head), refilled in place when what trains changes. */
-  readonly params = new Map<string, Float32Array>();
-  private built!: Built;
+/** `params`: the encoder weights that train now and the head; `values`: every one that trained so far. */
+export class SequenceClassifier extends GraphLearner {
+  private built: Built | undefined;
 
   private constructor(
     /** The encoder as read (its weights are the pre-trained ones). */
@@ -75,11 +73,11 @@ export class SequenceClassifier implements TrainableModel {
     private readonly encoder: Model,
     private readonly graphOptions: ClassifierGraphOptions,
     private readonly o: SequenceClassifierOptions,
-    /** Current value of every encoder weight that ever trained, and the head's. */
-    private readonly values: Map<string, Float32Array>,
     /** The tensor the head reads, an output of the inference graph. */
     private readonly pooled: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static async create(encoder: Model, o: SequenceClassifierOptions): Promise<SequenceClassifier> {
     if (!Number.isInteger(o.numClasses) || o.numClasses < 2)
@@ -119,14 +117,8 @@ export class SequenceClassifier implements TrainableModel {
         );
       values.set(n, given ? Float32Array.from(given) : v);
     }
-    const model = new SequenceClassifier(
-      source,
-      inferGraph.model,
-      graphOptions,
-      o,
-      values,
-      inferGraph.pooled,
-    );
+    const model = new SequenceClassifier(source, inferGraph.model, graphOptions, o, inferGraph.pooled);
+    for (const [n, v] of values) model.values.set(n, v);
     await model.setUnfreeze(o.unfreeze ?? 'all');
     return model;
   }
@@ -139,16 +131,11 @@ export class SequenceClassifier implements TrainableModel {
     if (this.built?.unfreeze === unfreeze) return;
     const enc = trainableEncoderParams(this.source, unfreeze as Unfreeze);
     const graph = await this.buildGraph(enc);
-    const old = this.built;
-    this.built = { unfreeze, graph, encoder: enc };
-    if (old) await old.graph.release();
-    this.params.clear();
-    for (const n of enc) {
-      let v = this.values.get(n);
-      if (!v) this.values.set(n, (v = (this.source.graph.initializers.get(n)!.data as Float32Array).slice()));
-      this.params.set(n, v);
-    }
-    for (const [n, v] of this.values) if (n.startsWith(HEAD_PREFIX)) this.params.set(n, v);
+    this.built = { unfreeze, encoder: enc };
+    const head = [...this.values.keys()].filter((n) => n.startsWith(HEAD_PREFIX));
+    await this.install(graph, [...enc, ...head], (n) =>
+      (this.source.graph.initializers.get(n)!.data as Float32Array).slice(),
+    );
   }
 
   private async buildGraph(enc: readonly string[]): Promise<TrainableGraph> {
@@ -191,7 +178,7 @@ export class SequenceClassifier implements TrainableModel {
 
   /** Names of the encoder weights that train now. */
   get trainableEncoder(): readonly string[] {
-    return this.built.encoder;
+    return this.built!.encoder;
   }
 
   /** Every encoder weight's starting value back (pre-trained, or drawn for scratch), keeping the head. */
@@ -202,18 +189,14 @@ export class SequenceClassifier implements TrainableModel {
 
   /** The encoder inputs the graphs take (input_ids, attention_mask and, for BERT, token_type_ids). */
   get inputs(): readonly string[] {
-    return this.built.graph.inputs;
-  }
-
-  computeGradients(batch: Batch, uniform?: Uniform): Promise<Gradients> {
-    return this.built.graph.computeGradients(batch, uniform);
+    return this.graph.inputs;
   }
 
   /** Logits and probabilities, row-major [batch × classes]. */
   async forward(
     inputs: Record<string, Tensor>,
   ): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
-    const out = await this.built.graph.run(inputs, [LOGITS, PROBABILITIES]);
+    const out = await this.graph.run(inputs, [LOGITS, PROBABILITIES]);
     return {
       logits: out[LOGITS]!.data as Float32Array,
       probabilities: out[PROBABILITIES]!.data as Float32Array,
@@ -222,16 +205,8 @@ export class SequenceClassifier implements TrainableModel {
 
   /** The pooled states the head reads, row-major [batch × hidden]: the features a linear probe fits. */
   async features(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    const out = await this.built.graph.run(inputs, [this.pooled]);
+    const out = await this.graph.run(inputs, [this.pooled]);
     return out[this.pooled]!.data as Float32Array;
-  }
-
-  predictProbs(inputs: Record<string, Tensor>): Promise<Float32Array> {
-    return this.built.graph.predictProbs(inputs);
-  }
-
-  shapeOf(name: string): readonly number[] | undefined {
-    return this.built.graph.shapeOf(name);
   }
 
   /** Encoder + head with the current weights baked in, at the encoder's own opset; outputs probabilities, logits. */
@@ -239,7 +214,7 @@ export class SequenceClassifier implements TrainableModel {
     const m = this.encoder;
     const initializers = new Map(m.graph.initializers);
     for (const [name, data] of this.values) {
-      const shape = m.graph.initializers.get(name)?.shape ?? this.built.graph.shapeOf(name);
+      const shape = m.graph.initializers.get(name)?.shape ?? this.graph.shapeOf(name);
       initializers.set(name, { dtype: 'float32', shape: [...shape!], data: data.slice() });
     }
     return { ...m, graph: { ...m.graph, initializers }, producerName: 'graft', metadata: { ...m.metadata } };
@@ -247,10 +222,6 @@ export class SequenceClassifier implements TrainableModel {
 
   /** The inference graph with weights as inputs (for inspection and tests). */
   get inferenceModel(): Model {
-    return this.built.graph.inferenceModel;
-  }
-
-  release(): Promise<void> {
-    return this.built.graph.release();
+    return this.graph.inferenceModel;
   }
 }
