@@ -8,12 +8,13 @@
  *     as many optimizer steps as the distilled run had (E × 6,000 / 1,000 epochs);
  * and all are scored on the 300 held-out digits and on the extra test set. Reported per seed, and as paired
  * differences (distilled − labelled-only) with their mean, standard deviation, range and t statistic over seeds.
- * Results are appended as JSON lines to --out-log as they come, so an interrupted run keeps its seeds.
+ * Results are appended as JSON lines to --out-log as they come, so an interrupted run keeps its seeds
+ * (--from-log summarises them without training).
  *
  *   node --import tsx bench/distill-vs-labelled.ts [--seeds 0,1,2,3,4] [--student cnn] [--epochs 10]
  *     [--lr 1e-3] [--unlabeled 5000] [--shots 100] [--threads 2] [--out-log <file>] [--alpha <a>] [--temperature <T>]
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ const { values: a } = parseArgs({
     alpha: { type: 'string' },
     temperature: { type: 'string' },
     'out-log': { type: 'string', default: join(tmpdir(), 'graft-distill-vs-labelled.jsonl') },
+    /** Only summarise the seeds already in --out-log (e.g. of an interrupted run). */
+    'from-log': { type: 'boolean', default: false },
   },
 });
 const threads = Number(a.threads);
@@ -123,16 +126,21 @@ function summary(name: string, diffs: number[]): string {
   );
 }
 
-const work = await mkdtemp(join(tmpdir(), 'graft-distill-vs-'));
 const rows: SeedRow[] = [];
-try {
-  for (const seed of a.seeds.split(',').map(Number)) {
-    const row = await runSeed(seed, work);
-    appendFileSync(a['out-log'], `${JSON.stringify({ student: a.student, epochs, ...row })}\n`);
-    rows.push(row);
+if (a['from-log']) {
+  for (const line of readFileSync(a['out-log'], 'utf8').split('\n'))
+    if (line.trim()) rows.push(JSON.parse(line) as SeedRow);
+} else {
+  const work = await mkdtemp(join(tmpdir(), 'graft-distill-vs-'));
+  try {
+    for (const seed of a.seeds.split(',').map(Number)) {
+      const row = await runSeed(seed, work);
+      appendFileSync(a['out-log'], `${JSON.stringify({ student: a.student, epochs, ...row })}\n`);
+      rows.push(row);
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
-} finally {
-  await rm(work, { recursive: true, force: true });
 }
 const e = (s: Scores) => `${pct(s.held)} / ${pct(s.extra)}`;
 const lines = [
