@@ -15,6 +15,7 @@ interface QuantizeFlags {
   percentile?: string;
   perChannel: boolean;
   biasCorrection?: boolean;
+  floatStem?: boolean;
   activationType?: string;
   exclude?: string;
   maxDrop?: string;
@@ -57,6 +58,10 @@ export function registerQuantize(program: Command): void {
       '--no-bias-correction',
       'static: leave Conv biases as they are (default: each quantized Conv’s mean weight-rounding error is folded into its bias, Nagel et al. 2019)',
     )
+    .option(
+      '--no-float-stem',
+      'static: quantize the image stem too (default: the Conv reading the ≤ 4-channel input stays float, faster and more accurate)',
+    )
     .option('--activation-type <t>', 'uint8 (default: what ONNX Runtime runs on x86) | int8')
     .option('--exclude <nodes>', 'comma-separated node names to leave in float')
     .option('--max-drop <points>', 'largest held-out accuracy loss accepted, in points', '1')
@@ -79,6 +84,7 @@ export function registerQuantize(program: Command): void {
         perChannel: f.perChannel,
         // On by default in static mode; only its refusal is passed on (dynamic mode has no Conv to correct).
         biasCorrection: f.biasCorrection === false ? false : undefined,
+        floatStem: f.floatStem === false ? false : undefined,
         activationType: choice('activation-type', f.activationType, ['uint8', 'int8'] as const),
         exclude: f.exclude
           ?.split(',')
