@@ -92,3 +92,59 @@ test('Constant nodes become initializers, so a ReLU6 exported by PyTorch (Clip b
   assert.ok(clip.inputs.slice(1).every((i) => prepared.graph.initializers.has(i)));
   assert.equal(isZeroFloorActivation(clip, prepared.graph), true);
 });
+
+/** Pool (3×3, stride 1, padded) → 1×1 Conv with bias → Relu; `countPad` sets count_include_pad. */
+function poolThenPointwise(countPad: number): Model {
+  const b = new GraphBuilder('pool_conv');
+  b.input('x', 'float32', ['batch', 6, 5, 5]);
+  const pooled = b.op('AveragePool', ['x'], {
+    kernel_shape: attr.ints([3, 3]),
+    strides: attr.ints([1, 1]),
+    pads: attr.ints([1, 1, 1, 1]),
+    ...(countPad ? { count_include_pad: attr.int(countPad) } : {}),
+  });
+  const w = b.constant('w', float32([2, 6, 1, 1], values(12, 3)));
+  const bias = b.constant('bias', float32([2], [0.7, -0.4]));
+  const y = b.op('Conv', [pooled, w, bias], { kernel_shape: attr.ints([1, 1]) });
+  b.node('Relu', [y], {}, { outputs: ['out'] });
+  b.output('out', 'float32', ['batch', 2, 5, 5]);
+  return createModel(b.graph, 17);
+}
+
+test('an average pool moves after the pointwise Conv that reads it, with the same output; not where padding counts', async () => {
+  const x = float32([2, 6, 5, 5], values(300, 9, 2));
+  const run = async (m: Model) => {
+    const s = await Session.create(m, { threads: 1 });
+    const out = (await s.run({ x }))['out']!.data as Float32Array;
+    await s.release();
+    return out;
+  };
+  const original = poolThenPointwise(0);
+  const { model: prepared, report } = await prepareForQuantization(original);
+  assert.equal(report.movedPools, 1);
+  assert.deepEqual(
+    prepared.graph.nodes.map((n) => n.opType),
+    ['Conv', 'AveragePool', 'Relu'],
+  );
+  const pool = prepared.graph.nodes[1]!;
+  assert.equal(
+    pool.inputs[0],
+    prepared.graph.nodes[0]!.outputs[0],
+    'the pool reads the Conv (2 channels, not 6)',
+  );
+  const a = await run(original);
+  const b = await run(prepared);
+  assert.ok(
+    a.some((v) => v > 0) && a.some((v) => v === 0),
+    'the Relu is active somewhere and not everywhere',
+  );
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5, `${i}: ${a[i]} vs ${b[i]}`);
+
+  // counting the padded zeros would average the bias with zeros at the border: left where it is
+  const counted = await prepareForQuantization(poolThenPointwise(1));
+  assert.equal(counted.report.movedPools, 0);
+  assert.deepEqual(
+    counted.model.graph.nodes.map((n) => n.opType),
+    ['AveragePool', 'Conv', 'Relu'],
+  );
+});
