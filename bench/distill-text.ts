@@ -11,7 +11,7 @@
  * directories through `load()` predicting every test text, tokenisation included.
  *
  *   node --import tsx bench/distill-text.ts [--teacher /work/artifacts/spam-bert6] [--student layers:3]
- *     [--epochs N] [--lr x] [--out <dir>] [--rounds 5] [--threads 2]
+ *     [--epochs N] [--lr x] [--out <dir>] [--rounds 5] [--threads 2] [--skip-train] [--model-only]
  */
 import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,6 +39,8 @@ const { values: a } = parseArgs({
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
     'skip-train': { type: 'boolean', default: false },
+    /** Only (a): model.onnx on pre-tokenised batches. */
+    'model-only': { type: 'boolean', default: false },
   },
 });
 const threads = Number(a.threads);
@@ -100,6 +102,7 @@ await sessions.teacher.release();
 await sessions.student.release();
 
 // (b) end to end through load(), tokenisation included.
+if (a['model-only']) process.exit(0);
 const teacher = await load(a.teacher, { threads });
 const student = await load(a.out, { threads });
 const rate = (clf: typeof teacher) => async () => {
