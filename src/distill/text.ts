@@ -13,12 +13,12 @@ import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluateHeldOut } from '../eval/report.js';
 import { epochEvent } from '../pipeline/events.js';
+import { textPhaseFit } from '../pipeline/text-recipes.js';
 import { runPhasesOn } from '../learner/run-phases.js';
 import { encodeModel } from '../onnx/io.js';
 import { copyTokenizerFiles } from '../text/predict.js';
-import { fitOptionsFor, resolveTextTrainingArguments } from '../text/finetune/arguments.js';
+import { resolveTextTrainingArguments } from '../text/finetune/arguments.js';
 import { SequenceClassifier } from '../text/finetune/model.js';
-import { noDecayParams } from '../text/finetune/params.js';
 import { TEACHER_LOGITS } from '../strategies/finetune/suffix-graph.js';
 import { predictAll } from '../train/index.js';
 import { agreementOf, countParameters, measureFeedsSpeed, sideBySide, softmaxRows } from './compare.js';
@@ -114,12 +114,7 @@ export async function distillText(
           ...(validation ? { validation } : {}),
           cached: true,
         }),
-      fit: (phase) =>
-        fitOptionsFor(
-          { ...args, numTrainEpochs: phase.epochs, learningRate: phase.lr },
-          noDecayParams(model.inferenceModel, [...model.params.keys()]),
-          perEpoch * phase.epochs,
-        ),
+      fit: textPhaseFit(model, args, perEpoch),
       ...(o.out ? { checkpointDir: join(o.out, 'checkpoints') } : {}),
       ...(o.saveSteps !== undefined ? { saveSteps: o.saveSteps } : {}),
       saveTotalLimit: o.saveTotalLimit,

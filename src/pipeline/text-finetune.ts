@@ -11,14 +11,13 @@ import { runPhasesOn, stepsPerEpoch } from '../learner/run-phases.js';
 import { listCheckpoints, readCheckpoint, type RunOptions } from '../train/checkpoints.js';
 import { predictAll, type DataSource } from '../train/index.js';
 import {
-  fitOptionsFor,
   resolveTextTrainingArguments,
   type ResolvedTextTrainingArguments,
 } from '../text/finetune/arguments.js';
 import { TextDataSource } from '../text/finetune/data.js';
 import { HfTrainerCallback } from '../text/finetune/hf-callbacks.js';
 import { SequenceClassifier } from '../text/finetune/model.js';
-import { noDecayParams, type Unfreeze } from '../text/finetune/params.js';
+import type { Unfreeze } from '../text/finetune/params.js';
 import { loadTextEncoder } from '../text/encoder.js';
 import { TextWarnings } from '../text/warnings.js';
 import type { TextDataset } from '../data/types.js';
@@ -27,6 +26,7 @@ import { exportFinetuned } from './text-export.js';
 import {
   keepTextProbe,
   probeLinearHead,
+  textPhaseFit,
   textPhases,
   textPooler,
   type TextTuneStrategy,
@@ -135,12 +135,7 @@ export async function runTextFinetune(
             i === 0 ? train : sourceOf(encoder.tokenizer, s.train, args.maxSeqLength, model.inputs, seed),
           cached: true,
         }),
-      fit: (phase) =>
-        fitOptionsFor(
-          { ...args, numTrainEpochs: phase.epochs, learningRate: phase.lr },
-          noDecayParams(model.inferenceModel, [...model.params.keys()]),
-          perEpoch * phase.epochs,
-        ),
+      fit: textPhaseFit(model, args, perEpoch),
       checkpointDir: join(args.outputDir, 'checkpoints'),
       ...(args.saveTotalLimit !== undefined ? { saveTotalLimit: args.saveTotalLimit } : {}),
       checkpoints: (c) => {

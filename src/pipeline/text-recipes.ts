@@ -9,7 +9,9 @@ import { accuracy } from '../eval/metrics.js';
 import type { FeatureMatrix } from '../features/matrix.js';
 import { gradientHead, recipePhases, type Phase, type Strategy } from '../strategies/finetune/recipes.js';
 import { predictAll, type DataSource } from '../train/index.js';
-import type { ResolvedTextTrainingArguments } from '../text/finetune/arguments.js';
+import { fitOptionsFor, type ResolvedTextTrainingArguments } from '../text/finetune/arguments.js';
+import { noDecayParams } from '../text/finetune/params.js';
+import type { FitOptions } from '../train/options.js';
 import type { PoolerKind } from '../text/finetune/graph.js';
 import { SequenceClassifier, type SequenceClassifierOptions } from '../text/finetune/model.js';
 import { FINETUNE_DEFAULTS } from './finetune-options.js';
@@ -67,6 +69,23 @@ export function textPhases(
     freezeEpochs: o.freezeEpochs ?? FINETUNE_DEFAULTS.freezeEpochs,
     ftLrDivisor: o.ftLrDivisor ?? FINETUNE_DEFAULTS.ftLrDivisor,
   });
+}
+
+/**
+ * A text learner's Trainer options for one recipe phase: Hugging Face's AdamW (no decay on biases and LayerNorm
+ * weights), linear warmup and decay over the phase's own steps, clipping — at the phase's epochs and learning rate.
+ */
+export function textPhaseFit(
+  model: SequenceClassifier,
+  args: ResolvedTextTrainingArguments,
+  stepsPerEpoch: number,
+): (phase: Phase) => Partial<FitOptions> {
+  return (phase) =>
+    fitOptionsFor(
+      { ...args, numTrainEpochs: phase.epochs, learningRate: phase.lr },
+      noDecayParams(model.inferenceModel, [...model.params.keys()]),
+      stepsPerEpoch * phase.epochs,
+    );
 }
 
 /** The frozen-encoder features the head reads, for every row of `data` in order. */
