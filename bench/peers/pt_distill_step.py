@@ -16,7 +16,7 @@ TorchScript-frozen with optimize_for_inference. Prints one JSON line.
 """
 import json, os, resource, statistics, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
-from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torch_fusion import fuse_frozen_bn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/peers"))
 from common import mobilenet_v2  # noqa: E402
@@ -28,18 +28,6 @@ VARIANTS = ("nchw", "channels_last", "nchw+jit", "channels_last+jit")
 def teacher_model():
     return mobilenet_v2(num_classes=10, calibrate=True)  # eval mode, seed 0
 
-
-def fuse_frozen_bn(module):
-    """Replaces each Conv2d directly followed by a BatchNorm2d (in a Sequential) with their eval-mode fusion."""
-    for child in module.children():
-        fuse_frozen_bn(child)
-    if isinstance(module, nn.Sequential):
-        mods = list(module._modules.items())
-        for (ka, a), (kb, b) in zip(mods, mods[1:]):
-            if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d):
-                module._modules[ka] = fuse_conv_bn_eval(a.eval(), b.eval())
-                module._modules[kb] = nn.Identity()
-    return module
 
 
 def student_model():

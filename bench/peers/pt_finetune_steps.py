@@ -12,7 +12,7 @@ Prints one JSON line: {case, bn, layout, items_per_s, median_s, step_s, rss_peak
 """
 import json, os, resource, statistics, sys, time
 import torch, torch.nn as nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torch_fusion import fuse_frozen_bn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/peers"))
 from common import calibrate_bn, mobilenet_v2  # noqa: E402
@@ -24,18 +24,6 @@ torch.set_num_threads(T)
 torch.set_num_interop_threads(1)
 B = 32
 
-
-def fuse_frozen_bn(module):
-    """Replaces each Conv2d directly followed by a BatchNorm2d (in a Sequential) with their eval-mode fusion."""
-    for child in module.children():
-        fuse_frozen_bn(child)
-    if isinstance(module, nn.Sequential):
-        mods = list(module._modules.items())
-        for (ka, a), (kb, b) in zip(mods, mods[1:]):
-            if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d):
-                module._modules[ka] = fuse_conv_bn_eval(a.eval(), b.eval())
-                module._modules[kb] = nn.Identity()
-    return module
 
 
 def build():
