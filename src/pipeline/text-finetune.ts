@@ -129,12 +129,7 @@ export async function runTextFinetune(
     const { results } = await runPhasesOn(model, phases, {
       ...runner,
       // phase i's batches are drawn in the order of seed + i, like every other modality's
-      data: (i, seed) =>
-        Promise.resolve({
-          train:
-            i === 0 ? train : sourceOf(encoder.tokenizer, s.train, args.maxSeqLength, model.inputs, seed),
-          cached: true,
-        }),
+      data: (i, seed) => Promise.resolve({ train: i === 0 ? train : train.withSeed(seed), cached: true }),
       fit: textPhaseFit(model, args, perEpoch),
       checkpointDir: join(args.outputDir, 'checkpoints'),
       ...(args.saveTotalLimit !== undefined ? { saveTotalLimit: args.saveTotalLimit } : {}),

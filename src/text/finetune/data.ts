@@ -59,6 +59,19 @@ export class TextDataSource implements DataSource {
     );
   }
 
+  /** The same tokenised texts drawn in the order of another seed (nothing is tokenised again). */
+  withSeed(seed: number): TextDataSource {
+    return new TextDataSource(
+      this.encoded,
+      this.labels,
+      this.padId,
+      this.inputs,
+      seed,
+      this.truncated,
+      this.columns,
+    );
+  }
+
   get size(): number {
     return this.encoded.length;
   }
