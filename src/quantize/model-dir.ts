@@ -37,32 +37,13 @@ export async function quantizeModelDir(
   if ((options.evalExamples ?? 1000) > 0 && !guard)
     say('no held-out examples with the model’s labels: the accuracy guard is off');
   const { manifest, model } = d;
-  const {
-    mode,
-    exclude,
-    maxDrop,
-    method,
-    percentile,
-    perChannel,
-    biasCorrection,
-    floatStem,
-    activationType,
-    maxExcluded,
-    onProgress,
-  } = options;
+  // Everything but the directory's data options is quantizeModel's.
+  const { calibration, trained, calibrationExamples, evalExamples, batchSize, threads, ...quantize } =
+    options;
   const result = await quantizeModel(model, d.calibration, {
+    ...quantize,
     // Text encoders: dynamic MatMul quantization, as ONNX Runtime advises for transformers (README, "int8").
-    mode: mode ?? modality(manifest.preprocess.kind).quantizeMode,
-    exclude,
-    maxDrop,
-    method,
-    percentile,
-    perChannel,
-    biasCorrection,
-    floatStem,
-    activationType,
-    maxExcluded,
-    onProgress,
+    mode: quantize.mode ?? modality(manifest.preprocess.kind).quantizeMode,
     session: d.session,
     ...(guard ? { evaluate: (m: Model) => d.accuracy(m) } : {}),
   });
