@@ -32,6 +32,7 @@ import { compareSides, studentClassifier, writeDistilled } from './distill-expor
 import { heldOutPair } from './held-out.js';
 import { alignLabels } from './labels.js';
 import {
+  distillRunOptions,
   refuseUnhonoured,
   refuseUnhonouredText,
   resolveDistillOptions,
@@ -228,9 +229,7 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
         saveTotalLimit: o.saveTotalLimit,
         resume: o.resume ?? false,
         run: {
-          modality: 'image',
-          distill: { teacher: o.teacher, student: o.student, temperature: o.temperature, alpha: o.alpha },
-          labels,
+          ...distillRunOptions(o, 'image', labels),
           featureTensor: student.feature,
           head: student.head,
           warmStart: warm,

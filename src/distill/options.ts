@@ -15,6 +15,7 @@ import type { TrainEvent } from '../pipeline/events.js';
 import type { UnfreezeSpec } from '../strategies/finetune/cut.js';
 import type { StudentSpec } from './student.js';
 import type { TeacherNormalization } from './teacher.js';
+import type { RunOptions } from '../train/checkpoints.js';
 
 export interface DistillOptions {
   /** Labelled data: a dataset spec (folder, .csv, .jsonl, `mnist`) or a loaded image dataset. */
@@ -97,6 +98,22 @@ export const DISTILL_DEFAULTS: Omit<DistillOptions, 'data' | 'teacher' | 'studen
 export const TEXT_DISTILL_DEFAULTS: Partial<DistillOptions> = { epochs: 3, lr: 5e-5, batchSize: 32 };
 
 /** α when not given: 0.9 with unlabelled data, 0.5 without. */
+/**
+ * What every distillation run's weights depend on, for either modality (checkpoints record it; a resume must
+ * match); each modality adds its own student details.
+ */
+export function distillRunOptions(
+  o: DistillOptions & { alpha: number },
+  modality: 'image' | 'text',
+  labels: readonly string[],
+): RunOptions {
+  return {
+    modality,
+    distill: { teacher: o.teacher, student: o.student, temperature: o.temperature, alpha: o.alpha },
+    labels,
+  };
+}
+
 export const defaultAlpha = (hasUnlabeled: boolean): number => (hasUnlabeled ? 0.9 : 0.5);
 
 export function resolveDistillOptions(

@@ -25,7 +25,7 @@ import { agreementOf, countParameters, measureFeedsSpeed, sideBySide, softmaxRow
 import type { DistillResult } from './distill.js';
 import { writeDistilled } from './distill-export.js';
 import { alignLabels } from './labels.js';
-import type { DistillOptions } from './options.js';
+import { distillRunOptions, type DistillOptions } from './options.js';
 import type { StudentSpec } from './student.js';
 import { loadTextTeacher, teacherTextSource, textTeacherLogits } from './text-teacher.js';
 import { textStudent } from './text-student.js';
@@ -120,9 +120,7 @@ export async function distillText(
       saveTotalLimit: o.saveTotalLimit,
       resume: o.resume ?? false,
       run: {
-        modality: 'text',
-        distill: { teacher: o.teacher, student: o.student, temperature: o.temperature, alpha: o.alpha },
-        labels,
+        ...distillRunOptions(o, 'text', labels),
         keep: student.keep,
       },
       callbacks: [{ epochEnd: (e) => emit(epochEvent(e)) }],
