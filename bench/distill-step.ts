@@ -31,7 +31,7 @@ import { BackboneTrainable } from '../src/strategies/finetune/backbone-trainable
 import { TEACHER_LOGITS } from '../src/strategies/finetune/suffix-graph.js';
 import { float32 } from '../src/tensor.js';
 import { createOptimizer } from '../src/train/optimizers/index.js';
-import { alternate, nodeScript, pairedRatios, runChild, showSpread, spread } from './util/rounds.js';
+import { alternate, nodeScript, runChild, versusPyTorch } from './util/rounds.js';
 import { median, peersOut } from './util/stats.js';
 
 const PEER = fileURLToPath(new URL('./peers/pt_distill_step.py', import.meta.url));
@@ -149,16 +149,10 @@ async function main(): Promise<void> {
         `  round ${r + 1}: graft ${got.graft.toFixed(1)}, PyTorch ${got.torch.toFixed(1)} images/s`,
       ),
   );
-  const g = spread(res.graft).median;
-  const t = spread(res.torch).median;
   console.log(
     `distillation step (teacher MobileNetV2 224 forward + cnn student train step), batch ${B}, ${threads} threads, ` +
       `${a.rounds} rounds, ${warmup} warm-up + ${reps} timed steps per process, PyTorch ${probe.variant}: ` +
-      `graft ${showSpread(res.graft)} images/s, PyTorch ${showSpread(res.torch)} images/s; ` +
-      `ratio ${(g / t).toFixed(2)} of medians, per round ${showSpread(pairedRatios(res.graft, res.torch), 2)}` +
-      (rss.graft.length && rss.torch.length
-        ? `; peak RSS graft ${showSpread(rss.graft, 4)} MB, PyTorch ${showSpread(rss.torch, 4)} MB`
-        : ''),
+      versusPyTorch(res, rss, 'images/s'),
   );
 }
 

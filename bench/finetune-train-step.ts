@@ -20,7 +20,7 @@ import { loadBackbone } from '../src/models/registry.js';
 import { BackboneTrainable } from '../src/strategies/finetune/backbone-trainable.js';
 import { float32 } from '../src/tensor.js';
 import { SGD } from '../src/train/optimizers/index.js';
-import { alternate, nodeScript, pairedRatios, runChild, showSpread, spread } from './util/rounds.js';
+import { alternate, nodeScript, runChild, versusPyTorch } from './util/rounds.js';
 import { median } from './util/stats.js';
 
 const B = 32;
@@ -107,15 +107,9 @@ async function main(): Promise<void> {
           `  (${c}) round ${r + 1}: graft ${got.graft.toFixed(1)}, PyTorch ${got.torch.toFixed(1)} items/s`,
         ),
     );
-    const g = spread(res.graft).median;
-    const t = spread(res.torch).median;
     console.log(
       `(${c}) bn=${bn}, ${rounds} rounds, ${WARMUP} warm-up + ${REPS} timed steps per process, PyTorch ${layout}: ` +
-        `graft ${showSpread(res.graft)} items/s, PyTorch ${showSpread(res.torch)} items/s; ` +
-        `ratio ${(g / t).toFixed(2)} of medians, per round ${showSpread(pairedRatios(res.graft, res.torch), 2)}` +
-        (rss.graft.length && rss.torch.length
-          ? `; peak RSS graft ${showSpread(rss.graft, 4)} MB, PyTorch ${showSpread(rss.torch, 4)} MB`
-          : ''),
+        versusPyTorch(res, rss, 'items/s'),
     );
   }
 }

@@ -90,3 +90,22 @@ export function showSpread(xs: readonly number[], digits = 3): string {
 export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
   return a.map((x, i) => x / b[i]!);
 }
+
+/**
+ * "graft … <unit>, PyTorch … <unit>; ratio … of medians, per round …", with both sides' peak RSS when measured:
+ * the summary of a graft-vs-PyTorch throughput benchmark run in alternating rounds.
+ */
+export function versusPyTorch(
+  res: { graft: readonly number[]; torch: readonly number[] },
+  rss: { graft: readonly number[]; torch: readonly number[] },
+  unit: string,
+): string {
+  const ratio = spread(res.graft).median / spread(res.torch).median;
+  return (
+    `graft ${showSpread(res.graft)} ${unit}, PyTorch ${showSpread(res.torch)} ${unit}; ` +
+    `ratio ${ratio.toFixed(2)} of medians, per round ${showSpread(pairedRatios(res.graft, res.torch), 2)}` +
+    (rss.graft.length && rss.torch.length
+      ? `; peak RSS graft ${showSpread(rss.graft, 4)} MB, PyTorch ${showSpread(rss.torch, 4)} MB`
+      : '')
+  );
+}
