@@ -121,6 +121,11 @@ export async function quantizeModel(
       'BAD_OPTION',
       'bias correction corrects quantized Convs (static mode); dynamic quantization has none: drop it or use --mode static',
     );
+  if (o.mode === 'dynamic' && options.floatStem === false)
+    throw new GraftError(
+      'BAD_OPTION',
+      'quantizing the image stem applies to static mode; dynamic quantization leaves every Conv in float: drop --no-float-stem or use --mode static',
+    );
   const say = o.onProgress ?? (() => {});
   const { model: prepared, report: prep } = await prepareForQuantization(model);
   const known = new Set(prepared.graph.nodes.map((n) => n.name));

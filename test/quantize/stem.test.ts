@@ -7,6 +7,7 @@ import { createModel, type Model } from '../../src/onnx/ir.js';
 import type { Feeds } from '../../src/quantize/calibrate.js';
 import { imageStems, quantizeModel } from '../../src/quantize/quantize.js';
 import { float32 } from '../../src/tensor.js';
+import { isGraftError } from '../../src/errors.js';
 
 function model(inChannels: number, group = 1): Model {
   const rng = mulberry32(4);
@@ -64,4 +65,9 @@ test('static quantization leaves the stem in float, says why, and quantizes it w
   const off = await quantizeModel(model(3), batches(3), { floatStem: false });
   assert.deepEqual(off.report.excluded, []);
   assert.equal(weightQuantized(off.model, 'stem'), true);
+  // dynamic quantization quantizes no Conv: asking to quantize the stem there is refused, not dropped
+  await assert.rejects(
+    quantizeModel(model(3), batches(3), { mode: 'dynamic', floatStem: false }),
+    (e: unknown) => isGraftError(e, 'BAD_OPTION') && /--mode static/.test(e.message),
+  );
 });
