@@ -51,11 +51,21 @@ function truncate(e: { ids: number[]; typeIds: number[] }, tok: TextTokenizer, k
  * as tokenizing the whole text and truncating.
  */
 export function encodeText(tok: TextTokenizer, text: string, maxLength: number): EncodedText {
+  return encodeTextGuessing(tok, text, maxLength, FIRST_GUESS_CHARS_PER_TOKEN);
+}
+
+/** encodeText with the first cut guessed at `charsPerToken` characters a token (tests try several). */
+export function encodeTextGuessing(
+  tok: TextTokenizer,
+  text: string,
+  maxLength: number,
+  charsPerToken: number,
+): EncodedText {
   const { before, after } = tok.specials;
   const keep = maxLength - before - after;
   const cut = tok.prefixCut.cut;
   if (cut !== undefined && keep >= 1) {
-    let from = (keep + 2) * FIRST_GUESS_CHARS_PER_TOKEN;
+    let from = Math.ceil((keep + 2) * charsPerToken);
     for (;;) {
       const end = findCut(text, from, cut);
       if (end >= text.length) break;
