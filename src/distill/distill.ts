@@ -111,12 +111,11 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
     });
   const heldName = counts.test > 0 ? 'test' : 'validation';
   const held = counts.test > 0 ? split.test.examples : split.validation.examples;
-  const unlabeled = await unlabeledExamples(
-    o,
-    dataset.name,
-    [...train.examples, ...split.validation.examples, ...split.test.examples],
-    emit,
-  );
+  const unlabeled = await unlabeledExamples('image', o, dataset.name, [
+    ...train.examples,
+    ...split.validation.examples,
+    ...split.test.examples,
+  ]);
   const transfer = [...train.examples, ...unlabeled];
 
   const session = o.threads ? { threads: o.threads } : undefined;

@@ -28,7 +28,11 @@ export interface DistillOptions {
   teacherNormalization?: TeacherNormalization;
   /** `cut:<tensor>[@2x2]`, `model:<registry id>[:<tensor>]`, `cnn` or `mlp` (see distill/student.ts). */
   student: string;
-  /** Unlabelled images: a dataset spec (labels ignored) or image sources. */
+  /**
+   * Unlabelled examples for the transfer set (soft targets only). Image teachers: a dataset spec (labels
+   * ignored), a folder of images, a manifest with a `path` column, or image sources. Text teachers: a CSV / JSONL
+   * with a `text` column (no label needed), a folder of `.txt` files, or the texts themselves.
+   */
   unlabeled?: string | readonly ImageSource[];
   /** Softening temperature T (default 4). */
   temperature: number;
@@ -136,7 +140,6 @@ export function resolveDistillOptions(
 
 /** What a text teacher's distillation cannot honour (image-only options), refused by name. */
 const IMAGE_ONLY: [keyof DistillOptions, string][] = [
-  ['unlabeled', '--unlabeled'],
   ['teacherLabels', '--teacher-labels'],
   ['teacherNormalization', '--teacher-normalization'],
   ['unfreeze', '--unfreeze'],
@@ -146,7 +149,6 @@ const IMAGE_ONLY: [keyof DistillOptions, string][] = [
   ['shots', '--shots'],
   ['optimizer', '--optimizer'],
   ['cacheDir', '--cache-dir'],
-  ['onBadInput', '--on-bad-input'],
 ];
 
 /** Refuses what a text teacher's distillation would drop: image-only options and non-text students. */
@@ -165,7 +167,7 @@ export function refuseUnhonouredText(
   for (const [key, flag] of refused)
     throw new GraftError(
       'BAD_OPTION',
-      `${flag} is not honoured with a text teacher (text students train on the labelled texts with AdamW and linear decay, as text fine-tuning does)`,
+      `${flag} is not honoured with a text teacher (text students train on the texts, with AdamW and linear decay, as text fine-tuning does)`,
       { option: key },
     );
 }

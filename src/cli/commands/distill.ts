@@ -66,7 +66,8 @@ Examples:
   graft distill mnist --teacher ./teacher-model --student cnn --unlabeled ./digits --out ./student
   graft distill photos/ --teacher file:teacher.onnx --teacher-labels cat,dog --student model:npm:nsfwjs/mobilenet_v2
   graft distill mnist --teacher ./t --student cut:block_12_add --label-map 0=zero,1=one,... --out ./s
-  graft distill spam-assassin --teacher ./spam-bert6 --student layers:3 --out ./spam-bert3`;
+  graft distill spam-assassin --teacher ./spam-bert6 --student layers:3 --out ./spam-bert3
+  graft distill labelled.csv --teacher ./text-model --student layers:3 --unlabeled more-texts.csv --out ./small`;
 
 export function registerDistill(program: Command): void {
   program
@@ -89,7 +90,7 @@ export function registerDistill(program: Command): void {
     )
     .option(
       '--unlabeled <data>',
-      'unlabelled images for the transfer set: a folder of images, a dataset folder or manifest (labels ignored), or mnist',
+      'unlabelled examples for the transfer set (soft targets only). Images: a folder of images, a dataset folder or manifest (labels ignored), or mnist. Texts: a .csv/.jsonl with a text column (no label needed) or a folder of .txt files',
     )
     .option('--temperature <T>', 'softening temperature (default 4)')
     .option(
