@@ -138,66 +138,14 @@ export function resolveDistillOptions(
   return { ...o, alpha };
 }
 
-/** What a text teacher's distillation cannot honour (image-only options), refused by name. */
-const IMAGE_ONLY: [keyof DistillOptions, string][] = [
-  ['teacherLabels', '--teacher-labels'],
-  ['teacherNormalization', '--teacher-normalization'],
-  ['unfreeze', '--unfreeze'],
-  ['head', '--head'],
-  ['hidden', '--hidden'],
-  ['augment', '--augment'],
-  ['shots', '--shots'],
-  ['optimizer', '--optimizer'],
-  ['cacheDir', '--cache-dir'],
-];
-
-/** Refuses what a text teacher's distillation would drop: image-only options and non-text students. */
-export function refuseUnhonouredText(
-  given: Partial<DistillOptions>,
+/** A text teacher teaches a shallower copy of its own encoder: any other student spec is refused. */
+export function assertTextStudent(
+  given: Pick<DistillOptions, 'student'>,
   spec: StudentSpec,
 ): asserts spec is Extract<StudentSpec, { kind: 'layers' }> {
   if (spec.kind !== 'layers')
     throw new GraftError(
       'BAD_OPTION',
       `--student ${given.student}: a text teacher teaches a shallower copy of its own encoder; use --student layers:<N> or layers:<i,j,…>`,
-    );
-  const refused = IMAGE_ONLY.filter(([key]) => given[key] !== undefined);
-  // --no-warm-start is a negated flag: only its `false` was asked for.
-  if (given.warmStart === false) refused.push(['warmStart', '--no-warm-start']);
-  for (const [key, flag] of refused)
-    throw new GraftError(
-      'BAD_OPTION',
-      `${flag} is not honoured with a text teacher (text students train on the texts, with AdamW and linear decay, as text fine-tuning does)`,
-      { option: key },
-    );
-}
-
-/** Options that would be silently ignored are refused. */
-export function refuseUnhonoured(o: DistillOptions, given: Partial<DistillOptions>, spec: StudentSpec): void {
-  const mlpHead = o.head === 'mlp' || spec.kind === 'mlp';
-  if (given.hidden !== undefined && !mlpHead)
-    throw new GraftError(
-      'BAD_OPTION',
-      '--hidden sizes an MLP head: add --head mlp (or use --student mlp); a linear head has no hidden layers',
-    );
-  if (given.warmStart === false && (spec.kind === 'cnn' || spec.kind === 'mlp' || mlpHead))
-    throw new GraftError(
-      'BAD_OPTION',
-      `--no-warm-start: only a cut/model student's linear head starts from a probe; this student's head starts from random weights anyway`,
-    );
-  if (o.teacherNormalization !== undefined && !o.teacher.startsWith('file:'))
-    throw new GraftError(
-      'BAD_OPTION',
-      `--teacher-normalization is for bare ONNX teachers (file:…); '${o.teacher}' records its preprocessing in graft.json`,
-    );
-  if (spec.kind === 'mlp' && o.unfreeze !== undefined && o.unfreeze !== 'none')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--unfreeze ${o.unfreeze}: the mlp student is a head on raw pixels; it has no backbone layers to unfreeze`,
-    );
-  if (o.resume && !o.out)
-    throw new GraftError(
-      'BAD_OPTION',
-      'resume needs the output directory whose checkpoints it resumes (out)',
     );
 }

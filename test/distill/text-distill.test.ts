@@ -72,9 +72,24 @@ describe('text distillation (tiny BERT teacher)', () => {
       distill({ ...common, student: 'layers:1', unlabeled: 'mnist' }),
       (e) => isGraftError(e, 'BAD_INPUT') && /image data; text students need texts/.test(e.message),
     );
+    // Every refused flag is named in one error, each with its reason.
     await assert.rejects(
-      distill({ ...common, student: 'layers:1', augment: true }),
-      (e) => isGraftError(e, 'BAD_OPTION') && /--augment/.test(e.message),
+      distill({ ...common, student: 'layers:1', augment: true, optimizer: 'sgd', head: 'mlp' }),
+      (e) =>
+        isGraftError(e, 'BAD_OPTION') &&
+        /--augment: it augments images/.test(e.message) &&
+        /--optimizer: a text student steps with AdamW/.test(e.message) &&
+        /--head: /.test(e.message),
+    );
+    await assert.rejects(
+      distill({ ...common, student: 'layers:1', resume: true }),
+      (e) => isGraftError(e, 'BAD_OPTION') && /--resume: it needs the output directory/.test(e.message),
+    );
+    // Switches left off ask for nothing: no refusal (the run itself is not started here: bad layers).
+    await assert.rejects(
+      distill({ ...common, student: 'layers:0,0,5', augment: false, cacheDir: false, warmStart: true }),
+      (e) =>
+        isGraftError(e, 'BAD_OPTION') && /layers/.test(e.message) && !/--augment|--cache-dir/.test(e.message),
     );
     await assert.rejects(distill({ ...common, student: 'layers:0,0,5' }), (e) =>
       isGraftError(e, 'BAD_OPTION'),
