@@ -88,7 +88,6 @@ export const DISTILL_RULES: Record<string, OptionRule<DistillShape>> = {
       imageOnly("it augments images; texts are not augmented (the teacher's logits are computed once)"),
     ),
   },
-  shots: { flag: '--shots', rule: imageOnly('it samples labelled images per class') },
   optimizer: { flag: '--optimizer', rule: imageOnly('a text student steps with AdamW and linear decay') },
   cacheDir: {
     flag: '--cache-dir',

@@ -1,7 +1,7 @@
 /**
  * distill() for text teachers: a graft text model directory teaches a shallower copy of its own encoder
  * (`--student layers:N`, text-student.ts). The data is split as text training splits it; the transfer set is the
- * training split plus any unlabelled texts (label -1: soft targets only, as for images: unlabeled.ts). The
+ * training split (or `shots` of it per class) plus any unlabelled texts (label -1: soft targets only, as for images: unlabeled.ts). The
  * teacher's logits for the transfer set are computed once (text is not augmented) and ride along each batch (TEACHER_LOGITS);
  * the student is a SequenceClassifier with the distillation loss, trained by the one recipe runner with text
  * fine-tuning's own optimiser settings (AdamW, linear decay, clipping). Then both are evaluated on the held-out
@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { loadDataset } from '../data/load.js';
-import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
+import { sampleShots, SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluateHeldOut } from '../eval/report.js';
@@ -60,12 +60,13 @@ export async function distillText(
   });
   const heldName = split.test.examples.length > 0 ? 'test' : 'validation';
   const held = heldName === 'test' ? split.test : split.validation;
+  const train = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
   const unlabeled = await unlabeledExamples('text', o, data.name, [
-    ...split.train.examples,
+    ...train.examples,
     ...split.validation.examples,
     ...split.test.examples,
   ]);
-  const transfer: TextDataset = { ...split.train, examples: [...split.train.examples, ...unlabeled] };
+  const transfer: TextDataset = { ...train, examples: [...train.examples, ...unlabeled] };
   const session = o.threads ? { threads: o.threads } : undefined;
 
   const student = textStudent(teacher, spec);
@@ -112,7 +113,7 @@ export async function distillText(
     emit({
       type: 'stage',
       stage: 'train',
-      message: `distilling into ${o.student} (T=${o.temperature}, α=${o.alpha}; ${split.train.examples.length} labelled + ${unlabeled.length} unlabelled texts)`,
+      message: `distilling into ${o.student} (T=${o.temperature}, α=${o.alpha}; ${train.examples.length} labelled + ${unlabeled.length} unlabelled texts)`,
     });
     const tt = performance.now();
     const { results } = await runPhasesOn(model, phases, {
@@ -185,7 +186,7 @@ export async function distillText(
     const history = results.at(-1)?.history;
     const seconds = { teacher: teacherSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 };
     const counts = {
-      train: split.train.examples.length,
+      train: train.examples.length,
       unlabeled: unlabeled.length,
       validation: split.validation.examples.length,
       test: split.test.examples.length,
@@ -222,6 +223,7 @@ export async function distillText(
         temperature: o.temperature,
         alpha: o.alpha,
         unlabeled: unlabeled.length,
+        shots: o.shots ?? null,
         epochs: o.epochs,
         batchSize: o.batchSize,
         lr: o.lr,

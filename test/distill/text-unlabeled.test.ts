@@ -83,6 +83,15 @@ describe('text distillation with unlabelled texts', () => {
     );
     // Same seed, same labelled data: only the unlabelled texts differ, and they move the student.
     assert.notEqual(withU.evaluation.logLoss, without.evaluation.logLoss);
+
+    // A few shots labelled, the labelled file itself as the unlabelled texts: only the training texts that are
+    // not among the shots stay (the shots and every held-out text are left out).
+    const allTexts = join(tmp, 'all-texts.csv');
+    await writeFile(allTexts, ['text', ...sentences(40, 1).map(([t]) => `"${t}"`)].join('\n') + '\n');
+    const shots = await distill({ ...common, shots: 5, unlabeled: allTexts });
+    assert.equal(shots.counts.train, 10);
+    assert.equal(shots.counts.unlabeled, without.counts.train - 10);
+    assert.equal(shots.counts.test, without.counts.test);
   });
 
   it('graft distill --unlabeled takes a text CSV; a file without a text column is BAD_INPUT', () => {

@@ -118,7 +118,10 @@ export function registerDistill(program: Command): void {
       'augment the transfer set; the teacher then runs on the very batch the student sees (no cached logits)',
     )
     .option('--augment-flip', 'also flip images horizontally (with --augment)')
-    .option('--shots <k>', 'use k labelled training examples per class')
+    .option(
+      '--shots <k>',
+      'use k labelled training examples per class (the rest of the training split is not used)',
+    )
     .option('--val-split <f>', 'fraction of each class held out for validation')
     .option('--test-split <f>', 'fraction of each class held out for the final test')
     .option('--seed <n>', 'random seed (splits, sampling, initialisation)')
