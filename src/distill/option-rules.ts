@@ -88,6 +88,13 @@ export const DISTILL_RULES: Record<string, OptionRule<DistillShape>> = {
       imageOnly("it augments images; texts are not augmented (the teacher's logits are computed once)"),
     ),
   },
+  hiddenLoss: {
+    flag: '--hidden-loss',
+    rule: (s, v) =>
+      s.modality === 'text' || v === 0
+        ? undefined
+        : "hidden-state matching is built for text students (layers:N), which share their teacher's width and layers; drop it",
+  },
   optimizer: { flag: '--optimizer', rule: imageOnly('a text student steps with AdamW and linear decay') },
   cacheDir: {
     flag: '--cache-dir',

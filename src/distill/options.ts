@@ -38,6 +38,11 @@ export interface DistillOptions {
   temperature: number;
   /** Weight of the soft-target term (default 0.9 with unlabelled data, else 0.5). */
   alpha?: number;
+  /**
+   * Text students: weight of hidden-state matching, the masked MSE between each student layer's output and the
+   * output of the teacher layer it came from, added to the distillation loss (default 0: off).
+   */
+  hiddenLoss?: number;
   /** Data label → teacher label, where their names differ. */
   labelMap?: Record<string, string>;
   out?: string;
@@ -113,7 +118,14 @@ export function distillRunOptions(
 ): RunOptions {
   return {
     modality,
-    distill: { teacher: o.teacher, student: o.student, temperature: o.temperature, alpha: o.alpha },
+    distill: {
+      teacher: o.teacher,
+      student: o.student,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      // Recorded only when on, so checkpoints written before the option existed still resume.
+      ...(o.hiddenLoss ? { hiddenLoss: o.hiddenLoss } : {}),
+    },
     labels,
   };
 }
@@ -135,6 +147,8 @@ export function resolveDistillOptions(
     throw new GraftError('BAD_OPTION', `--temperature must be a number > 0, got ${o.temperature}`);
   if (!(alpha >= 0 && alpha <= 1))
     throw new GraftError('BAD_OPTION', `--alpha must be in [0, 1], got ${alpha}`);
+  if (o.hiddenLoss !== undefined && !(o.hiddenLoss >= 0 && Number.isFinite(o.hiddenLoss)))
+    throw new GraftError('BAD_OPTION', `--hidden-loss must be a weight ≥ 0, got ${o.hiddenLoss}`);
   return { ...o, alpha };
 }
 

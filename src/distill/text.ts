@@ -29,6 +29,7 @@ import { alignLabels } from './labels.js';
 import { distillRunOptions, type DistillOptions } from './options.js';
 import type { StudentSpec } from './student.js';
 import { loadTextTeacher, teacherTextSource, textTeacherLogits } from './text-teacher.js';
+import { matchedLayers, teacherHidden } from './text-hidden.js';
 import { textStudent } from './text-student.js';
 import { unlabeledExamples } from './unlabeled.js';
 
@@ -76,15 +77,21 @@ export async function distillText(
   const logits = await textTeacherLogits(teacher, transfer, columns, { session, batchSize: o.batchSize });
   const teacherSeconds = (performance.now() - tTeacher) / 1000;
 
+  const matching = o.hiddenLoss ? matchedLayers(teacher, student) : undefined;
   const model = await SequenceClassifier.create(student.encoder, {
     numClasses: labels.length,
     pooler: teacher.manifest.head['pooler'] === 'tanh' ? 'tanh' : 'auto',
     seed: o.seed,
     unfreeze: 'all',
     initialParams: student.initialParams,
-    distill: { temperature: o.temperature, alpha: o.alpha },
+    distill: {
+      temperature: o.temperature,
+      alpha: o.alpha,
+      ...(matching ? { hidden: { weight: o.hiddenLoss!, tensors: matching.student } } : {}),
+    },
     ...(session ? { session } : {}),
   });
+  const hidden = matching ? await teacherHidden(teacher, matching, session) : undefined;
   try {
     const source = (ds: TextDataset, seed: number, withLogits: boolean) =>
       teacherTextSource(teacher, ds, model.inputs, {
@@ -120,7 +127,7 @@ export async function distillText(
       ...runner,
       data: (_i, seed) =>
         Promise.resolve({
-          train: source(transfer, seed, true),
+          train: hidden ? hidden.wrap(source(transfer, seed, true)) : source(transfer, seed, true),
           ...(validation ? { validation } : {}),
           cached: true,
         }),
@@ -222,6 +229,7 @@ export async function distillText(
         keptLayers: student.keep,
         temperature: o.temperature,
         alpha: o.alpha,
+        hiddenLoss: o.hiddenLoss ?? 0,
         unlabeled: unlabeled.length,
         shots: o.shots ?? null,
         epochs: o.epochs,
@@ -261,6 +269,7 @@ export async function distillText(
     }
     return result;
   } finally {
+    await hidden?.release();
     await model.release();
   }
 }

@@ -18,6 +18,7 @@ interface DistillFlags {
   unlabeled?: string;
   temperature?: string;
   alpha?: string;
+  hiddenLoss?: string;
   labelMap?: string;
   head?: string;
   warmStart: boolean;
@@ -97,6 +98,10 @@ export function registerDistill(program: Command): void {
       '--alpha <a>',
       'weight of the soft-target term in [0, 1] (default 0.9 with --unlabeled, else 0.5)',
     )
+    .option(
+      '--hidden-loss <weight>',
+      "text students: add weight × MSE between each student layer's hidden states and its teacher layer's (default 0: off)",
+    )
     .option('--label-map <map>', 'data label → teacher label where names differ: 0=zero,1=one,…')
     .option('--head <kind>', "the student's head: linear (default) | mlp")
     .option('--hidden <sizes>', 'MLP head hidden sizes, comma separated (default 256)')
@@ -161,6 +166,7 @@ export function registerDistill(program: Command): void {
           unlabeled: f.unlabeled,
           temperature: number('temperature', f.temperature),
           alpha: number('alpha', f.alpha),
+          hiddenLoss: number('hidden-loss', f.hiddenLoss, { min: 0 }),
           labelMap: f.labelMap === undefined ? undefined : parseLabelMap(f.labelMap),
           head: choice('head', f.head, ['linear', 'mlp'] as const),
           hidden: list('hidden', f.hidden),
