@@ -60,6 +60,17 @@
       "ldflags": [
         "-pthread"
       ]
+    },
+    {
+      "target_name": "graft_heap",
+      "sources": [
+        "native/heap/binding.cc"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O2",
+        "-fno-exceptions"
+      ]
     }
   ]
 }

@@ -11,9 +11,15 @@
  * directories through `load()` predicting every test text, tokenisation included.
  *
  *   node --import tsx bench/distill-text.ts [--teacher /work/artifacts/spam-bert6] [--student layers:3]
- *     [--epochs N] [--lr x] [--out <dir>] [--rounds 5] [--threads 2] [--skip-train] [--model-only]
+ *     [--epochs N] [--lr x] [--alpha a] [--out <dir>] [--rounds 5] [--threads 2] [--skip-train] [--model-only]
+ *     [--shots K] [--unlabeled <csv|jsonl|dir> | --unlabeled train-rest] [--accuracy-only]
+ *
+ * Unlabelled texts: `--shots K --unlabeled train-rest` labels K training texts per class and hands every
+ * training-split text to distill() as unlabelled (a JSONL with a text column only; distill() leaves out the
+ * shots and any text the held-out splits share), the text counterpart of the image goal's shots + unlabelled
+ * digits; run it once with and once without `--unlabeled` to compare. `--accuracy-only` skips the timing.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,42 +41,23 @@ const { values: a } = parseArgs({
     student: { type: 'string', default: 'layers:3' },
     epochs: { type: 'string' },
     lr: { type: 'string' },
+    alpha: { type: 'string' },
     out: { type: 'string', default: join(tmpdir(), 'graft-distill-spam-bert3') },
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
     'skip-train': { type: 'boolean', default: false },
     /** Only (a): model.onnx on pre-tokenised batches. */
     'model-only': { type: 'boolean', default: false },
+    shots: { type: 'string' },
+    /** A file or folder of unlabelled texts, or `train-rest`: the training split's texts. */
+    unlabeled: { type: 'string' },
+    'accuracy-only': { type: 'boolean', default: false },
   },
 });
 const threads = Number(a.threads);
 const load1 = () => loadavg()[0]!.toFixed(1);
 const log = (m: string) => process.stderr.write(`[distill-text] ${m} (load ${load1()})\n`);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-
-if (!a['skip-train']) {
-  log(`distilling ${a.teacher} into ${a.student} → ${a.out}`);
-  const r = await distill({
-    data: 'spam-assassin',
-    teacher: a.teacher,
-    student: a.student,
-    out: a.out,
-    threads,
-    speedRounds: 3,
-    ...(a.epochs ? { epochs: Number(a.epochs) } : {}),
-    ...(a.lr ? { lr: Number(a.lr) } : {}),
-    onEvent: (e) => {
-      if (e.type === 'stage') log(e.message);
-      if (e.type === 'epoch') log(`epoch ${e.epoch + 1} loss ${e.trainLoss.toFixed(4)}`);
-    },
-  });
-  log(
-    `teacher ${pct(r.teacherEvaluation.accuracy)}, student ${pct(r.evaluation.accuracy)} ` +
-      `(${pct(r.comparison.ratios.accuracy)} of the teacher) on ${r.evaluation.n} ${r.evaluatedOn} texts; ` +
-      `agreement ${pct(r.comparison.student.agreement)}; parameters ${r.comparison.teacher.parameters} → ` +
-      `${r.comparison.student.parameters}; train ${r.seconds.train.toFixed(0)} s`,
-  );
-}
 
 // The held-out test texts, split as `graft train spam-assassin` and distill() split them.
 const ds = await loadDataset('spam-assassin');
@@ -80,6 +67,48 @@ const split = stratifiedSplit(ds, {
   test: SPLIT_DEFAULTS.test,
   seed: 0,
 });
+
+/** `--unlabeled train-rest`: the training split's texts, written as a JSONL without labels. */
+async function unlabeledTexts(): Promise<string | undefined> {
+  if (a.unlabeled !== 'train-rest') return a.unlabeled;
+  const path = join(tmpdir(), `graft-spam-train-texts-${process.pid}.jsonl`);
+  await writeFile(
+    path,
+    split.train.examples.map((e) => JSON.stringify({ text: e.source })).join('\n') + '\n',
+  );
+  return path;
+}
+
+if (!a['skip-train']) {
+  const unlabeled = await unlabeledTexts();
+  log(`distilling ${a.teacher} into ${a.student} → ${a.out}`);
+  const r = await distill({
+    data: 'spam-assassin',
+    teacher: a.teacher,
+    student: a.student,
+    out: a.out,
+    threads,
+    speedRounds: a['accuracy-only'] ? 0 : 3,
+    ...(a.shots ? { shots: Number(a.shots) } : {}),
+    ...(unlabeled ? { unlabeled } : {}),
+    ...(a.epochs ? { epochs: Number(a.epochs) } : {}),
+    ...(a.lr ? { lr: Number(a.lr) } : {}),
+    ...(a.alpha ? { alpha: Number(a.alpha) } : {}),
+    onEvent: (e) => {
+      if (e.type === 'stage') log(e.message);
+      if (e.type === 'epoch') log(`epoch ${e.epoch + 1} loss ${e.trainLoss.toFixed(4)}`);
+    },
+  });
+  log(
+    `teacher ${pct(r.teacherEvaluation.accuracy)}, student ${pct(r.evaluation.accuracy)} ` +
+      `(${pct(r.comparison.ratios.accuracy)} of the teacher) on ${r.evaluation.n} ${r.evaluatedOn} texts; ` +
+      `agreement ${pct(r.comparison.student.agreement)}; parameters ${r.comparison.teacher.parameters} → ` +
+      `${r.comparison.student.parameters}; ${r.counts.train} labelled + ${r.counts.unlabeled} unlabelled texts, ` +
+      `α ${r.alpha}; train ${r.seconds.train.toFixed(0)} s`,
+  );
+  if (a['accuracy-only']) process.exit(0);
+}
+
 const test = split.test.examples.map((e) => ({ text: e.source }));
 // (a) model.onnx alone on pre-tokenised batches.
 const tt = await loadTextTeacher(a.teacher);

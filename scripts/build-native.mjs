@@ -2,7 +2,8 @@
 // Builds graft's native addons with node-gyp: the image addon (native/image → build/Release/graft_image.node,
 // against libjpeg-turbo, libpng and libdeflate; Debian: libjpeg62-turbo-dev, libpng-dev, libdeflate-dev) and the
 // optimizer addon (native/optim → graft_optim.node) and the convolution addon (native/conv → graft_conv.node:
-// depthwise convolution for training graphs, opt-in with GRAFT_NATIVE_DEPTHWISE=1). All are optional: if the
+// depthwise convolution for training graphs, opt-in with GRAFT_NATIVE_DEPTHWISE=1) and the heap addon (native/heap →
+// graft_heap.node: keeps freed memory mapped, src/runtime/heap.ts). All are optional: if the
 // build fails, graft decodes every
 // image with sharp and runs the optimizers' loops in TypeScript, so installing goes on with a warning. With
 // GRAFT_REQUIRE_NATIVE=1 (set by scripts/setup.sh, so CI notices) a failed build fails the install.
@@ -15,7 +16,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // npm names its bundled node-gyp for install scripts; otherwise look beside npm itself.
 const candidates = [
   process.env.npm_config_node_gyp,
-  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  join(
+    dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  ),
 ].filter((p) => p && existsSync(p));
 const required = process.env.GRAFT_REQUIRE_NATIVE === '1';
 

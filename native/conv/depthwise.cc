@@ -106,6 +106,147 @@ inline void rows_of(const DepthwiseGeometry& g, int oh, const F& f) {
   }
 }
 
+
+// Small planes (output rows shorter than one vector) run channels-last instead: each image is copied to
+// [row][column][channel] with a zero border, so every tap of every output position is one multiply-add over all
+// channels, a loop as long as the channel count. Row-wise loops over a 7- or 14-wide plane never reach the
+// vector body and spend their time in call and tail overhead.
+inline bool channels_last_pays(const DepthwiseGeometry& g) { return g.wo < 16 && g.c >= 16; }
+
+// acc[k] += w[k] * x[k] over the channels.
+GRAFT_CLONES void fma_channels(float* __restrict acc, const float* __restrict w, const float* __restrict x, int c) {
+  for (int k = 0; k < c; k++) acc[k] += w[k] * x[k];
+}
+
+// One image's planes [c][h][w] into dst[(r + pt) * wp + q + pl][c]; the border is left as it is. Blocks of 16
+// channels: each position's 16 values are written as one run while 16 planes are read in step.
+void to_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
+  const size_t plane = size_t(h) * w;
+  for (int c0 = 0; c0 < c; c0 += 16) {
+    const int cn = std::min(16, c - c0);
+    for (int r = 0; r < h; r++)
+      for (int q = 0; q < w; q++) {
+        const float* s = src + size_t(c0) * plane + size_t(r) * w + q;
+        float* d = dst + (size_t(r + pt) * wp + q + pl) * c + c0;
+        for (int k = 0; k < cn; k++) d[k] = s[k * plane];
+      }
+  }
+}
+
+// The inverse: rows pt.. and columns pl.. of src[r * wp + q][c] back to planes [c][h][w].
+void from_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
+  const size_t plane = size_t(h) * w;
+  for (int c0 = 0; c0 < c; c0 += 16) {
+    const int cn = std::min(16, c - c0);
+    for (int r = 0; r < h; r++)
+      for (int q = 0; q < w; q++) {
+        const float* s = src + (size_t(r + pt) * wp + q + pl) * c + c0;
+        float* d = dst + size_t(c0) * plane + size_t(r) * w + q;
+        for (int k = 0; k < cn; k++) d[k * plane] = s[k];
+      }
+  }
+}
+
+// The kernel as [tap][channel].
+std::vector<float> taps_by_channel(const DepthwiseGeometry& g, const float* w) {
+  const int taps = g.kh * g.kw;
+  std::vector<float> t(size_t(taps) * g.c);
+  for (int ch = 0; ch < g.c; ch++)
+    for (int k = 0; k < taps; k++) t[size_t(k) * g.c + ch] = w[size_t(ch) * taps + k];
+  return t;
+}
+
+struct ChannelsLast {
+  const DepthwiseGeometry& g;
+  int hp, wp;
+  explicit ChannelsLast(const DepthwiseGeometry& geo)
+      : g(geo), hp(geo.h + geo.pt + geo.pb), wp(geo.w + geo.pl + geo.pr) {}
+  size_t padded() const { return size_t(hp) * wp * g.c; }
+  size_t output() const { return size_t(g.ho) * g.wo * g.c; }
+  // Offset of input position (oh * sh + i, ow * sw + j) in a padded image.
+  size_t in(int oh, int ow, int i, int j) const { return (size_t(oh * g.sh + i) * wp + ow * g.sw + j) * g.c; }
+  size_t out(int oh, int ow) const { return (size_t(oh) * g.wo + ow) * g.c; }
+};
+
+void forward_channels_last(const DepthwiseGeometry& g, const float* x, const float* w, const float* bias, float* y,
+                           int threads) {
+  const ChannelsLast cl(g);
+  const std::vector<float> wt = taps_by_channel(g, w);
+  const size_t in_image = size_t(g.c) * g.h * g.w, out_image = size_t(g.c) * g.ho * g.wo;
+  const int workers = std::max(threads, 1);
+  std::vector<std::vector<float>> xt(workers, std::vector<float>(cl.padded())), yt(workers, std::vector<float>(cl.output()));
+  parallel(size_t(g.n), threads, [&](size_t n, int worker) {
+    float* xs = xt[worker].data();
+    float* ys = yt[worker].data();
+    std::fill(xs, xs + cl.padded(), 0.0f);
+    to_channels_last(x + n * in_image, g.c, g.h, g.w, g.pt, g.pl, cl.wp, xs);
+    for (int oh = 0; oh < g.ho; oh++)
+      for (int ow = 0; ow < g.wo; ow++) {
+        float* acc = ys + cl.out(oh, ow);
+        if (bias)
+          std::memcpy(acc, bias, sizeof(float) * g.c);
+        else
+          std::fill(acc, acc + g.c, 0.0f);
+        for (int i = 0; i < g.kh; i++)
+          for (int j = 0; j < g.kw; j++)
+            fma_channels(acc, wt.data() + size_t(i * g.kw + j) * g.c, xs + cl.in(oh, ow, i, j), g.c);
+      }
+    from_channels_last(ys, g.c, g.ho, g.wo, 0, 0, g.wo, y + n * out_image);
+  });
+}
+
+void grad_input_channels_last(const DepthwiseGeometry& g, const float* dy, const float* w, float* dx, int threads) {
+  const ChannelsLast cl(g);
+  const std::vector<float> wt = taps_by_channel(g, w);
+  const size_t in_image = size_t(g.c) * g.h * g.w, out_image = size_t(g.c) * g.ho * g.wo;
+  const int workers = std::max(threads, 1);
+  std::vector<std::vector<float>> dxt(workers, std::vector<float>(cl.padded())), dyt(workers, std::vector<float>(cl.output()));
+  parallel(size_t(g.n), threads, [&](size_t n, int worker) {
+    float* gx = dxt[worker].data();
+    float* gy = dyt[worker].data();
+    std::fill(gx, gx + cl.padded(), 0.0f);
+    to_channels_last(dy + n * out_image, g.c, g.ho, g.wo, 0, 0, g.wo, gy);
+    for (int oh = 0; oh < g.ho; oh++)
+      for (int ow = 0; ow < g.wo; ow++)
+        for (int i = 0; i < g.kh; i++)
+          for (int j = 0; j < g.kw; j++)
+            fma_channels(gx + cl.in(oh, ow, i, j), wt.data() + size_t(i * g.kw + j) * g.c, gy + cl.out(oh, ow), g.c);
+    from_channels_last(gx, g.c, g.h, g.w, g.pt, g.pl, cl.wp, dx + n * in_image);
+  });
+}
+
+// Per image, each tap's sum over output positions in float; across images in double, in image order (so the
+// result does not depend on the thread count).
+void grad_weight_channels_last(const DepthwiseGeometry& g, const float* x, const float* dy, float* dw, int threads) {
+  const ChannelsLast cl(g);
+  const int taps = g.kh * g.kw;
+  const size_t in_image = size_t(g.c) * g.h * g.w, out_image = size_t(g.c) * g.ho * g.wo;
+  const size_t per_image = size_t(taps) * g.c;
+  std::vector<float> partial(size_t(g.n) * per_image, 0.0f);
+  const int workers = std::max(threads, 1);
+  std::vector<std::vector<float>> xt(workers, std::vector<float>(cl.padded())), dyt(workers, std::vector<float>(cl.output()));
+  parallel(size_t(g.n), threads, [&](size_t n, int worker) {
+    float* xs = xt[worker].data();
+    float* gy = dyt[worker].data();
+    std::fill(xs, xs + cl.padded(), 0.0f);
+    to_channels_last(x + n * in_image, g.c, g.h, g.w, g.pt, g.pl, cl.wp, xs);
+    to_channels_last(dy + n * out_image, g.c, g.ho, g.wo, 0, 0, g.wo, gy);
+    float* acc = partial.data() + n * per_image;
+    for (int oh = 0; oh < g.ho; oh++)
+      for (int ow = 0; ow < g.wo; ow++)
+        for (int i = 0; i < g.kh; i++)
+          for (int j = 0; j < g.kw; j++)
+            fma_channels(acc + size_t(i * g.kw + j) * g.c, gy + cl.out(oh, ow), xs + cl.in(oh, ow, i, j), g.c);
+  });
+  std::vector<double> sum(per_image, 0.0);
+  for (int n = 0; n < g.n; n++) {
+    const float* p = partial.data() + size_t(n) * per_image;
+    for (size_t k = 0; k < per_image; k++) sum[k] += p[k];
+  }
+  for (int ch = 0; ch < g.c; ch++)
+    for (int k = 0; k < taps; k++) dw[size_t(ch) * taps + k] = static_cast<float>(sum[size_t(k) * g.c + ch]);
+}
+
 }  // namespace
 
 bool depthwise_resolve(DepthwiseGeometry* g) {
@@ -121,6 +262,7 @@ bool depthwise_resolve(DepthwiseGeometry* g) {
 
 void depthwise_forward(const DepthwiseGeometry& g, const float* x, const float* w, const float* bias, float* y,
                        int threads) {
+  if (channels_last_pays(g)) return forward_channels_last(g, x, w, bias, y, threads);
   const size_t in_plane = size_t(g.h) * g.w, out_plane = size_t(g.ho) * g.wo;
   std::vector<PhasePlane> planes(std::max(threads, 1), PhasePlane(g));
   parallel(size_t(g.n) * g.c, threads, [&](size_t p, int worker) {
@@ -145,6 +287,7 @@ void depthwise_forward(const DepthwiseGeometry& g, const float* x, const float* 
 }
 
 void depthwise_grad_input(const DepthwiseGeometry& g, const float* dy, const float* w, float* dx, int threads) {
+  if (channels_last_pays(g)) return grad_input_channels_last(g, dy, w, dx, threads);
   const size_t in_plane = size_t(g.h) * g.w, out_plane = size_t(g.ho) * g.wo;
   std::vector<PhasePlane> planes(std::max(threads, 1), PhasePlane(g));
   parallel(size_t(g.n) * g.c, threads, [&](size_t p, int worker) {
@@ -164,6 +307,7 @@ void depthwise_grad_input(const DepthwiseGeometry& g, const float* dy, const flo
 }
 
 void depthwise_grad_weight(const DepthwiseGeometry& g, const float* x, const float* dy, float* dw, int threads) {
+  if (channels_last_pays(g)) return grad_weight_channels_last(g, x, dy, dw, threads);
   const size_t in_plane = size_t(g.h) * g.w, out_plane = size_t(g.ho) * g.wo;
   const int taps = g.kh * g.kw;
   std::vector<PhasePlane> planes(std::max(threads, 1), PhasePlane(g));

@@ -3,7 +3,9 @@
 // plane is first copied into a zero-padded buffer split by column phase (column p of the padded row goes to
 // phase p mod stride_w, index p div stride_w), so every tap of every output row reads one contiguous run of
 // floats: the inner loops have no bounds checks and vectorise for any stride (AVX-512, AVX2 or plain x86-64,
-// chosen at load time by the compiler's function multi-versioning).
+// chosen at load time by the compiler's function multi-versioning). Small planes (output rows narrower than 16,
+// 16 channels or more) run channels-last instead: each image is transposed to [row][column][channel], so every
+// tap is one multiply-add over all channels.
 #pragma once
 
 #include <cstddef>

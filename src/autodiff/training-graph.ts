@@ -1,4 +1,5 @@
 /** buildTrainingGraph: forward + loss + reverse-mode gradients as one ONNX graph for ONNX Runtime. */
+import type { NativeDepthwise } from './types.js';
 import { GraftError } from '../errors.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { cloneModel, opsetOf, type Model, type Node } from '../onnx/ir.js';
@@ -37,7 +38,7 @@ export interface TrainingGraphOptions {
    * rules/depthwise-native.ts) — forward, dX and dW. The graph then runs only in a SegmentedSession
    * (src/runtime/segmented-session.ts), which TrainableGraph picks by itself.
    */
-  nativeDepthwise?: boolean;
+  nativeDepthwise?: NativeDepthwise;
 }
 
 export interface TrainingGraph {
@@ -142,7 +143,7 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
       needs,
       output: (i) => ensureOutput(b, node, i),
       constant: (i) => (node.inputs[i] ? constantValues(g, node.inputs[i]!) : undefined),
-      nativeDepthwise: options.nativeDepthwise === true,
+      nativeDepthwise: options.nativeDepthwise ?? false,
     };
     const results = rule(ctx);
     node.inputs.forEach((input, i) => {

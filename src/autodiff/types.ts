@@ -16,8 +16,15 @@ export interface RuleContext {
   /** Constant numeric value of input i (initializer or Constant node), if it is constant. */
   constant(i: number): number[] | undefined;
   /** TrainingGraphOptions.nativeDepthwise: lower trained depthwise Convs to graft's native ops. */
-  readonly nativeDepthwise: boolean;
+  readonly nativeDepthwise: NativeDepthwise;
 }
+
+/**
+ * Which trained depthwise Convs become graft's native ops: none, all, or only those with small planes (output
+ * rows narrower than SMALL_PLANE_WIDTH and at least 16 channels), where ONNX Runtime's grouped kernels are
+ * slowest and the values crossing between native and ONNX Runtime stages are small.
+ */
+export type NativeDepthwise = boolean | 'small-planes';
 
 /**
  * Returns, per input of the node, the name of the gradient of the loss wrt that input (undefined where

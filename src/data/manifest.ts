@@ -2,6 +2,8 @@
  * CSV and JSONL manifests. The header (CSV) or the keys (JSONL) decide the kind:
  * `path,label` (also `file`/`filename`/`image`) gives an image dataset, paths resolved against the manifest's
  * folder; `text,label` gives a text dataset. `class` is accepted for `label`. Labels may be names or numbers.
+ * Unlabelled manifests (`loadUnlabeledManifest`, e.g. distillation's transfer set) need only the `path` or `text`
+ * column: a label column, if any, is ignored, and every example gets label -1 (the dataset has no labels).
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
@@ -64,10 +66,26 @@ function readCsvRows(text: string): { rows: Row[]; keys: string[] } {
   return { rows, keys: header };
 }
 
+/** The label placeholder of an unlabelled manifest's rows (never a class: such a dataset has none). */
+const UNLABELLED = '\u0000unlabelled';
+
 const asText = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 
-export async function loadManifest(file: string, options: LoadOptions = {}): Promise<Dataset> {
+/** A labelled manifest: every row needs a label. */
+export function loadManifest(file: string, options: LoadOptions = {}): Promise<Dataset> {
+  return readManifestFile(file, options, true);
+}
+
+/**
+ * An unlabelled manifest: a `text` (or `path`) column, no label needed (one given is ignored); examples carry
+ * label -1 and the dataset's `labels` is empty. Rows with an empty text or path are counted BAD_ROW warnings.
+ */
+export function loadUnlabeledManifest(file: string, options: LoadOptions = {}): Promise<Dataset> {
+  return readManifestFile(file, options, false);
+}
+
+async function readManifestFile(file: string, options: LoadOptions, labelled: boolean): Promise<Dataset> {
   const opts = resolveLoadOptions(options);
   const warn = new WarningCollector(opts.onBadInput, file);
   let bytes: Uint8Array;
@@ -82,15 +100,23 @@ export async function loadManifest(file: string, options: LoadOptions = {}): Pro
   const mangled = !isValidUtf8(bytes);
   const jsonl = ['.jsonl', '.ndjson'].includes(extname(file).toLowerCase());
   const { rows, keys } = jsonl ? readJsonl(text, file, warn) : readCsvRows(text);
-  const labelKey = LABEL_COLUMNS.find((k) => keys.includes(k));
+  if (keys.length === 0)
+    throw new GraftError('BAD_INPUT', `manifest '${file}' is empty (no header or rows)`, { file });
+  const labelKey = labelled ? LABEL_COLUMNS.find((k) => keys.includes(k)) : undefined;
   const pathKey = PATH_COLUMNS.find((k) => keys.includes(k));
   const textKey = keys.includes('text') ? 'text' : undefined;
   const sourceKey = pathKey ?? textKey;
-  if (!labelKey || !sourceKey) {
+  if (!labelled && !sourceKey)
+    throw new GraftError(
+      'BAD_INPUT',
+      `unlabelled manifest '${file}' needs a 'text' column (or 'path' for images); found: ${keys.join(', ')}`,
+      { file, columns: keys },
+    );
+  if (!sourceKey || (labelled && !labelKey)) {
     throw new GraftError(
       'BAD_INPUT',
       `manifest '${file}' needs a 'label' column and a 'path' (images) or 'text' column; found: ` +
-        (keys.length ? keys.join(', ') : 'nothing'),
+        keys.join(', '),
       { file, columns: keys },
     );
   }
@@ -99,8 +125,8 @@ export async function loadManifest(file: string, options: LoadOptions = {}): Pro
   const good: { row: Row; source: string; label: string }[] = [];
   for (const row of rows) {
     const source = asText(row.values[sourceKey]);
-    const rawLabel = asText(row.values[labelKey]);
-    const label = rawLabel?.trim();
+    const rawLabel = labelKey ? asText(row.values[labelKey]) : '';
+    const label = labelKey ? rawLabel?.trim() : UNLABELLED;
     if (source === undefined || source.trim() === '' || !label) {
       const blank = !label && rawLabel !== undefined && rawLabel !== '';
       const why = blank ? `${labelKey} is only whitespace` : `missing ${!label ? labelKey : sourceKey}`;
@@ -130,12 +156,12 @@ export async function loadManifest(file: string, options: LoadOptions = {}): Pro
   if (usable.length === 0)
     throw new GraftError('BAD_INPUT', `manifest '${file}' has no usable rows`, { file });
 
-  const labels = sortLabels(usable.map((u) => u.label));
+  const labels = labelled ? sortLabels(usable.map((u) => u.label)) : [];
   const index = new Map(labels.map((l, i) => [l, i]));
   const hashes = kind === 'image' ? await hashFiles(usable.map((u) => u.source)) : [];
   const examples: Example<string>[] = usable.map((u, i) => ({
     id: kind === 'image' ? (asText(u.row.values[sourceKey]) ?? '').trim() : where(u.row),
-    label: index.get(u.label)!,
+    label: index.get(u.label) ?? -1,
     source: u.source,
     ...(hashes[i] ? { contentHash: hashes[i] } : {}),
   }));

@@ -31,10 +31,10 @@ import { countParameters, type DistillComparison } from './compare.js';
 import { compareSides, studentClassifier, writeDistilled } from './distill-export.js';
 import { heldOutPair } from './held-out.js';
 import { alignLabels } from './labels.js';
+import { refuseDistillOptions } from './option-rules.js';
 import {
+  assertTextStudent,
   distillRunOptions,
-  refuseUnhonoured,
-  refuseUnhonouredText,
   resolveDistillOptions,
   type DistillOptions,
 } from './options.js';
@@ -77,19 +77,15 @@ const epochEvents = (emit: NonNullable<DistillOptions['onEvent']>): Callback => 
 export async function distill(input: DistillInput): Promise<DistillResult> {
   const spec = parseStudentSpec(input.student);
   if (await isTextTeacher(input.teacher)) {
-    refuseUnhonouredText(input, spec);
+    assertTextStudent(input, spec);
+    refuseDistillOptions(input, 'text', spec);
     const o = resolveDistillOptions(input, 'text');
-    if (o.resume && !o.out)
-      throw new GraftError(
-        'BAD_OPTION',
-        'resume needs the output directory whose checkpoints it resumes (out)',
-      );
     await preflight({ out: o.out });
     return distillText(o, spec);
   }
+  refuseDistillOptions(input, 'image', spec);
   const o = resolveDistillOptions(input);
   const emit = o.onEvent ?? (() => {});
-  refuseUnhonoured(o, input, spec);
   await preflight({ out: o.out, cacheDir: o.cacheDir });
   const checkpointDir = checkpointRoot(o);
   if (o.resume) await findResumeCheckpoint(o.resume, checkpointDir!);
@@ -111,12 +107,11 @@ export async function distill(input: DistillInput): Promise<DistillResult> {
     });
   const heldName = counts.test > 0 ? 'test' : 'validation';
   const held = counts.test > 0 ? split.test.examples : split.validation.examples;
-  const unlabeled = await unlabeledExamples(
-    o,
-    dataset.name,
-    [...train.examples, ...split.validation.examples, ...split.test.examples],
-    emit,
-  );
+  const unlabeled = await unlabeledExamples('image', o, dataset.name, [
+    ...train.examples,
+    ...split.validation.examples,
+    ...split.test.examples,
+  ]);
   const transfer = [...train.examples, ...unlabeled];
 
   const session = o.threads ? { threads: o.threads } : undefined;

@@ -28,12 +28,21 @@ export interface DistillOptions {
   teacherNormalization?: TeacherNormalization;
   /** `cut:<tensor>[@2x2]`, `model:<registry id>[:<tensor>]`, `cnn` or `mlp` (see distill/student.ts). */
   student: string;
-  /** Unlabelled images: a dataset spec (labels ignored) or image sources. */
+  /**
+   * Unlabelled examples for the transfer set (soft targets only). Image teachers: a dataset spec (labels
+   * ignored), a folder of images, a manifest with a `path` column, or image sources. Text teachers: a CSV / JSONL
+   * with a `text` column (no label needed), a folder of `.txt` files, or the texts themselves.
+   */
   unlabeled?: string | readonly ImageSource[];
   /** Softening temperature T (default 4). */
   temperature: number;
   /** Weight of the soft-target term (default 0.9 with unlabelled data, else 0.5). */
   alpha?: number;
+  /**
+   * Text students: weight of hidden-state matching, the masked MSE between each student layer's output and the
+   * output of the teacher layer it came from, added to the distillation loss (default 0: off).
+   */
+  hiddenLoss?: number;
   /** Data label → teacher label, where their names differ. */
   labelMap?: Record<string, string>;
   out?: string;
@@ -109,7 +118,14 @@ export function distillRunOptions(
 ): RunOptions {
   return {
     modality,
-    distill: { teacher: o.teacher, student: o.student, temperature: o.temperature, alpha: o.alpha },
+    distill: {
+      teacher: o.teacher,
+      student: o.student,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      // Recorded only when on, so checkpoints written before the option existed still resume.
+      ...(o.hiddenLoss ? { hiddenLoss: o.hiddenLoss } : {}),
+    },
     labels,
   };
 }
@@ -131,71 +147,19 @@ export function resolveDistillOptions(
     throw new GraftError('BAD_OPTION', `--temperature must be a number > 0, got ${o.temperature}`);
   if (!(alpha >= 0 && alpha <= 1))
     throw new GraftError('BAD_OPTION', `--alpha must be in [0, 1], got ${alpha}`);
+  if (o.hiddenLoss !== undefined && !(o.hiddenLoss >= 0 && Number.isFinite(o.hiddenLoss)))
+    throw new GraftError('BAD_OPTION', `--hidden-loss must be a weight ≥ 0, got ${o.hiddenLoss}`);
   return { ...o, alpha };
 }
 
-/** What a text teacher's distillation cannot honour (image-only options), refused by name. */
-const IMAGE_ONLY: [keyof DistillOptions, string][] = [
-  ['unlabeled', '--unlabeled'],
-  ['teacherLabels', '--teacher-labels'],
-  ['teacherNormalization', '--teacher-normalization'],
-  ['unfreeze', '--unfreeze'],
-  ['head', '--head'],
-  ['hidden', '--hidden'],
-  ['augment', '--augment'],
-  ['shots', '--shots'],
-  ['optimizer', '--optimizer'],
-  ['cacheDir', '--cache-dir'],
-  ['onBadInput', '--on-bad-input'],
-];
-
-/** Refuses what a text teacher's distillation would drop: image-only options and non-text students. */
-export function refuseUnhonouredText(
-  given: Partial<DistillOptions>,
+/** A text teacher teaches a shallower copy of its own encoder: any other student spec is refused. */
+export function assertTextStudent(
+  given: Pick<DistillOptions, 'student'>,
   spec: StudentSpec,
 ): asserts spec is Extract<StudentSpec, { kind: 'layers' }> {
   if (spec.kind !== 'layers')
     throw new GraftError(
       'BAD_OPTION',
       `--student ${given.student}: a text teacher teaches a shallower copy of its own encoder; use --student layers:<N> or layers:<i,j,…>`,
-    );
-  const refused = IMAGE_ONLY.filter(([key]) => given[key] !== undefined);
-  // --no-warm-start is a negated flag: only its `false` was asked for.
-  if (given.warmStart === false) refused.push(['warmStart', '--no-warm-start']);
-  for (const [key, flag] of refused)
-    throw new GraftError(
-      'BAD_OPTION',
-      `${flag} is not honoured with a text teacher (text students train on the labelled texts with AdamW and linear decay, as text fine-tuning does)`,
-      { option: key },
-    );
-}
-
-/** Options that would be silently ignored are refused. */
-export function refuseUnhonoured(o: DistillOptions, given: Partial<DistillOptions>, spec: StudentSpec): void {
-  const mlpHead = o.head === 'mlp' || spec.kind === 'mlp';
-  if (given.hidden !== undefined && !mlpHead)
-    throw new GraftError(
-      'BAD_OPTION',
-      '--hidden sizes an MLP head: add --head mlp (or use --student mlp); a linear head has no hidden layers',
-    );
-  if (given.warmStart === false && (spec.kind === 'cnn' || spec.kind === 'mlp' || mlpHead))
-    throw new GraftError(
-      'BAD_OPTION',
-      `--no-warm-start: only a cut/model student's linear head starts from a probe; this student's head starts from random weights anyway`,
-    );
-  if (o.teacherNormalization !== undefined && !o.teacher.startsWith('file:'))
-    throw new GraftError(
-      'BAD_OPTION',
-      `--teacher-normalization is for bare ONNX teachers (file:…); '${o.teacher}' records its preprocessing in graft.json`,
-    );
-  if (spec.kind === 'mlp' && o.unfreeze !== undefined && o.unfreeze !== 'none')
-    throw new GraftError(
-      'BAD_OPTION',
-      `--unfreeze ${o.unfreeze}: the mlp student is a head on raw pixels; it has no backbone layers to unfreeze`,
-    );
-  if (o.resume && !o.out)
-    throw new GraftError(
-      'BAD_OPTION',
-      'resume needs the output directory whose checkpoints it resumes (out)',
     );
 }

@@ -1,14 +1,15 @@
 /**
  * distill() for text teachers: a graft text model directory teaches a shallower copy of its own encoder
- * (`--student layers:N`, text-student.ts). The data is split as text training splits it; the teacher's logits
- * for the training texts are computed once (text is not augmented) and ride along each batch (TEACHER_LOGITS);
+ * (`--student layers:N`, text-student.ts). The data is split as text training splits it; the transfer set is the
+ * training split (or `shots` of it per class) plus any unlabelled texts (label -1: soft targets only, as for images: unlabeled.ts). The
+ * teacher's logits for the transfer set are computed once (text is not augmented) and ride along each batch (TEACHER_LOGITS);
  * the student is a SequenceClassifier with the distillation loss, trained by the one recipe runner with text
  * fine-tuning's own optimiser settings (AdamW, linear decay, clipping). Then both are evaluated on the held-out
  * split, timed on one batch of its texts, and the student is written as a normal text model directory.
  */
 import { join } from 'node:path';
 import { loadDataset } from '../data/load.js';
-import { SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
+import { sampleShots, SPLIT_DEFAULTS, stratifiedSplit } from '../data/split.js';
 import type { TextDataset } from '../data/types.js';
 import { GraftError } from '../errors.js';
 import { evaluateHeldOut } from '../eval/report.js';
@@ -28,12 +29,14 @@ import { alignLabels } from './labels.js';
 import { distillRunOptions, type DistillOptions } from './options.js';
 import type { StudentSpec } from './student.js';
 import { loadTextTeacher, teacherTextSource, textTeacherLogits } from './text-teacher.js';
+import { matchedLayers, teacherHidden } from './text-hidden.js';
 import { textStudent } from './text-student.js';
+import { unlabeledExamples } from './unlabeled.js';
 
 type Resolved = DistillOptions & { alpha: number };
 
 async function textData(o: Resolved): Promise<TextDataset> {
-  const ds = typeof o.data === 'string' ? await loadDataset(o.data) : o.data;
+  const ds = typeof o.data === 'string' ? await loadDataset(o.data, { onBadInput: o.onBadInput }) : o.data;
   if (ds.kind !== 'text')
     throw new GraftError('BAD_INPUT', `'${ds.name}' is an image dataset; a text teacher needs text data`);
   return ds;
@@ -48,6 +51,7 @@ export async function distillText(
   emit({ type: 'stage', stage: 'backbone', message: `loading the teacher ${o.teacher}` });
   const teacher = await loadTextTeacher(o.teacher);
   const data = await textData(o);
+  for (const w of data.warnings) emit({ type: 'warning', warning: w });
   const labels = [...data.labels];
   const { columns, unused } = alignLabels(labels, teacher.labels, o.labelMap);
   const split = stratifiedSplit(data, {
@@ -57,24 +61,37 @@ export async function distillText(
   });
   const heldName = split.test.examples.length > 0 ? 'test' : 'validation';
   const held = heldName === 'test' ? split.test : split.validation;
+  const train = o.shots ? sampleShots(split.train, o.shots, o.seed) : split.train;
+  const unlabeled = await unlabeledExamples('text', o, data.name, [
+    ...train.examples,
+    ...split.validation.examples,
+    ...split.test.examples,
+  ]);
+  const transfer: TextDataset = { ...train, examples: [...train.examples, ...unlabeled] };
   const session = o.threads ? { threads: o.threads } : undefined;
 
   const student = textStudent(teacher, spec);
   emit({ type: 'stage', stage: 'backbone', message: `student: ${student.description}` });
   const tTeacher = performance.now();
   emit({ type: 'stage', stage: 'extract', message: 'teacher logits for the training texts' });
-  const logits = await textTeacherLogits(teacher, split.train, columns, { session, batchSize: o.batchSize });
+  const logits = await textTeacherLogits(teacher, transfer, columns, { session, batchSize: o.batchSize });
   const teacherSeconds = (performance.now() - tTeacher) / 1000;
 
+  const matching = o.hiddenLoss ? matchedLayers(teacher, student) : undefined;
   const model = await SequenceClassifier.create(student.encoder, {
     numClasses: labels.length,
     pooler: teacher.manifest.head['pooler'] === 'tanh' ? 'tanh' : 'auto',
     seed: o.seed,
     unfreeze: 'all',
     initialParams: student.initialParams,
-    distill: { temperature: o.temperature, alpha: o.alpha },
+    distill: {
+      temperature: o.temperature,
+      alpha: o.alpha,
+      ...(matching ? { hidden: { weight: o.hiddenLoss!, tensors: matching.student } } : {}),
+    },
     ...(session ? { session } : {}),
   });
+  const hidden = matching ? await teacherHidden(teacher, matching, session) : undefined;
   try {
     const source = (ds: TextDataset, seed: number, withLogits: boolean) =>
       teacherTextSource(teacher, ds, model.inputs, {
@@ -91,7 +108,7 @@ export async function distillText(
       seed: o.seed,
     });
     const runner = {
-      trainSize: split.train.examples.length,
+      trainSize: transfer.examples.length,
       batchSize: o.batchSize,
       accumulateSteps: 1,
       seed: o.seed,
@@ -103,14 +120,14 @@ export async function distillText(
     emit({
       type: 'stage',
       stage: 'train',
-      message: `distilling into ${o.student} (T=${o.temperature}, α=${o.alpha}; ${runner.trainSize} texts)`,
+      message: `distilling into ${o.student} (T=${o.temperature}, α=${o.alpha}; ${train.examples.length} labelled + ${unlabeled.length} unlabelled texts)`,
     });
     const tt = performance.now();
     const { results } = await runPhasesOn(model, phases, {
       ...runner,
       data: (_i, seed) =>
         Promise.resolve({
-          train: source(split.train, seed, true),
+          train: hidden ? hidden.wrap(source(transfer, seed, true)) : source(transfer, seed, true),
           ...(validation ? { validation } : {}),
           cached: true,
         }),
@@ -176,8 +193,8 @@ export async function distillText(
     const history = results.at(-1)?.history;
     const seconds = { teacher: teacherSeconds, train: trainSeconds, total: (performance.now() - t0) / 1000 };
     const counts = {
-      train: split.train.examples.length,
-      unlabeled: 0,
+      train: train.examples.length,
+      unlabeled: unlabeled.length,
       validation: split.validation.examples.length,
       test: split.test.examples.length,
     };
@@ -212,6 +229,9 @@ export async function distillText(
         keptLayers: student.keep,
         temperature: o.temperature,
         alpha: o.alpha,
+        hiddenLoss: o.hiddenLoss ?? 0,
+        unlabeled: unlabeled.length,
+        shots: o.shots ?? null,
         epochs: o.epochs,
         batchSize: o.batchSize,
         lr: o.lr,
@@ -249,6 +269,7 @@ export async function distillText(
     }
     return result;
   } finally {
+    await hidden?.release();
     await model.release();
   }
 }

@@ -55,27 +55,32 @@ export function matrixForIds(
   );
 }
 
-/** Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). */
+/**
+ * Per-column mean and standard deviation; constant columns get std 1 (as scikit-learn's StandardScaler). One pass
+ * over the rows: sums of each column's offsets from its first value, in float64 (the shifted-data form, which
+ * keeps the variance exact to float64 rounding when a column's values sit far from zero).
+ */
 export function fitStandardizer(m: FeatureMatrix): Standardizer {
   const n = rowsOf(m);
   const { data, dim } = m;
-  const mean = new Float64Array(dim);
+  const shift = new Float64Array(dim);
+  const sum = new Float64Array(dim);
   const sq = new Float64Array(dim);
-  for (let r = 0, o = 0; r < n; r++) {
-    for (let c = 0; c < dim; c++, o++) mean[c]! += data[o]!;
-  }
-  for (let c = 0; c < dim; c++) mean[c]! /= Math.max(1, n);
+  if (n > 0) for (let c = 0; c < dim; c++) shift[c] = data[c]!;
   for (let r = 0, o = 0; r < n; r++) {
     for (let c = 0; c < dim; c++, o++) {
-      const d = data[o]! - mean[c]!;
+      const d = data[o]! - shift[c]!;
+      sum[c]! += d;
       sq[c]! += d * d;
     }
   }
-  const std = Float32Array.from(sq, (s) => {
-    const sd = Math.sqrt(s / Math.max(1, n));
+  const rows = Math.max(1, n);
+  const mean = Float32Array.from(shift, (k, c) => k + sum[c]! / rows);
+  const std = Float32Array.from(sq, (s, c) => {
+    const sd = Math.sqrt(Math.max(0, s - (sum[c]! * sum[c]!) / rows) / rows);
     return sd < 1e-7 ? 1 : sd;
   });
-  return { mean: Float32Array.from(mean), std };
+  return { mean, std };
 }
 
 /** Mini-batches of a feature matrix, reshuffled each epoch from (seed, epoch) so a resumed run sees the same order. */

@@ -6,8 +6,10 @@
  * same order (bit-identical gradients), measured 25–35% faster for 8,000 × 1,280 features on 2 threads.
  */
 import type { Graph } from '../onnx/ir.js';
-import { attr } from '../onnx/builder.js';
-import { getAttr } from '../onnx/ir.js';
+import { attr, GraphBuilder } from '../onnx/builder.js';
+import { createModel, getAttr } from '../onnx/ir.js';
+import { Session, type SessionOptions } from '../runtime/session.js';
+import type { Standardizer } from './dense.js';
 
 /** The graph input that carries the transposed fixed features, [features × batch]. */
 export const FEATURES_T = 'features:transposed';
@@ -33,19 +35,51 @@ export function readTransposedFeatures(graph: Graph, features: string): boolean 
   return rewritten;
 }
 
-/** The [cols × rows] transpose of a row-major [rows × cols] matrix, in cache-sized tiles. */
-export function transposeMatrix(x: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  const T = 32;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let r = r0; r < r1; r++) {
-        const src = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = x[src + c]!;
-      }
-    }
+/** The fixed batch's features as the training graph reads them. */
+export interface FixedFeatures {
+  /** [rows × dim], standardised when a standardizer was given. */
+  x: Float32Array;
+  /** [dim × rows], the transpose of `x`, when asked for. */
+  xT?: Float32Array;
+}
+
+/**
+ * Standardises the fixed batch with the export graph's own float32 ops (Sub, then Div: the values a mini-batch
+ * gets inside the graph, bit for bit) and transposes it, in one ONNX Runtime run. JavaScript loops over the
+ * 10 M values of 8,000 × 1,280 features took ~170 ms of a linear head's fit; this runs on every thread.
+ */
+export async function prepareFixedFeatures(
+  features: Float32Array,
+  dim: number,
+  standardize: Standardizer | undefined,
+  transposed: boolean,
+  session: SessionOptions = {},
+): Promise<FixedFeatures> {
+  if (!standardize && !transposed) return { x: features };
+  const rows = features.length / dim;
+  const b = new GraphBuilder('fixed_batch');
+  b.input('x', 'float32', [rows, dim]);
+  let x = 'x';
+  if (standardize) {
+    const mean = b.initializer('mean', { dtype: 'float32', shape: [dim], data: standardize.mean });
+    const std = b.initializer('std', { dtype: 'float32', shape: [dim], data: standardize.std });
+    x = b.op('Div', [b.op('Sub', [x, mean]), std], {}, { outputs: ['standardized'] });
+    b.output(x, 'float32', [rows, dim]);
   }
-  return out;
+  if (transposed) {
+    b.op('Transpose', [x], { perm: attr.ints([1, 0]) }, { outputs: ['transposed'] });
+    b.output('transposed', 'float32', [dim, rows]);
+  }
+  const s = await Session.create(createModel(b.graph, 17), {
+    threads: session.threads,
+    validate: false,
+    memoryPattern: false,
+  });
+  try {
+    const out = await s.run({ x: { dtype: 'float32', shape: [rows, dim], data: features } });
+    const xT = out['transposed']?.data as Float32Array | undefined;
+    return { x: standardize ? (out['standardized']!.data as Float32Array) : features, ...(xT ? { xT } : {}) };
+  } finally {
+    await s.release();
+  }
 }

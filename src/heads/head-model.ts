@@ -9,7 +9,7 @@ import { LABELS, TrainableGraph, type Gradients } from '../learner/trainable-gra
 import type { SessionOptions } from '../runtime/session.js';
 import { GraphModel } from '../learner/graph-learner.js';
 import type { Tensor } from '../tensor.js';
-import { FEATURES_T, readTransposedFeatures, transposeMatrix } from './fixed-batch.js';
+import { FEATURES_T, prepareFixedFeatures, readTransposedFeatures } from './fixed-batch.js';
 import {
   buildDenseHead,
   initDenseParams,
@@ -85,7 +85,9 @@ export class HeadModel extends GraphModel {
       session: options.session,
       noiseSeed: options.seed,
     });
-    const fixedFeeds = fixed ? batchFeeds(fixed, inputDim, options.standardize, transposed) : undefined;
+    const fixedFeeds = fixed
+      ? await batchFeeds(fixed, inputDim, options.standardize, transposed, options.session)
+      : undefined;
     return new HeadModel(options, graph, exportHead.graph, fixedFeeds);
   }
 
@@ -111,32 +113,19 @@ export class HeadModel extends GraphModel {
   }
 }
 
-/**
- * The fixed batch as feeds: features standardised in float32 exactly as the graph's Sub → Div would do it
- * (each step rounded to float32), labels as int64.
- */
-function batchFeeds(
+/** The fixed batch as feeds: features standardised (and transposed) once, labels as int64. */
+async function batchFeeds(
   batch: { features: Float32Array; labels: Int32Array },
   dim: number,
   standardize: Standardizer | undefined,
   transposed: boolean,
-): Record<string, Tensor> {
+  session: SessionOptions | undefined,
+): Promise<Record<string, Tensor>> {
   const n = batch.labels.length;
-  const x = standardize ? standardized(batch.features, dim, standardize) : batch.features;
+  const { x, xT } = await prepareFixedFeatures(batch.features, dim, standardize, transposed, session);
   return {
     features: { dtype: 'float32', shape: [n, dim], data: x },
-    ...(transposed
-      ? { [FEATURES_T]: { dtype: 'float32', shape: [dim, n], data: transposeMatrix(x, n, dim) } }
-      : {}),
+    ...(xT ? { [FEATURES_T]: { dtype: 'float32', shape: [dim, n], data: xT } } : {}),
     [LABELS]: TrainableGraph.labels(batch.labels),
   };
-}
-
-function standardized(src: Float32Array, dim: number, { mean, std }: Standardizer): Float32Array {
-  const x = new Float32Array(src.length);
-  for (let o = 0, c = 0; o < src.length; o++) {
-    x[o] = Math.fround(src[o]! - mean[c]!) / std[c]!;
-    if (++c === dim) c = 0;
-  }
-  return x;
 }

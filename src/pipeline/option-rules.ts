@@ -113,9 +113,10 @@ const descentOnly = (s: Shape): string | undefined =>
     ? 'a linear head on frozen features fits with full-batch L-BFGS, which has no learning rate, mini-batches or early stopping; use --optimizer adam, adamw or sgd to fit it by gradient descent, or --head mlp'
     : undefined;
 
-const first =
-  (...rules: Rule[]): Rule =>
-  (s, v) => {
+/** The first reason any of `rules` gives (for any table's shape S). */
+export const first =
+  <S>(...rules: ((s: S, value: unknown) => string | undefined)[]) =>
+  (s: S, v: unknown): string | undefined => {
     for (const rule of rules) {
       const why = rule(s, v);
       if (why !== undefined) return why;

@@ -12,17 +12,27 @@ export type { RunShape } from './option-rules.js';
 /** The option names this table knows (the keys a caller may report as given). */
 export const SCOPED_OPTIONS: readonly string[] = Object.keys(RULES);
 
+/** One option a run may drop: its flag, and why a run of shape S would drop the value given (undefined: it applies). */
+export interface OptionRule<S> {
+  flag: string;
+  rule: (s: S, value: unknown) => string | undefined;
+}
+
 /**
- * Refuses, with one BAD_OPTION naming every flag and why, the given options a run of this shape would drop.
- * `given`: option name → value, only for options the caller actually set.
+ * Refuses, with one BAD_OPTION naming every flag and why, the given options that a run of shape `shape` would drop
+ * by `rules` (a table of option name → rule; `graft train`'s is option-rules.ts, `graft distill`'s
+ * distill/option-rules.ts). `given`: option name → value, only for options the caller actually set.
  */
-export function refuseUnusedOptions(run: RunShape, given: Readonly<Record<string, unknown>>): void {
-  const s = shapeOf(run);
+export function refuseByRules<S>(
+  rules: Readonly<Record<string, OptionRule<S>>>,
+  shape: S,
+  given: Readonly<Record<string, unknown>>,
+): void {
   const byReason = new Map<string, string[]>();
   for (const [name, value] of Object.entries(given)) {
-    const entry = RULES[name];
+    const entry = Object.hasOwn(rules, name) ? rules[name] : undefined;
     if (!entry || value === undefined) continue;
-    const why = entry.rule(s, value);
+    const why = entry.rule(shape, value);
     if (why === undefined) continue;
     byReason.set(why, [...(byReason.get(why) ?? []), entry.flag]);
   }
@@ -31,6 +41,11 @@ export function refuseUnusedOptions(run: RunShape, given: Readonly<Record<string
   throw new GraftError('BAD_OPTION', [...byReason].map(([why, f]) => `${f.join(', ')}: ${why}`).join('; '), {
     option: flags.join(','),
   });
+}
+
+/** Refuses the given training options a run of this shape would drop (the table in option-rules.ts). */
+export function refuseUnusedOptions(run: RunShape, given: Readonly<Record<string, unknown>>): void {
+  refuseByRules(RULES, shapeOf(run), given);
 }
 
 /** The entries of `o` named in `keys` that were set: neither undefined nor `false` (an unset switch). */

@@ -9,6 +9,7 @@
  *   DepthwiseConvGradInput(dy, w, x) -> dx            (x supplies dx's shape only)
  *   DepthwiseConvGradWeight(x, dy) -> dw              w's shape [C, 1, kh, kw]
  */
+import type { NativeDepthwise } from '../autodiff/types.js';
 import { createRequire } from 'node:module';
 import { GraftError } from '../errors.js';
 import { getAttr, type Node } from '../onnx/ir.js';
@@ -60,14 +61,15 @@ export function convAddon(): ConvAddon | undefined {
 }
 
 /**
- * Whether image fine-tuning should run trained depthwise convolutions natively: only with
- * GRAFT_NATIVE_DEPTHWISE=1 (and the addon built). Off by default: every value that crosses between ONNX
- * Runtime and a native op is copied by onnxruntime-node into a fresh JavaScript array, and on these VMs that
- * first touch of fresh memory costs more than ONNX Runtime's slower grouped-convolution kernels (README,
- * fine-tuning benchmarks).
+ * Which trained depthwise convolutions image fine-tuning runs natively (GRAFT_NATIVE_DEPTHWISE: 1 all, small
+ * those with small planes, 0 or unset none; always none without the addon). Every value that crosses between
+ * ONNX Runtime and a native op is copied by onnxruntime-node into a JavaScript array (README, fine-tuning
+ * benchmarks).
  */
-export function nativeDepthwiseAvailable(): boolean {
-  return process.env['GRAFT_NATIVE_DEPTHWISE'] === '1' && convAddon() !== undefined;
+export function nativeDepthwiseMode(): NativeDepthwise {
+  const v = process.env['GRAFT_NATIVE_DEPTHWISE'];
+  if ((v !== '1' && v !== 'small') || convAddon() === undefined) return false;
+  return v === '1' ? true : 'small-planes';
 }
 
 /** The ops of NATIVE_DOMAIN. */

@@ -6,6 +6,7 @@ import type { Model, ValueInfo } from '../onnx/ir.js';
 import { encodeModel } from '../onnx/io.js';
 import { sizeOf, type Tensor } from '../tensor.js';
 import { concatBatches } from './batching.js';
+import { retainFreedMemory } from './heap.js';
 import { runOrt } from './ort-tensor.js';
 import { SessionThread, wholeBuffers } from './session-thread.js';
 
@@ -125,6 +126,7 @@ export class Session {
   /** A session for already-serialised bytes of `model` (skips re-encoding a model read from disk). */
   static async fromBytes(bytes: Uint8Array, model: Model, options: SessionOptions = {}): Promise<Session> {
     const ortOptions = ortSessionOptions(options);
+    retainFreedMemory();
     let backend: Backend;
     try {
       backend = options.worker

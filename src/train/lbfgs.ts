@@ -88,71 +88,80 @@ export async function minimizeLbfgs(
 
   read();
   let { f, g } = await evaluate(x);
+  // Curvature pairs, newest last, with y·s computed once per pair; the arrays of a pair that falls out
+  // of the history are reused. Every loop below writes into buffers allocated once.
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
+  const ys: number[] = [];
+  const spare: Float64Array[] = [];
+  const fresh = (): Float64Array => spare.pop() ?? new Float64Array(total);
   const maxAbs = (v: Float64Array): number => {
     let m = 0;
     for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
     return m;
   };
-  /** a + step · d, element-wise (typed-array loops: TypedArray.map calls a closure per element). */
-  const along = (a: Float64Array, step: number, d: Float64Array): Float64Array => {
-    const out = new Float64Array(a.length);
-    for (let j = 0; j < a.length; j++) out[j] = a[j]! + step * d[j]!;
-    return out;
-  };
-  const minus = (a: Float64Array, b: Float64Array): Float64Array => {
-    const out = new Float64Array(a.length);
-    for (let j = 0; j < a.length; j++) out[j] = a[j]! - b[j]!;
-    return out;
+  const q = new Float64Array(total);
+  const d = new Float64Array(total);
+  const next = new Float64Array(total);
+  const alpha: number[] = [];
+  /** next = x + step · d (typed-array loops: TypedArray.map calls a closure per element). */
+  const stepTo = (step: number): void => {
+    for (let j = 0; j < total; j++) next[j] = x[j]! + step * d[j]!;
   };
   let iter = 0;
   for (; iter < o.maxIter && maxAbs(g) > o.gradTol; iter++) {
     if (o.signal?.aborted) throw new GraftError('CANCELLED', 'training was cancelled', { iteration: iter });
-    // Two-loop recursion: d = -H·g.
-    const q = Float64Array.from(g);
-    const alpha: number[] = [];
+    q.set(g);
     for (let i = S.length - 1; i >= 0; i--) {
-      const a = dot(S[i]!, q) / dot(Y[i]!, S[i]!);
+      const a = dot(S[i]!, q) / ys[i]!;
       alpha[i] = a;
-      for (let j = 0; j < total; j++) q[j]! -= a * Y[i]![j]!;
+      const y = Y[i]!;
+      for (let j = 0; j < total; j++) q[j]! -= a * y[j]!;
     }
     const gamma = S.length
       ? dot(S.at(-1)!, Y.at(-1)!) / dot(Y.at(-1)!, Y.at(-1)!)
       : 1 / Math.max(1, Math.sqrt(dot(g, g)));
     for (let j = 0; j < total; j++) q[j]! *= gamma;
     for (let i = 0; i < S.length; i++) {
-      const b = dot(Y[i]!, q) / dot(Y[i]!, S[i]!);
-      for (let j = 0; j < total; j++) q[j]! += S[i]![j]! * (alpha[i]! - b);
+      const b = dot(Y[i]!, q) / ys[i]!;
+      const sv = S[i]!;
+      const c = alpha[i]! - b;
+      for (let j = 0; j < total; j++) q[j]! += sv[j]! * c;
     }
-    const d = new Float64Array(total);
     for (let j = 0; j < total; j++) d[j] = -q[j]!;
     let slope = dot(g, d);
     if (slope >= 0) {
-      // Not a descent direction (numerical trouble): restart from steepest descent.
+      spare.push(...S, ...Y);
       S.length = 0;
       Y.length = 0;
+      ys.length = 0;
       for (let j = 0; j < total; j++) d[j] = -g[j]! * gamma;
       slope = dot(g, d);
     }
     let step = 1;
-    let next = along(x, step, d);
+    stepTo(step);
     let trial = await evaluate(next);
     while (trial.f > f + 1e-4 * step * slope && step > 1e-10) {
       step *= 0.5;
-      next = along(x, step, d);
+      stepTo(step);
       trial = await evaluate(next);
     }
-    const s = minus(next, x);
-    const y = minus(trial.g, g);
-    if (dot(s, y) > 1e-10 * dot(y, y)) {
+    const s = fresh();
+    const y = fresh();
+    for (let j = 0; j < total; j++) {
+      s[j] = next[j]! - x[j]!;
+      y[j] = trial.g[j]! - g[j]!;
+    }
+    const sy = dot(s, y);
+    if (sy > 1e-10 * dot(y, y)) {
       S.push(s);
       Y.push(y);
+      ys.push(sy);
       if (S.length > o.history) {
-        S.shift();
-        Y.shift();
+        spare.push(S.shift()!, Y.shift()!);
+        ys.shift();
       }
-    }
+    } else spare.push(s, y);
     const improvement = f - trial.f;
     x.set(next);
     f = trial.f;

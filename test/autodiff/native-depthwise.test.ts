@@ -45,6 +45,20 @@ const geometries: Geometry[] = [
     pads: [2, 0, 1, 1],
   },
   {
+    name: '3x3 stride 1 pad 1, 20 channels of 7x7 (channels-last path)',
+    x: [2, 20, 7, 7],
+    k: [3, 3],
+    strides: [1, 1],
+    pads: [1, 1, 1, 1],
+  },
+  {
+    name: '3x3 stride 2, Keras same, 17 channels of 8x10 (channels-last path)',
+    x: [2, 17, 8, 10],
+    k: [3, 3],
+    strides: [2, 2],
+    pads: [0, 0, 1, 1],
+  },
+  {
     name: '3x3 unpadded, 40 columns (vector body + tail)',
     x: [1, 2, 5, 40],
     k: [3, 3],
@@ -187,3 +201,35 @@ test(
     });
   },
 );
+
+test("'small-planes' lowers only the depthwise Convs whose output rows are narrower than 16", () => {
+  // 16 channels: a 3x3 stride-1 depthwise Conv on 20x20 (stays ONNX), then a stride-2 one down to 10x10 (native).
+  const b = new GraphBuilder(emptyGraph());
+  b.input('x', 'float32', ['N', 16, 20, 20]);
+  const u = rng(3);
+  for (const name of ['w1', 'w2'])
+    b.initializer(name, {
+      dtype: 'float32',
+      shape: [16, 1, 3, 3],
+      data: Float32Array.from({ length: 144 }, () => u() - 0.5),
+    });
+  const same = { group: attr.int(16), pads: attr.ints([1, 1, 1, 1]) };
+  const wide = b.op('Conv', ['x', 'w1'], same);
+  const narrow = b.op('Conv', [wide, 'w2'], { ...same, strides: attr.ints([2, 2]) });
+  const loss = b.op('ReduceMean', [b.op('Mul', [narrow, narrow])], { keepdims: attr.int(0) });
+  b.output(loss, 'float32', []);
+  const model = createModel(b.graph);
+  const nativeOps = (nativeDepthwise: boolean | 'small-planes') =>
+    buildTrainingGraph(model, { params: ['w1', 'w2'], loss, nativeDepthwise })
+      .model.graph.nodes.filter((n) => n.domain === NATIVE_DOMAIN)
+      .map((n) => `${n.opType}(${n.inputs.filter((v) => v === 'w1' || v === 'w2').join()})`)
+      .sort();
+  assert.deepEqual(nativeOps(false), []);
+  assert.deepEqual(nativeOps('small-planes'), [
+    'DepthwiseConv(w2)',
+    'DepthwiseConvGradInput(w2)',
+    'DepthwiseConvGradWeight()',
+  ]);
+  // all: w1's Conv and weight gradient as well (its input gradient is not needed: x is data)
+  assert.equal(nativeOps(true).length, 5);
+});

@@ -5,40 +5,17 @@
  * cannot honour are refused.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mulberry32 } from '../../src/data/random.js';
 import { distill } from '../../src/distill/distill.js';
 import { encoderLayers } from '../../src/distill/drop-layers.js';
 import { isGraftError } from '../../src/errors.js';
 import { readManifest } from '../../src/export/manifest.js';
 import { decodeModel } from '../../src/onnx/io.js';
-import { trainTextClassifier } from '../../src/pipeline/train-text.js';
 import { Classifier } from '../../src/predict/classifier.js';
-import '../../src/text/index.js';
-import { BERT_SOURCE } from '../text/helpers.js';
-
-const KEYWORDS: Record<string, string[]> = {
-  animal: ['cat', 'dog', 'bird', 'fish', 'fox'],
-  color: ['red', 'blue', 'green', 'black', 'white'],
-};
-const FILLER = 'the a of to in and is was it this that they we you have time day people way work'.split(' ');
-
-async function csv(path: string, perClass: number, seed: number): Promise<string> {
-  const rnd = mulberry32(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const lines = ['text,label'];
-  for (let i = 0; i < perClass; i++)
-    for (const [label, words] of Object.entries(KEYWORDS)) {
-      const parts = Array.from({ length: 3 + Math.floor(rnd() * 6) }, () => pick(FILLER));
-      parts.splice(Math.floor(rnd() * parts.length), 0, pick(words));
-      lines.push(`"${parts.join(' ')}",${label}`);
-    }
-  await writeFile(path, lines.join('\n') + '\n');
-  return path;
-}
+import { csv, tinyTextTeacher } from './text-fixtures.js';
 
 describe('text distillation (tiny BERT teacher)', () => {
   const tmp = join(tmpdir(), `graft-distill-text-${process.pid}`);
@@ -50,19 +27,7 @@ describe('text distillation (tiny BERT teacher)', () => {
   before(async () => {
     await mkdir(tmp, { recursive: true });
     await csv(data, 40, 1);
-    await trainTextClassifier({
-      data,
-      model: BERT_SOURCE,
-      threads: 2,
-      args: {
-        outputDir: teacher,
-        numTrainEpochs: 3,
-        perDeviceTrainBatchSize: 16,
-        learningRate: 1e-2,
-        seed: 3,
-        maxSeqLength: 16,
-      },
-    });
+    await tinyTextTeacher(data, teacher);
   });
 
   it('a student that keeps every layer starts as its teacher', async () => {
@@ -98,14 +63,33 @@ describe('text distillation (tiny BERT teacher)', () => {
     }
   });
 
-  it('refuses image students and image-only options with a text teacher', async () => {
+  it('refuses image students, image-only options and unlabelled images with a text teacher', async () => {
     await assert.rejects(
       distill({ ...common, student: 'cnn' }),
       (e) => isGraftError(e, 'BAD_OPTION') && /layers:<N>/.test(e.message),
     );
     await assert.rejects(
       distill({ ...common, student: 'layers:1', unlabeled: 'mnist' }),
-      (e) => isGraftError(e, 'BAD_OPTION') && /--unlabeled/.test(e.message),
+      (e) => isGraftError(e, 'BAD_INPUT') && /image data; text students need texts/.test(e.message),
+    );
+    // Every refused flag is named in one error, each with its reason.
+    await assert.rejects(
+      distill({ ...common, student: 'layers:1', augment: true, optimizer: 'sgd', head: 'mlp' }),
+      (e) =>
+        isGraftError(e, 'BAD_OPTION') &&
+        /--augment: it augments images/.test(e.message) &&
+        /--optimizer: a text student steps with AdamW/.test(e.message) &&
+        /--head: /.test(e.message),
+    );
+    await assert.rejects(
+      distill({ ...common, student: 'layers:1', resume: true }),
+      (e) => isGraftError(e, 'BAD_OPTION') && /--resume: it needs the output directory/.test(e.message),
+    );
+    // Switches left off ask for nothing: no refusal (the run itself is not started here: bad layers).
+    await assert.rejects(
+      distill({ ...common, student: 'layers:0,0,5', augment: false, cacheDir: false, warmStart: true }),
+      (e) =>
+        isGraftError(e, 'BAD_OPTION') && /layers/.test(e.message) && !/--augment|--cache-dir/.test(e.message),
     );
     await assert.rejects(distill({ ...common, student: 'layers:0,0,5' }), (e) =>
       isGraftError(e, 'BAD_OPTION'),

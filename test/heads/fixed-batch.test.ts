@@ -7,17 +7,28 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '../../src/data/random.js';
 import { fitStandardizer } from '../../src/features/matrix.js';
-import { FEATURES_T, transposeMatrix } from '../../src/heads/fixed-batch.js';
+import { FEATURES_T, prepareFixedFeatures } from '../../src/heads/fixed-batch.js';
 import { HeadModel } from '../../src/heads/head-model.js';
 
 describe('fixed batch with transposed features', () => {
-  it('transposes matrices whose sides are not multiples of the tile', () => {
+  it('standardises as float32 (x - mean) / std and transposes, for sides of any size', async () => {
     const rows = 37;
     const cols = 70;
-    const x = Float32Array.from({ length: rows * cols }, (_, i) => i);
-    const t = transposeMatrix(x, rows, cols);
+    const u = mulberry32(3);
+    const x = Float32Array.from({ length: rows * cols }, () => 10 * u() - 3);
+    const standardizer = fitStandardizer({ data: x, dim: cols, labels: new Int32Array(rows) });
+    const { x: s, xT } = await prepareFixedFeatures(x, cols, standardizer, true, { threads: 1 });
+    assert.ok(xT);
     for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++) assert.equal(t[c * rows + r], x[r * cols + c]);
+      for (let c = 0; c < cols; c++) {
+        const o = r * cols + c;
+        const want = Math.fround(Math.fround(x[o]! - standardizer.mean[c]!) / standardizer.std[c]!);
+        assert.equal(s[o], want, `standardised [${r}, ${c}]`);
+        assert.equal(xT[c * rows + r], want, `transposed [${c}, ${r}]`);
+      }
+    const plain = await prepareFixedFeatures(x, cols, undefined, true, { threads: 1 });
+    assert.equal(plain.x, x, 'no standardizer: the features as given');
+    assert.equal(plain.xT![5 * rows + 2], x[2 * cols + 5]);
   });
 
   it('gives the gradients of the same batch fed as a mini-batch, bit for bit', async () => {

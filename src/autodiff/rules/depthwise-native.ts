@@ -14,6 +14,14 @@ import type { ConvGeometry } from './conv.js';
 /** The domain of the ops graft runs outside ONNX Runtime. */
 export const NATIVE_DOMAIN = 'graft.native';
 
+/** Output rows narrower than this run natively under 'small-planes' (the native kernels' channels-last path). */
+export const SMALL_PLANE_WIDTH = 16;
+
+function smallPlanes(ys: readonly Dim[], channels: number): boolean {
+  const width = ys[3];
+  return typeof width === 'number' && width < SMALL_PLANE_WIDTH && channels >= 16;
+}
+
 /** Gradients [dX, dW, dB] through native ops, or undefined when this Conv is not a depthwise one they take. */
 export function nativeDepthwiseGrads(
   ctx: RuleContext,
@@ -35,6 +43,7 @@ export function nativeDepthwiseGrads(
     xs?.[1] === geo.group;
   if (!ctx.nativeDepthwise || !ctx.needs(1) || !depthwise || e.dtype !== 'float32') return undefined;
   if (geo.dilations.some((d) => d !== 1) || !ys) return undefined;
+  if (ctx.nativeDepthwise === 'small-planes' && !smallPlanes(ys, geo.group)) return undefined;
   const attrs = {
     kernel_shape: attr.ints(geo.kernel),
     strides: attr.ints(geo.strides),

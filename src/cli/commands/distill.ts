@@ -18,6 +18,7 @@ interface DistillFlags {
   unlabeled?: string;
   temperature?: string;
   alpha?: string;
+  hiddenLoss?: string;
   labelMap?: string;
   head?: string;
   warmStart: boolean;
@@ -66,7 +67,8 @@ Examples:
   graft distill mnist --teacher ./teacher-model --student cnn --unlabeled ./digits --out ./student
   graft distill photos/ --teacher file:teacher.onnx --teacher-labels cat,dog --student model:npm:nsfwjs/mobilenet_v2
   graft distill mnist --teacher ./t --student cut:block_12_add --label-map 0=zero,1=one,... --out ./s
-  graft distill spam-assassin --teacher ./spam-bert6 --student layers:3 --out ./spam-bert3`;
+  graft distill spam-assassin --teacher ./spam-bert6 --student layers:3 --out ./spam-bert3
+  graft distill labelled.csv --teacher ./text-model --student layers:3 --unlabeled more-texts.csv --out ./small`;
 
 export function registerDistill(program: Command): void {
   program
@@ -89,12 +91,16 @@ export function registerDistill(program: Command): void {
     )
     .option(
       '--unlabeled <data>',
-      'unlabelled images for the transfer set: a folder of images, a dataset folder or manifest (labels ignored), or mnist',
+      'unlabelled examples for the transfer set (soft targets only). Images: a folder of images, a dataset folder or manifest (labels ignored), or mnist. Texts: a .csv/.jsonl with a text column (no label needed) or a folder of .txt files',
     )
     .option('--temperature <T>', 'softening temperature (default 4)')
     .option(
       '--alpha <a>',
       'weight of the soft-target term in [0, 1] (default 0.9 with --unlabeled, else 0.5)',
+    )
+    .option(
+      '--hidden-loss <weight>',
+      "text students: add weight × MSE between each student layer's hidden states and its teacher layer's (default 0: off)",
     )
     .option('--label-map <map>', 'data label → teacher label where names differ: 0=zero,1=one,…')
     .option('--head <kind>', "the student's head: linear (default) | mlp")
@@ -117,7 +123,10 @@ export function registerDistill(program: Command): void {
       'augment the transfer set; the teacher then runs on the very batch the student sees (no cached logits)',
     )
     .option('--augment-flip', 'also flip images horizontally (with --augment)')
-    .option('--shots <k>', 'use k labelled training examples per class')
+    .option(
+      '--shots <k>',
+      'use k labelled training examples per class (the rest of the training split is not used)',
+    )
     .option('--val-split <f>', 'fraction of each class held out for validation')
     .option('--test-split <f>', 'fraction of each class held out for the final test')
     .option('--seed <n>', 'random seed (splits, sampling, initialisation)')
@@ -157,6 +166,7 @@ export function registerDistill(program: Command): void {
           unlabeled: f.unlabeled,
           temperature: number('temperature', f.temperature),
           alpha: number('alpha', f.alpha),
+          hiddenLoss: number('hidden-loss', f.hiddenLoss, { min: 0 }),
           labelMap: f.labelMap === undefined ? undefined : parseLabelMap(f.labelMap),
           head: choice('head', f.head, ['linear', 'mlp'] as const),
           hidden: list('hidden', f.hidden),

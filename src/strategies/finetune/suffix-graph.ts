@@ -17,7 +17,7 @@ import { cloneModel, type Graph, type Model } from '../../onnx/ir.js';
 import { append, extract } from '../../onnx/surgery.js';
 import { emitGridPool, pooledDim } from '../../features/feature-id.js';
 import { bnStatistics } from './cut.js';
-import { nativeDepthwiseAvailable } from '../../runtime/native-ops.js';
+import { nativeDepthwiseMode } from '../../runtime/native-ops.js';
 
 export type BnMode = 'frozen' | 'train';
 
@@ -169,7 +169,7 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
     params,
     loss,
     extraOutputs: extras,
-    nativeDepthwise: nativeDepthwiseAvailable(),
+    nativeDepthwise: nativeDepthwiseMode(),
   });
 
   const inference = suffixWithHead(s, 'export');

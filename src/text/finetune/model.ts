@@ -31,6 +31,7 @@ import {
   type ClassifierGraphOptions,
   type PoolerKind,
 } from './graph.js';
+import { addHiddenStateLoss } from './hidden-loss.js';
 import { trainableEncoderParams, type Unfreeze } from './params.js';
 
 export interface SequenceClassifierOptions {
@@ -50,11 +51,29 @@ export interface SequenceClassifierOptions {
   initialParams?: ReadonlyMap<string, Float32Array>;
   /** 'pretrained' (default) or 'scratch': the trainable encoder weights are drawn at random (scratchInit). */
   init?: 'pretrained' | 'scratch';
-  /** Distillation loss instead of cross-entropy: batches then carry the teacher's logits (TEACHER_LOGITS). */
-  distill?: { temperature: number; alpha: number };
+  /**
+   * Distillation loss instead of cross-entropy: batches then carry the teacher's logits (TEACHER_LOGITS). With
+   * `hidden`, `weight` × the masked MSE between the encoder tensors `tensors` (hidden states [batch, seq, H]) and
+   * the teacher's at the matching layers is added; batches then carry those as `teacherHiddenInput(k)`.
+   */
+  distill?: {
+    temperature: number;
+    alpha: number;
+    hidden?: { weight: number; tensors: readonly string[] };
+  };
 }
 
+/** The training input holding the teacher's hidden states matched to the k-th `distill.hidden.tensors`. */
+export const teacherHiddenInput = (k: number): string => `teacher_hidden_${k}`;
+
 const DATA_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'];
+
+/** The attention mask input that tells real tokens from padding (hidden-state matching averages over the real ones). */
+function hiddenMask(m: Model): string {
+  if (!m.graph.inputs.some((v) => v.name === 'attention_mask'))
+    throw new GraftError('BAD_OPTION', 'hidden-state matching needs an encoder with an attention_mask input');
+  return 'attention_mask';
+}
 
 interface Built {
   unfreeze: string;
@@ -144,7 +163,7 @@ export class SequenceClassifier extends GraphLearner {
     const trainGraph = buildClassifierGraph(raised, this.graphOptions, 'train');
     const b = new GraphBuilder(trainGraph.model.graph);
     const labels = b.input(LABELS, 'int64', ['batch']);
-    const loss = o.distill
+    const objective = o.distill
       ? addDistillationObjective(
           b,
           LOGITS,
@@ -155,6 +174,29 @@ export class SequenceClassifier extends GraphLearner {
       : addSoftmaxCrossEntropy(b, LOGITS, labels, o.numClasses, {
           labelSmoothing: o.labelSmoothing ?? 0,
         });
+    const hidden = o.distill?.hidden;
+    const hiddenInputs = (hidden?.tensors ?? []).map((_, k) => teacherHiddenInput(k));
+    const loss = hidden
+      ? b.op('Add', [
+          objective,
+          b.op('Mul', [
+            addHiddenStateLoss(
+              b,
+              hidden.tensors.map((student, k) => ({
+                student,
+                teacher: b.input(hiddenInputs[k]!, 'float32', [
+                  'batch',
+                  'sequence',
+                  this.graphOptions.hidden,
+                ]),
+              })),
+              hiddenMask(trainGraph.model),
+              this.graphOptions.hidden,
+            ),
+            b.constant('hs_weight', { dtype: 'float32', shape: [], data: Float32Array.of(hidden.weight) }),
+          ]),
+        ])
+      : objective;
     trainGraph.model.graph.outputs = [{ name: loss, dtype: 'float32', shape: [] }];
     const names = [...enc, ...trainGraph.headParams.keys()];
     const training = buildTrainingGraph(trainGraph.model, { params: names, loss });
@@ -170,7 +212,7 @@ export class SequenceClassifier extends GraphLearner {
       probabilities: PROBABILITIES,
       params: this.params,
       inputs: this.source.graph.inputs.map((v) => v.name).filter((n) => DATA_INPUTS.includes(n)),
-      ...(o.distill ? { trainingInputs: [TEACHER_LOGITS] } : {}),
+      ...(o.distill ? { trainingInputs: [TEACHER_LOGITS, ...hiddenInputs] } : {}),
       session: o.session,
       noiseSeed: deriveSeed(o.seed ?? 0, 'dropout'),
     });
