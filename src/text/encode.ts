@@ -1,6 +1,7 @@
 /** Texts → input_ids / attention_mask / token_type_ids: truncation to maxLength, dynamic padding. */
 import { GraftError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { findCut } from './prefix-cut.js';
 import type { TextTokenizer } from './tokenizer.js';
 
 export interface EncodeOptions {
@@ -26,31 +27,65 @@ export interface EncodedText {
   truncated: boolean;
 }
 
+/** Characters per token to guess the first cut with (e-mail headers and HTML tokenize at about 3). */
+const FIRST_GUESS_CHARS_PER_TOKEN = 6;
+
+/** The whole encoding of `text` with special tokens and token types, tokenized once. */
+function encodeWhole(tok: TextTokenizer, text: string): { ids: number[]; typeIds: number[] } {
+  const e = tok.tokenizer.encode(text, { return_token_type_ids: true });
+  return { ids: e.ids, typeIds: e.token_type_ids ?? e.ids.map(() => 0) };
+}
+
+/** Keeps the first `keep` content tokens and the special tokens on both sides (like HF's truncation). */
+function truncate(e: { ids: number[]; typeIds: number[] }, tok: TextTokenizer, keep: number): EncodedText {
+  const { before, after } = tok.specials;
+  const pick = (xs: number[]): number[] => [...xs.slice(0, before + keep), ...xs.slice(xs.length - after)];
+  return { ids: pick(e.ids), typeIds: pick(e.typeIds), truncated: true };
+}
+
 /**
- * One text, with the tokenizer's own special tokens (post-processor template). Empty and whitespace-only texts
- * are valid: they encode to the special tokens alone (`[CLS] [SEP]` for BERT).
+ * One text, with the tokenizer's own special tokens (post-processor template), the content cut to
+ * maxLength (head kept). Empty and whitespace-only texts are valid: they encode to the special tokens alone
+ * (`[CLS] [SEP]` for BERT). A long text is tokenized only as far as needed: a prefix ending at a safe cut
+ * (prefix-cut.ts) is tokenized, and grown until it yields more tokens than are kept; the result is the same
+ * as tokenizing the whole text and truncating.
  */
 export function encodeText(tok: TextTokenizer, text: string, maxLength: number): EncodedText {
-  const full = tok.tokenizer.encode(text, { return_token_type_ids: true });
-  const types = full.token_type_ids ?? full.ids.map(() => 0);
-  if (full.ids.length <= maxLength) return { ids: full.ids, typeIds: types, truncated: false };
-  // Cut the content, keep the template's special tokens on both sides (like HF's truncation).
-  const content = tok.tokenizer.encode(text, { add_special_tokens: false }).ids;
-  const specials = full.ids.length - content.length;
-  const keep = maxLength - specials;
+  return encodeTextGuessing(tok, text, maxLength, FIRST_GUESS_CHARS_PER_TOKEN);
+}
+
+/** encodeText with the first cut guessed at `charsPerToken` characters a token (tests try several). */
+export function encodeTextGuessing(
+  tok: TextTokenizer,
+  text: string,
+  maxLength: number,
+  charsPerToken: number,
+): EncodedText {
+  const { before, after } = tok.specials;
+  const keep = maxLength - before - after;
+  const cut = tok.prefixCut.cut;
+  if (cut !== undefined && keep >= 1) {
+    let from = Math.ceil((keep + 2) * charsPerToken);
+    for (;;) {
+      const end = findCut(text, from, cut);
+      if (end >= text.length) break;
+      const e = encodeWhole(tok, text.slice(0, end));
+      const n = e.ids.length - before - after;
+      // All tokens but the prefix's last are the whole text's (the last may be an unknown the model fuses
+      // with the next), so two more than kept prove the text is longer than maxLength.
+      if (n >= keep + 2) return truncate(e, tok, keep);
+      from = Math.ceil(end * Math.max(2, (1.25 * (keep + 2)) / Math.max(1, n)));
+    }
+  }
+  const e = encodeWhole(tok, text);
+  if (e.ids.length <= maxLength) return { ...e, truncated: false };
   if (keep < 1)
     throw new GraftError(
       'BAD_OPTION',
-      `maxLength ${maxLength} leaves no room after ${specials} special tokens`,
-      {
-        maxLength,
-      },
+      `maxLength ${maxLength} leaves no room after ${before + after} special tokens`,
+      { maxLength },
     );
-  let p = 0;
-  while (p < specials && full.ids[p] !== content[0]) p++;
-  const tail = p + content.length;
-  const pick = (xs: number[]): number[] => [...xs.slice(0, p + keep), ...xs.slice(tail)];
-  return { ids: pick(full.ids), typeIds: pick(types), truncated: true };
+  return truncate(e, tok, keep);
 }
 
 /** Encodes a batch into int64 tensors [batch, T], T = the longest (or maxLength), masks 0 on padding. */

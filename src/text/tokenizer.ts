@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { GraftError } from '../errors.js';
 import { sha256 } from '../features/cache.js';
+import { prefixCutFor, type CutVerdict } from './prefix-cut.js';
 
 /** Files that make up a tokenizer in the Hugging Face layout (the first one is required). */
 export const TOKENIZER_FILES = [
@@ -29,6 +30,23 @@ export interface TextTokenizer {
   readonly lowercase: boolean | undefined;
   readonly padId: number;
   readonly config: Readonly<Record<string, unknown>>;
+  /** Where a long text may be cut before tokenizing (see prefix-cut.ts); `cut` undefined: never. */
+  readonly prefixCut: CutVerdict;
+  /** Special tokens the post-processor puts before and after one text's tokens. */
+  readonly specials: { readonly before: number; readonly after: number };
+}
+
+/** How many special tokens the post-processor adds before and after a single text (one probe). */
+function specialsOf(tokenizer: Tokenizer, path: string): { before: number; after: number } {
+  const content = tokenizer.encode('a', { add_special_tokens: false }).ids;
+  const full = tokenizer.encode('a').ids;
+  const extra = full.length - content.length;
+  for (let before = 0; before <= extra; before++)
+    if (content.every((id: number, i: number) => full[before + i] === id))
+      return { before, after: extra - before };
+  throw new GraftError('CORRUPT_MODEL', `${path}: the post-processor does not keep the text's tokens`, {
+    path,
+  });
 }
 
 async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
@@ -80,9 +98,12 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
   const mml = config['model_max_length'];
   const padName = tokenName(config['pad_token']) ?? '[PAD]';
   const lower = config['do_lower_case'];
+  const normalizer = tokenizer.normalizer;
   return {
     tokenizer,
     dir,
+    prefixCut: prefixCutFor(json, normalizer ? (t) => normalizer.normalize(t) : null),
+    specials: specialsOf(tokenizer, jsonPath),
     hash: sha256(JSON.stringify(json) + '\n' + JSON.stringify(config)),
     vocabSize: maxId + 1,
     modelMaxLength: typeof mml === 'number' && mml > 0 && mml < 1e6 ? mml : undefined,
