@@ -1,7 +1,8 @@
 /**
  * Conv (1-D/2-D/3-D, groups incl. depthwise, strides, pads, dilations, auto_pad):
  *   dX = ConvTranspose(g, W) with output_padding (static sizes) or a dynamic crop/pad to Shape(X); depthwise
- *        stride 1: the flipped-kernel depthwise Conv of g (faster in ONNX Runtime);
+ *        stride 1: the flipped-kernel depthwise Conv of g; 1×1 stride-1 unpadded ungrouped: the Conv of g with
+ *        W's channel axes swapped (both faster in ONNX Runtime);
  *   dW = Conv with batch and channel roles swapped (stride and dilation exchange roles), per group; 1×1
  *        stride-1 unpadded ungrouped: Transpose + one Gemm (~2.8× faster than the swapped-role Conv);
  *   dB = ReduceSum(g) over batch and spatial axes.
@@ -154,6 +155,15 @@ function pointwiseWeightGrad(e: Emitter, x: string, g: string, ws: number[], s: 
 }
 
 /**
+ * A pointwise Conv's dX is the pointwise Conv of g with the weight's two channel axes swapped: ONNX Runtime runs
+ * it 15–30% faster than the equivalent ConvTranspose (MobileNetV2's 1×1 shapes at 7×7 and 56×56, batch 32).
+ */
+function pointwiseInputGrad(e: Emitter, g: string, w: string, s: number): string {
+  const wt = e.op('Transpose', [w], { perm: attr.ints([1, 0, ...range(s, 2)]) });
+  return e.op('Conv', [g, wt]);
+}
+
+/**
  * Depthwise (weight [C, 1, *k], group C), stride 1: dX is the same depthwise Conv of g with the kernel flipped
  * and the complementary pads — ONNX Runtime's grouped Conv is ~1.7× faster than its grouped ConvTranspose here.
  */
@@ -192,7 +202,10 @@ const conv: GradientRule = (ctx) => {
   const geo = convGeometry(e, n, x, ws?.slice(2));
   const native = nativeDepthwiseGrads(ctx, g, ws, geo);
   if (native) return native;
-  const dx = (): string => depthwiseStride1InputGrad(e, g, w, ws, geo) ?? transposedConv(e, g, w, x, geo);
+  const dx = (): string =>
+    isPointwise(geo)
+      ? pointwiseInputGrad(e, g, w, geo.s)
+      : (depthwiseStride1InputGrad(e, g, w, ws, geo) ?? transposedConv(e, g, w, x, geo));
   const dw = (): string =>
     ws && isPointwise(geo) ? pointwiseWeightGrad(e, x, g, ws, geo.s) : convWeightGrad(e, x, g, w, geo);
   return [
