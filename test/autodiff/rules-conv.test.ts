@@ -55,7 +55,14 @@ const cases: ConvCase[] = [
     w: [3, 1, 3, 2],
     attrs: { group: attr.int(3), dilations: attr.ints([2, 1]), pads: attr.ints([2, 0, 1, 1]) },
   },
-  { name: 'pointwise 1x1 (Gemm dW)', x: [3, 5, 4, 3], w: [6, 5, 1, 1], bias: true, attrs: {} },
+  {
+    name: 'pointwise 1x1, many positions (MatMul per image dW)',
+    x: [3, 5, 4, 3],
+    w: [6, 5, 1, 1],
+    bias: true,
+    attrs: {},
+  },
+  { name: 'pointwise 1x1, many channels (Gemm dW)', x: [2, 20, 2, 2], w: [24, 20, 1, 1], attrs: {} },
   { name: 'pointwise 1-D (Gemm dW)', x: [2, 3, 7], w: [4, 3, 1], attrs: {} },
   { name: 'depthwise multiplier 2', x: [1, 3, 5, 5], w: [6, 1, 3, 3], attrs: { group: attr.int(3) } },
   {
@@ -138,6 +145,21 @@ test('depthwise stride 1 and pointwise Conv use the fast formulations', async ()
   });
   assert.ok(r.maxError < 1e-2);
   const ops = r.model.graph.nodes.map((n) => n.opType);
-  assert.ok(ops.includes('Gemm'));
-  assert.equal(ops.filter((o) => o === 'ConvTranspose').length, 1); // only the pointwise dX
+  assert.ok(ops.includes('MatMul') && !ops.includes('Gemm'), 'v: 12 weights, 25 positions: MatMul per image');
+  assert.equal(ops.filter((o) => o === 'ConvTranspose').length, 0);
+  // the pointwise dX: a Conv whose weight is v with its channel axes swapped
+  const nodes = r.model.graph.nodes;
+  const vt = nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === 'v');
+  assert.ok(vt && nodes.some((n) => n.opType === 'Conv' && n.inputs[1] === vt.outputs[0]));
+});
+
+test('a pointwise Conv with more weights than channels × positions takes dW as one Gemm', async () => {
+  const r = await checkGradients({
+    dtype: 'float32',
+    params: { x: { shape: [2, 20, 2, 2] }, v: { shape: [24, 20, 1, 1] } },
+    build: (b) => b.op('Conv', ['x', 'v']),
+  });
+  assert.ok(r.maxError < 1e-2);
+  const ops = r.model.graph.nodes.map((n) => n.opType);
+  assert.ok(ops.includes('Gemm') && !ops.includes('MatMul'));
 });

@@ -2,12 +2,14 @@
  * The unlabelled part of a transfer set (src/distill/unlabeled.ts, data/manifest.ts's unlabelled mode): CSV and
  * JSONL manifests with a text column and no label column, a folder of .txt files, texts given directly; examples
  * carry label -1; an empty file or a missing text column is BAD_INPUT; empty texts are counted BAD_ROW warnings
- * (or BAD_INPUT under 'fail'); texts also in the labelled data are left out.
+ * (or BAD_INPUT under 'fail'); texts also in the labelled data are left out; image manifests need no label
+ * column either.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { loadUnlabeledManifest } from '../../src/data/manifest.js';
 import { loadUnlabeled, unlabeledExamples } from '../../src/distill/unlabeled.js';
@@ -92,6 +94,24 @@ describe('unlabelled texts', () => {
     await assert.rejects(
       loadUnlabeled('text', 'mnist', 'skip'),
       (e) => isGraftError(e, 'BAD_INPUT') && /image data/.test(e.message),
+    );
+  });
+
+  it('reads an image manifest with only a path column (images need no label either)', async () => {
+    const png = fileURLToPath(new URL('../fixtures/png-variants/palette2.png', import.meta.url));
+    const p = await file('images.csv', `path\n${png}\n${png}\n\nmissing.png\n`);
+    const set = await loadUnlabeled('image', p, 'skip');
+    assert.deepEqual(
+      set.examples.map((e) => [e.source, e.label]),
+      [
+        [png, -1],
+        [png, -1],
+      ],
+    );
+    assert.equal(set.warnings.find((w) => w.code === 'MISSING_FILE')?.count, 1);
+    await assert.rejects(
+      loadUnlabeled('image', await file('texts.csv', 'text\nhello\n'), 'skip'),
+      (e) => isGraftError(e, 'BAD_INPUT') && /text data; image students need images/.test(e.message),
     );
   });
 
