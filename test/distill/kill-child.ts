@@ -4,10 +4,9 @@
  * <out>/checkpoints. argv: <data.csv> <unlabeled.csv> <teacher dir> <out> <kill at step, or -> [resume]
  * With a kill step, the child SIGKILLs itself as soon as it sees checkpoint-<≥ step> appear (no cleanup runs).
  */
-import { mkdirSync, watch } from 'node:fs';
-import { join } from 'node:path';
 import { distill } from '../../src/distill/distill.js';
 import '../../src/text/index.js';
+import { killAtCheckpoint } from '../train/kill-harness.js';
 
 const [data, unlabeled, teacher, out, killAt, resume] = process.argv.slice(2) as [
   string,
@@ -18,14 +17,7 @@ const [data, unlabeled, teacher, out, killAt, resume] = process.argv.slice(2) as
   string | undefined,
 ];
 
-if (killAt !== '-') {
-  const dir = join(out, 'checkpoints');
-  mkdirSync(dir, { recursive: true });
-  watch(dir, (_event, name) => {
-    const step = /^checkpoint-(\d+)$/.exec(String(name))?.[1];
-    if (step !== undefined && Number(step) >= Number(killAt)) process.kill(process.pid, 'SIGKILL');
-  });
-}
+if (killAt !== '-') killAtCheckpoint(out, Number(killAt));
 
 await distill({
   data,

@@ -3,12 +3,11 @@
  * optimizer step into <out>/checkpoints. argv: image|text <out> <kill at step, or -> [resume] [<backbone source>]
  * With a kill step, the child SIGKILLs itself as soon as it sees checkpoint-<≥ step> appear (no cleanup runs).
  */
-import { mkdirSync, watch } from 'node:fs';
-import { join } from 'node:path';
 import { fineTuneClassifier } from '../../src/pipeline/finetune.js';
 import { trainTextClassifier } from '../../src/pipeline/train-text.js';
 import '../../src/text/index.js';
 import { BERT_SOURCE } from '../text/helpers.js';
+import { killAtCheckpoint } from './kill-harness.js';
 import { digits, sentences } from './resume-fixtures.js';
 
 const [kind, out, killAt, resume, backbone] = process.argv.slice(2) as [
@@ -19,14 +18,7 @@ const [kind, out, killAt, resume, backbone] = process.argv.slice(2) as [
   string | undefined,
 ];
 
-if (killAt !== '-') {
-  const dir = join(out, 'checkpoints');
-  mkdirSync(dir, { recursive: true });
-  watch(dir, (_event, name) => {
-    const step = /^checkpoint-(\d+)$/.exec(String(name))?.[1];
-    if (step !== undefined && Number(step) >= Number(killAt)) process.kill(process.pid, 'SIGKILL');
-  });
-}
+if (killAt !== '-') killAtCheckpoint(out, Number(killAt));
 
 if (kind === 'image') {
   // LP-FT with an MLP head: two phases (head only, then everything), killed in either

@@ -6,19 +6,20 @@
  * temporary is left behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  latestCheckpoint,
-  listCheckpoints,
-  readCheckpoint,
-  STATE_FILE,
-} from '../../src/train/checkpoints.js';
+import { latestCheckpoint, STATE_FILE } from '../../src/train/checkpoints.js';
 import { tinyBackbone } from '../scale/fixtures.js';
+import {
+  assertResumedInPlace,
+  assertSameFinalParams,
+  checkpointTimes,
+  finalParams,
+  runChild,
+} from './kill-harness.js';
 
 const CHILD = fileURLToPath(new URL('./kill-child.ts', import.meta.url));
 let root: string;
@@ -30,23 +31,7 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-/** Runs the child; resolves with how it ended. */
-function run(args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
-
-async function finalParams(out: string): Promise<{ step: number; params: Map<string, Float32Array> }> {
-  const list = await listCheckpoints(join(out, 'checkpoints'));
-  const c = await readCheckpoint(list.filter((e) => e.step < 999).at(-1)!.path);
-  return { step: c.trainer.global_step, params: c.state.params };
-}
+const run = (args: string[]) => runChild(CHILD, args);
 
 for (const [kind, killAt] of [
   ['image', 5],
@@ -73,35 +58,12 @@ for (const [kind, killAt] of [
       // a damaged checkpoint newer than all others must never be loaded
       await cp(at.path, join(dir, 'checkpoint-999'), { recursive: true });
       await writeFile(join(dir, 'checkpoint-999', STATE_FILE), 'half');
-      const written = new Map<string, number>();
-      for (const c of await listCheckpoints(dir))
-        written.set(c.path, (await stat(join(c.path, STATE_FILE))).mtimeMs);
+      const written = await checkpointTimes(dir);
 
       const r = await run([kind, killed, '-', 'resume', ...extra]);
       assert.equal(r.code, 0, r.stderr);
-      for (const [path, mtime] of written)
-        assert.equal((await stat(join(path, STATE_FILE))).mtimeMs, mtime, `${path} was not rewritten`);
-      assert.deepEqual(
-        (await readdir(dir)).filter((n) => n.startsWith('.')),
-        [],
-        'no temporaries left',
-      );
-
-      const a = await finalParams(full);
-      const b = await finalParams(killed);
-      assert.equal(b.step, a.step);
-      assert.deepEqual([...b.params.keys()].sort(), [...a.params.keys()].sort());
-      let differing = 0;
-      for (const [name, v] of a.params) {
-        const w = b.params.get(name)!;
-        if (
-          !Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(
-            Buffer.from(w.buffer, w.byteOffset, w.byteLength),
-          )
-        )
-          differing++;
-      }
-      assert.equal(differing, 0, `${differing} of ${a.params.size} tensors differ`);
+      await assertResumedInPlace(dir, written);
+      await assertSameFinalParams(full, killed);
     },
   );
 }
