@@ -61,15 +61,23 @@ export function convAddon(): ConvAddon | undefined {
 }
 
 /**
- * Which trained depthwise convolutions image fine-tuning runs natively (GRAFT_NATIVE_DEPTHWISE: 1 all, small
- * those with small planes, 0 or unset none; always none without the addon). Every value that crosses between
- * ONNX Runtime and a native op is copied by onnxruntime-node into a JavaScript array (README, fine-tuning
- * benchmarks).
+ * Which trained depthwise convolutions image fine-tuning runs natively (GRAFT_NATIVE_DEPTHWISE: 1 all, small those
+ * with small planes, 0 none; unset 'auto', which depthwise-native.ts resolves per model: small planes when every
+ * trained one has them). Always none without the addon. Every value that crosses between ONNX Runtime and a native
+ * op is copied by onnxruntime-node into a JavaScript array (README, fine-tuning benchmarks).
  */
-export function nativeDepthwiseMode(): NativeDepthwise {
+export function nativeDepthwiseMode(): NativeDepthwise | 'auto' {
+  if (convAddon() === undefined) return false;
   const v = process.env['GRAFT_NATIVE_DEPTHWISE'];
-  if ((v !== '1' && v !== 'small') || convAddon() === undefined) return false;
-  return v === '1' ? true : 'small-planes';
+  if (v === '1') return true;
+  if (v === 'small') return 'small-planes';
+  if (v === '0') return false;
+  if (v !== undefined && v !== '')
+    throw new GraftError(
+      'BAD_OPTION',
+      `GRAFT_NATIVE_DEPTHWISE=${v}: use 1 (all), small, 0 (none), or leave it unset (auto)`,
+    );
+  return 'auto';
 }
 
 /** The ops of NATIVE_DOMAIN. */

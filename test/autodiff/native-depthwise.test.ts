@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { buildTrainingGraph } from '../../src/autodiff/index.js';
 import { attr, GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel, emptyGraph, type Attribute, type Node } from '../../src/onnx/ir.js';
+import { resolveNativeDepthwise } from '../../src/autodiff/rules/depthwise-native.js';
 import { convAddon, NATIVE_DOMAIN, runNativeNode } from '../../src/runtime/native-ops.js';
 import { createRunner, SegmentedSession } from '../../src/runtime/segmented-session.js';
 import { Session } from '../../src/runtime/session.js';
@@ -202,8 +203,8 @@ test(
   },
 );
 
-test("'small-planes' lowers only the depthwise Convs whose output rows are narrower than 16", () => {
-  // 16 channels: a 3x3 stride-1 depthwise Conv on 20x20 (stays ONNX), then a stride-2 one down to 10x10 (native).
+/** 16 channels: a 3x3 stride-1 depthwise Conv on 20x20 (w1), then a stride-2 one down to 10x10 (w2). */
+function wideThenNarrow() {
   const b = new GraphBuilder(emptyGraph());
   b.input('x', 'float32', ['N', 16, 20, 20]);
   const u = rng(3);
@@ -218,7 +219,11 @@ test("'small-planes' lowers only the depthwise Convs whose output rows are narro
   const narrow = b.op('Conv', [wide, 'w2'], { ...same, strides: attr.ints([2, 2]) });
   const loss = b.op('ReduceMean', [b.op('Mul', [narrow, narrow])], { keepdims: attr.int(0) });
   b.output(loss, 'float32', []);
-  const model = createModel(b.graph);
+  return { model: createModel(b.graph), loss };
+}
+
+test("'small-planes' lowers only the depthwise Convs whose output rows are narrower than 16", () => {
+  const { model, loss } = wideThenNarrow();
   const nativeOps = (nativeDepthwise: boolean | 'small-planes') =>
     buildTrainingGraph(model, { params: ['w1', 'w2'], loss, nativeDepthwise })
       .model.graph.nodes.filter((n) => n.domain === NATIVE_DOMAIN)
@@ -232,4 +237,13 @@ test("'small-planes' lowers only the depthwise Convs whose output rows are narro
   ]);
   // all: w1's Conv and weight gradient as well (its input gradient is not needed: x is data)
   assert.equal(nativeOps(true).length, 5);
+});
+
+test("'auto' runs natively only when every trained depthwise Conv has small planes", () => {
+  const { model } = wideThenNarrow();
+  assert.equal(resolveNativeDepthwise('auto', model, ['w2']), 'small-planes');
+  assert.equal(resolveNativeDepthwise('auto', model, ['w1', 'w2']), false, 'w1 has 20-wide rows');
+  assert.equal(resolveNativeDepthwise('auto', model, []), false, 'nothing depthwise is trained');
+  for (const mode of [true, false, 'small-planes'] as const)
+    assert.equal(resolveNativeDepthwise(mode, model, ['w1', 'w2']), mode);
 });

@@ -7,8 +7,9 @@
  * Runtime's own kernels handle well.
  */
 import { attr } from '../../onnx/builder.js';
-import type { Dim } from '../../onnx/ir.js';
-import type { RuleContext } from '../types.js';
+import { getAttr, opsetOf, type Dim, type Model } from '../../onnx/ir.js';
+import { inferTypes } from '../../onnx/shape-inference.js';
+import type { NativeDepthwise, RuleContext } from '../types.js';
 import type { ConvGeometry } from './conv.js';
 
 /** The domain of the ops graft runs outside ONNX Runtime. */
@@ -20,6 +21,41 @@ export const SMALL_PLANE_WIDTH = 16;
 function smallPlanes(ys: readonly Dim[], channels: number): boolean {
   const width = ys[3];
   return typeof width === 'number' && width < SMALL_PLANE_WIDTH && channels >= 16;
+}
+
+/**
+ * What 'auto' means for a model and its trained parameters: 'small-planes' when it has trained depthwise Convs
+ * and every one of them has small planes — the values crossing between native and ONNX Runtime stages are then
+ * small (case (b): +16% at 7×7) — and none otherwise (a whole network's large early activations would cross as
+ * JavaScript copies: +2 GB for case (c), no faster).
+ */
+export function resolveNativeDepthwise(
+  mode: NativeDepthwise | 'auto',
+  model: Model,
+  params: readonly string[],
+): NativeDepthwise {
+  if (mode !== 'auto') return mode;
+  const g = model.graph;
+  const trained = new Set(params);
+  const depthwise = g.nodes.filter((n) => {
+    const w = g.initializers.get(n.inputs[1] ?? '');
+    const group = getAttr(n, 'group', 'int') ?? 1;
+    return (
+      n.opType === 'Conv' &&
+      trained.has(n.inputs[1]!) &&
+      group > 1 &&
+      w?.shape.length === 4 &&
+      w.shape[1] === 1 &&
+      w.shape[0] === group
+    );
+  });
+  if (depthwise.length === 0) return false;
+  const types = inferTypes(g, { opset: opsetOf(model) });
+  const small = depthwise.every((n) => {
+    const ys = types.get(n.outputs[0]!)?.shape;
+    return ys !== undefined && ys.length === 4 && smallPlanes(ys, getAttr(n, 'group', 'int')!);
+  });
+  return small ? 'small-planes' : false;
 }
 
 /** Gradients [dX, dW, dB] through native ops, or undefined when this Conv is not a depthwise one they take. */

@@ -18,6 +18,7 @@ import { append, extract } from '../../onnx/surgery.js';
 import { emitGridPool, pooledDim } from '../../features/feature-id.js';
 import { bnStatistics } from './cut.js';
 import { nativeDepthwiseMode } from '../../runtime/native-ops.js';
+import { resolveNativeDepthwise } from '../../autodiff/rules/depthwise-native.js';
 
 export type BnMode = 'frozen' | 'train';
 
@@ -169,7 +170,7 @@ export function buildSuffixGraphs(s: SuffixSpec, trainable: readonly string[]): 
     params,
     loss,
     extraOutputs: extras,
-    nativeDepthwise: nativeDepthwiseMode(),
+    nativeDepthwise: resolveNativeDepthwise(nativeDepthwiseMode(), train.model, params),
   });
 
   const inference = suffixWithHead(s, 'export');
