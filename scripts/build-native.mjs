@@ -2,7 +2,7 @@
 // Builds graft's native addons with node-gyp: the image addon (native/image → build/Release/graft_image.node,
 // against libjpeg-turbo, libpng and libdeflate; Debian: libjpeg62-turbo-dev, libpng-dev, libdeflate-dev) and the
 // optimizer addon (native/optim → graft_optim.node) and the convolution addon (native/conv → graft_conv.node:
-// depthwise convolution for training graphs, opt-in with GRAFT_NATIVE_DEPTHWISE=1) and the heap addon (native/heap →
+// depthwise convolution for training graphs, for small planes by default, GRAFT_NATIVE_DEPTHWISE) and the heap addon (native/heap →
 // graft_heap.node: keeps freed memory mapped, src/runtime/heap.ts). All are optional: if the
 // build fails, graft decodes every
 // image with sharp and runs the optimizers' loops in TypeScript, so installing goes on with a warning. With
