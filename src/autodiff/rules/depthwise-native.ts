@@ -18,6 +18,11 @@ export const NATIVE_DOMAIN = 'graft.native';
 /** Output rows narrower than this run natively under 'small-planes' (the native kernels' channels-last path). */
 export const SMALL_PLANE_WIDTH = 16;
 
+/** A 2-D depthwise Conv's weight shape: [C, 1, kh, kw] in C > 1 groups (one filter per channel). */
+function depthwiseWeight(ws: readonly number[] | undefined, group: number): ws is readonly number[] {
+  return ws?.length === 4 && ws[1] === 1 && ws[0] === group && group > 1;
+}
+
 function smallPlanes(ys: readonly Dim[], channels: number): boolean {
   const width = ys[3];
   return typeof width === 'number' && width < SMALL_PLANE_WIDTH && channels >= 16;
@@ -37,18 +42,12 @@ export function resolveNativeDepthwise(
   if (mode !== 'auto') return mode;
   const g = model.graph;
   const trained = new Set(params);
-  const depthwise = g.nodes.filter((n) => {
-    const w = g.initializers.get(n.inputs[1] ?? '');
-    const group = getAttr(n, 'group', 'int') ?? 1;
-    return (
+  const depthwise = g.nodes.filter(
+    (n) =>
       n.opType === 'Conv' &&
       trained.has(n.inputs[1]!) &&
-      group > 1 &&
-      w?.shape.length === 4 &&
-      w.shape[1] === 1 &&
-      w.shape[0] === group
-    );
-  });
+      depthwiseWeight(g.initializers.get(n.inputs[1]!)?.shape, getAttr(n, 'group', 'int') ?? 1),
+  );
   if (depthwise.length === 0) return false;
   const types = inferTypes(g, { opset: opsetOf(model) });
   const small = depthwise.every((n) => {
@@ -70,13 +69,7 @@ export function nativeDepthwiseGrads(
   const [x, w, bias] = node.inputs as [string, string, string | undefined];
   const xs = e.shapes.shape(x);
   const ys = e.shapes.shape(node.outputs[0]!);
-  const depthwise =
-    geo.s === 2 &&
-    ws?.length === 4 &&
-    ws[1] === 1 &&
-    ws[0] === geo.group &&
-    geo.group > 1 &&
-    xs?.[1] === geo.group;
+  const depthwise = geo.s === 2 && depthwiseWeight(ws, geo.group) && xs?.[1] === geo.group;
   if (!ctx.nativeDepthwise || !ctx.needs(1) || !depthwise || e.dtype !== 'float32') return undefined;
   if (geo.dilations.some((d) => d !== 1) || !ys) return undefined;
   if (ctx.nativeDepthwise === 'small-planes' && !smallPlanes(ys, geo.group)) return undefined;
