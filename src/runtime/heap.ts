@@ -9,6 +9,7 @@
  * other memory should go back to the kernel); without the addon (not built, or not glibc) nothing changes.
  */
 import { createRequire } from 'node:module';
+import { GraftError } from '../errors.js';
 
 interface HeapAddon {
   retainFreedMemory(): boolean;
@@ -19,8 +20,14 @@ let state: boolean | undefined;
 /** Applies the setting once per process; returns whether the allocator now keeps freed memory. */
 export function retainFreedMemory(): boolean {
   if (state === undefined) {
+    const v = process.env['GRAFT_RETAIN_HEAP'];
+    if (v !== undefined && v !== '' && v !== '0' && v !== '1')
+      throw new GraftError(
+        'BAD_OPTION',
+        `GRAFT_RETAIN_HEAP=${v}: use 1 (keep freed memory, the default) or 0`,
+      );
     state = false;
-    if (process.env['GRAFT_RETAIN_HEAP'] !== '0') {
+    if (v !== '0') {
       try {
         const addon = createRequire(import.meta.url)('../../build/Release/graft_heap.node') as HeapAddon;
         state = addon.retainFreedMemory();

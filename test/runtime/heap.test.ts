@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
+import { GraftError } from '../../src/errors.js';
 
 const child = fileURLToPath(new URL('./fixtures/faults-per-run.ts', import.meta.url));
 const addon = fileURLToPath(new URL('../../build/Release/graft_heap.node', import.meta.url));
@@ -38,3 +39,13 @@ describe(
     });
   },
 );
+
+test('GRAFT_RETAIN_HEAP other than 0 or 1 is BAD_OPTION, not read as on', async () => {
+  const { retainFreedMemory } = await import('../../src/runtime/heap.js');
+  process.env['GRAFT_RETAIN_HEAP'] = 'yes';
+  try {
+    assert.throws(retainFreedMemory, (e) => e instanceof GraftError && e.code === 'BAD_OPTION');
+  } finally {
+    delete process.env['GRAFT_RETAIN_HEAP'];
+  }
+});
