@@ -156,30 +156,55 @@ std::vector<float> taps_by_channel(const DepthwiseGeometry& g, const float* w) {
   return t;
 }
 
+// One call's channels-last layout: offsets into a padded input image ([hp][wp][c], zero border) and an output
+// image ([ho][wo][c]), and each worker's buffers of both sizes, with the copies between them and NCHW images.
 struct ChannelsLast {
   const DepthwiseGeometry& g;
   int hp, wp;
-  explicit ChannelsLast(const DepthwiseGeometry& geo)
-      : g(geo), hp(geo.h + geo.pt + geo.pb), wp(geo.w + geo.pl + geo.pr) {}
-  size_t padded() const { return size_t(hp) * wp * g.c; }
-  size_t output() const { return size_t(g.ho) * g.wo * g.c; }
+  size_t in_image, out_image;  // floats per NCHW image, input and output
+  std::vector<std::vector<float>> inputs, outputs;
+
+  ChannelsLast(const DepthwiseGeometry& geo, int threads)
+      : g(geo),
+        hp(geo.h + geo.pt + geo.pb),
+        wp(geo.w + geo.pl + geo.pr),
+        in_image(size_t(geo.c) * geo.h * geo.w),
+        out_image(size_t(geo.c) * geo.ho * geo.wo),
+        inputs(std::max(threads, 1), std::vector<float>(size_t(hp) * wp * geo.c)),
+        outputs(std::max(threads, 1), std::vector<float>(size_t(geo.ho) * geo.wo * geo.c)) {}
+
   // Offset of input position (oh * sh + i, ow * sw + j) in a padded image.
   size_t in(int oh, int ow, int i, int j) const { return (size_t(oh * g.sh + i) * wp + ow * g.sw + j) * g.c; }
   size_t out(int oh, int ow) const { return (size_t(oh) * g.wo + ow) * g.c; }
+
+  // The worker's padded input buffer, zeroed (and holding image n of x when x is given).
+  float* input(int worker, const float* x = nullptr, size_t n = 0) {
+    std::vector<float>& b = inputs[worker];
+    std::fill(b.begin(), b.end(), 0.0f);
+    if (x) to_channels_last(x + n * in_image, g.c, g.h, g.w, g.pt, g.pl, wp, b.data());
+    return b.data();
+  }
+  // The worker's output buffer (holding image n of y when y is given).
+  float* output(int worker, const float* y = nullptr, size_t n = 0) {
+    float* b = outputs[worker].data();
+    if (y) to_channels_last(y + n * out_image, g.c, g.ho, g.wo, 0, 0, g.wo, b);
+    return b;
+  }
+  void store_input(const float* b, float* x, size_t n) const {
+    from_channels_last(b, g.c, g.h, g.w, g.pt, g.pl, wp, x + n * in_image);
+  }
+  void store_output(const float* b, float* y, size_t n) const {
+    from_channels_last(b, g.c, g.ho, g.wo, 0, 0, g.wo, y + n * out_image);
+  }
 };
 
 void forward_channels_last(const DepthwiseGeometry& g, const float* x, const float* w, const float* bias, float* y,
                            int threads) {
-  const ChannelsLast cl(g);
+  ChannelsLast cl(g, threads);
   const std::vector<float> wt = taps_by_channel(g, w);
-  const size_t in_image = size_t(g.c) * g.h * g.w, out_image = size_t(g.c) * g.ho * g.wo;
-  const int workers = std::max(threads, 1);
-  std::vector<std::vector<float>> xt(workers, std::vector<float>(cl.padded())), yt(workers, std::vector<float>(cl.output()));
   parallel(size_t(g.n), threads, [&](size_t n, int worker) {
-    float* xs = xt[worker].data();
-    float* ys = yt[worker].data();
-    std::fill(xs, xs + cl.padded(), 0.0f);
-    to_channels_last(x + n * in_image, g.c, g.h, g.w, g.pt, g.pl, cl.wp, xs);
+    const float* xs = cl.input(worker, x, n);
+    float* ys = cl.output(worker);
     for (int oh = 0; oh < g.ho; oh++)
       for (int ow = 0; ow < g.wo; ow++) {
         float* acc = ys + cl.out(oh, ow);
@@ -191,46 +216,35 @@ void forward_channels_last(const DepthwiseGeometry& g, const float* x, const flo
           for (int j = 0; j < g.kw; j++)
             fma_channels(acc, wt.data() + size_t(i * g.kw + j) * g.c, xs + cl.in(oh, ow, i, j), g.c);
       }
-    from_channels_last(ys, g.c, g.ho, g.wo, 0, 0, g.wo, y + n * out_image);
+    cl.store_output(ys, y, n);
   });
 }
 
 void grad_input_channels_last(const DepthwiseGeometry& g, const float* dy, const float* w, float* dx, int threads) {
-  const ChannelsLast cl(g);
+  ChannelsLast cl(g, threads);
   const std::vector<float> wt = taps_by_channel(g, w);
-  const size_t in_image = size_t(g.c) * g.h * g.w, out_image = size_t(g.c) * g.ho * g.wo;
-  const int workers = std::max(threads, 1);
-  std::vector<std::vector<float>> dxt(workers, std::vector<float>(cl.padded())), dyt(workers, std::vector<float>(cl.output()));
   parallel(size_t(g.n), threads, [&](size_t n, int worker) {
-    float* gx = dxt[worker].data();
-    float* gy = dyt[worker].data();
-    std::fill(gx, gx + cl.padded(), 0.0f);
-    to_channels_last(dy + n * out_image, g.c, g.ho, g.wo, 0, 0, g.wo, gy);
+    float* gx = cl.input(worker);
+    const float* gy = cl.output(worker, dy, n);
     for (int oh = 0; oh < g.ho; oh++)
       for (int ow = 0; ow < g.wo; ow++)
         for (int i = 0; i < g.kh; i++)
           for (int j = 0; j < g.kw; j++)
             fma_channels(gx + cl.in(oh, ow, i, j), wt.data() + size_t(i * g.kw + j) * g.c, gy + cl.out(oh, ow), g.c);
-    from_channels_last(gx, g.c, g.h, g.w, g.pt, g.pl, cl.wp, dx + n * in_image);
+    cl.store_input(gx, dx, n);
   });
 }
 
 // Per image, each tap's sum over output positions in float; across images in double, in image order (so the
 // result does not depend on the thread count).
 void grad_weight_channels_last(const DepthwiseGeometry& g, const float* x, const float* dy, float* dw, int threads) {
-  const ChannelsLast cl(g);
+  ChannelsLast cl(g, threads);
   const int taps = g.kh * g.kw;
-  const size_t in_image = size_t(g.c) * g.h * g.w, out_image = size_t(g.c) * g.ho * g.wo;
   const size_t per_image = size_t(taps) * g.c;
   std::vector<float> partial(size_t(g.n) * per_image, 0.0f);
-  const int workers = std::max(threads, 1);
-  std::vector<std::vector<float>> xt(workers, std::vector<float>(cl.padded())), dyt(workers, std::vector<float>(cl.output()));
   parallel(size_t(g.n), threads, [&](size_t n, int worker) {
-    float* xs = xt[worker].data();
-    float* gy = dyt[worker].data();
-    std::fill(xs, xs + cl.padded(), 0.0f);
-    to_channels_last(x + n * in_image, g.c, g.h, g.w, g.pt, g.pl, cl.wp, xs);
-    to_channels_last(dy + n * out_image, g.c, g.ho, g.wo, 0, 0, g.wo, gy);
+    const float* xs = cl.input(worker, x, n);
+    const float* gy = cl.output(worker, dy, n);
     float* acc = partial.data() + n * per_image;
     for (int oh = 0; oh < g.ho; oh++)
       for (int ow = 0; ow < g.wo; ow++)
