@@ -14,6 +14,8 @@ import { createHeadModel, HEAD_TRAINING_DEFAULTS } from '../src/heads/fit-dense.
 import { attr, GraphBuilder } from '../src/onnx/builder.js';
 import { createModel } from '../src/onnx/ir.js';
 import { encodeModel } from '../src/onnx/io.js';
+import { TRAINING_SESSION } from '../src/learner/trainable-graph.js';
+import { ortSessionOptions } from '../src/runtime/session.js';
 import { minimizeLbfgs } from '../src/train/lbfgs.js';
 import { peersOut } from './util/stats.js';
 
@@ -64,11 +66,10 @@ async function gemmMs(a: ort.Tensor, b: ort.Tensor, transA: number, transB: numb
   g.input('b', 'float32', [...b.dims]);
   g.op('Gemm', ['a', 'b'], { transA: attr.int(transA), transB: attr.int(transB) }, { outputs: ['y'] });
   g.output('y', 'float32');
-  const s = await ort.InferenceSession.create(encodeModel(createModel(g.graph, 17)), {
-    intraOpNumThreads: 2,
-    enableMemPattern: false,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+  const s = await ort.InferenceSession.create(
+    encodeModel(createModel(g.graph, 17)),
+    ortSessionOptions({ ...TRAINING_SESSION, threads: 2 }),
+  );
   const rounds: number[] = [];
   for (let r = 0; r < 4; r++) {
     const t = performance.now();

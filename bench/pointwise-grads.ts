@@ -1,6 +1,6 @@
 /**
  * The 1×1 Conv gradient formulations graft's autodiff chooses between (src/autodiff/rules/conv.ts), timed in
- * ONNX Runtime on one shape, alternating within each round (2 threads, no spinning, as training sessions):
+ * ONNX Runtime on one shape, alternating within each round (2 threads, graft's training-session options):
  *   dX: ConvTranspose(g, W) vs Conv(g, W with its channel axes swapped);
  *   dW: Transpose both to channel-major + one Gemm vs one MatMul per image + ReduceSum over the batch.
  * Prints each formulation's median ms over the rounds with the range, and the largest difference between them.
@@ -13,6 +13,8 @@ import * as ort from 'onnxruntime-node';
 import { attr, GraphBuilder } from '../src/onnx/builder.js';
 import { createModel } from '../src/onnx/ir.js';
 import { encodeModel } from '../src/onnx/io.js';
+import { TRAINING_SESSION } from '../src/learner/trainable-graph.js';
+import { ortSessionOptions } from '../src/runtime/session.js';
 import { showSpread } from './util/rounds.js';
 
 const { values } = parseArgs({
@@ -57,11 +59,10 @@ async function session(build: Build, inputs: string[]): Promise<ort.InferenceSes
   if (inputs.includes('x')) b.input('x', 'float32', [N, I, H, H]);
   build(b);
   b.output('out', 'float32');
-  return ort.InferenceSession.create(encodeModel(createModel(b.graph, 17)), {
-    intraOpNumThreads: 2,
-    enableMemPattern: false,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+  return ort.InferenceSession.create(
+    encodeModel(createModel(b.graph, 17)),
+    ortSessionOptions({ ...TRAINING_SESSION, threads: 2 }),
+  );
 }
 
 const wave = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
