@@ -26,7 +26,9 @@
       "target_name": "graft_optim",
       "sources": [
         "native/optim/binding.cc",
-        "native/optim/kernels.cc"
+        "native/optim/kernels.cc",
+        "native/optim/softmax_regression.cc",
+        "native/optim/lbfgs.cc"
       ],
       "cflags_cc": [
         "-std=c++17",

@@ -8,6 +8,14 @@
 //   adam(p, g, m, v: Float32Array[], scalars: Float32Array, threads): void
 //        scalars holds kAdamScalars floats per tensor (kernels.h: AdamScalars, in declaration order)
 //   isa(): string                                                     "avx512" | "avx2" | "scalar"
+//   softmaxRegression(x, labels: Int32Array, weight, bias, gradWeight, gradBias, smoothing, threads): number
+//        a linear softmax classifier's mean cross-entropy on all rows, its gradients written into gradWeight
+//        and gradBias (softmax_regression.h); rows are split into units fixed by the problem's size alone
+//   standardize(x, mean, std, out: Float32Array, threads): void      out = (x - mean) / std, row by row
+//   shiftedColumnSums(x: Float32Array, dim, threads): Float64Array  [sums of x[i, j] − x[0, j] per column j,
+//        then their squares' sums]: the one pass of a standardiser's statistics, columns split among threads
+//   lbfgsTwoLoop(q: Float64Array, s: Float64Array[], y: Float64Array[], sy: Float64Array, gamma): void
+//        q becomes L-BFGS's H·q from the curvature pairs, oldest first (lbfgs.h); one thread
 #include <node_api.h>
 
 #include <algorithm>
@@ -16,6 +24,8 @@
 #include <vector>
 
 #include "kernels.h"
+#include "lbfgs.h"
+#include "softmax_regression.h"
 
 namespace {
 
@@ -156,6 +166,167 @@ napi_value adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool int32s(napi_env env, napi_value v, const int32_t** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  *data = static_cast<const int32_t*>(raw);
+  return type == napi_int32_array;
+}
+
+// Units of rows whose partial sums are added in unit order: at most 32, of at least 256 rows, and at most
+// 16 M partial floats in all; the split depends on the problem alone, so the sums do not depend on `threads`.
+size_t row_units(size_t n, size_t partial_floats) {
+  const size_t by_rows = (n + 255) / 256;
+  const size_t by_memory = std::max<size_t>(1, (size_t{1} << 24) / std::max<size_t>(1, partial_floats));
+  return std::max<size_t>(1, std::min({by_rows, size_t{32}, by_memory}));
+}
+
+napi_value softmax_regression(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Span x{}, w{}, b{}, gw{}, gb{};
+  const int32_t* labels = nullptr;
+  size_t n = 0;
+  double smoothing = 0;
+  if (argc < 8 || !float32s(env, argv[0], &x) || !int32s(env, argv[1], &labels, &n) ||
+      !float32s(env, argv[2], &w) || !float32s(env, argv[3], &b) || !float32s(env, argv[4], &gw) ||
+      !float32s(env, argv[5], &gb) || napi_get_value_double(env, argv[6], &smoothing) != napi_ok)
+    return throw_type(env,
+                      "softmaxRegression: expected x, labels: Int32Array, weight, bias, gradWeight, gradBias: "
+                      "Float32Array, smoothing, threads");
+  const size_t k = b.length;
+  const size_t d = k ? w.length / k : 0;
+  if (k < 1 || n < 1 || w.length != k * d || x.length != n * d || gw.length != w.length || gb.length != k)
+    return throw_type(env, "softmaxRegression: shapes disagree (x [n, d], weight [k, d], bias [k])");
+  const graft::LinearSoftmaxProblem p{x.data, labels, n, d, k, w.data, b.data, smoothing};
+  const size_t partial = k * d + k;
+  const size_t count = row_units(n, partial);
+  const size_t rows = (n + count - 1) / count;
+  std::vector<float> sums(count * partial, 0.0f);
+  std::vector<double> losses(count, 0.0);
+  std::atomic<bool> ok{true};
+  parallel(count, thread_count(env, argv[7]), [&](size_t u) {
+    float* part = sums.data() + u * partial;
+    const size_t begin = u * rows, end = std::min(n, begin + rows);
+    if (begin < end && !graft::softmax_regression_rows(p, begin, end, part, part + k * d, &losses[u]))
+      ok = false;
+  });
+  if (!ok) {
+    napi_throw_range_error(env, nullptr, "softmaxRegression: a label is outside [0, classes)");
+    return nullptr;
+  }
+  const float rows_f = static_cast<float>(n);
+  parallel((partial + kBlock - 1) / kBlock, thread_count(env, argv[7]), [&](size_t block) {
+    const size_t from = block * kBlock, to = std::min(partial, from + kBlock);
+    for (size_t i = from; i < to; i++) {
+      float s = sums[i];
+      for (size_t u = 1; u < count; u++) s += sums[u * partial + i];
+      (i < k * d ? gw.data[i] : gb.data[i - k * d]) = s / rows_f;
+    }
+  });
+  double loss = 0;
+  for (double l : losses) loss += l;
+  napi_value result;
+  napi_create_double(env, loss / static_cast<double>(n), &result);
+  return result;
+}
+
+napi_value standardize(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Span x{}, mean{}, std_{}, out{};
+  if (argc < 5 || !float32s(env, argv[0], &x) || !float32s(env, argv[1], &mean) || !float32s(env, argv[2], &std_) ||
+      !float32s(env, argv[3], &out))
+    return throw_type(env, "standardize: expected x, mean, std, out: Float32Array, threads");
+  const size_t d = mean.length;
+  if (d < 1 || std_.length != d || x.length % d != 0 || out.length != x.length)
+    return throw_type(env, "standardize: x [n, d], mean [d], std [d], out [n, d]");
+  const size_t n = x.length / d;
+  const size_t per = std::max<size_t>(1, kBlock / d);
+  parallel((n + per - 1) / per, thread_count(env, argv[4]), [&](size_t u) {
+    graft::standardize_rows(x.data, mean.data, std_.data, out.data, d, u * per, std::min(n, (u + 1) * per));
+  });
+  return nullptr;
+}
+
+bool float64s(napi_env env, napi_value v, double** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  *data = static_cast<double*>(raw);
+  return type == napi_float64_array;
+}
+
+// An array of Float64Arrays, each of length n.
+bool float64_rows(napi_env env, napi_value v, size_t n, std::vector<const double*>* out) {
+  bool is_array = false;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array) return false;
+  uint32_t count = 0;
+  napi_get_array_length(env, v, &count);
+  out->resize(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e;
+    double* data;
+    size_t length;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !float64s(env, e, &data, &length) || length != n)
+      return false;
+    (*out)[i] = data;
+  }
+  return true;
+}
+
+napi_value lbfgs_two_loop(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double *q, *sy;
+  size_t n = 0, m = 0;
+  double gamma = 1;
+  std::vector<const double*> s, y;
+  if (argc < 5 || !float64s(env, argv[0], &q, &n) || !float64_rows(env, argv[1], n, &s) ||
+      !float64_rows(env, argv[2], n, &y) || !float64s(env, argv[3], &sy, &m) ||
+      napi_get_value_double(env, argv[4], &gamma) != napi_ok || s.size() != m || y.size() != m)
+    return throw_type(env, "lbfgsTwoLoop: expected q: Float64Array, s, y: Float64Array[] (m pairs of q's length), "
+                           "sy: Float64Array [m], gamma");
+  std::vector<double> alpha(m);
+  graft::lbfgs_two_loop(q, n, s.data(), y.data(), sy, m, gamma, alpha.data());
+  return nullptr;
+}
+
+napi_value shifted_column_sums(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Span x{};
+  int64_t dim = 0;
+  if (argc < 3 || !float32s(env, argv[0], &x) || napi_get_value_int64(env, argv[1], &dim) != napi_ok || dim < 1 ||
+      x.length % static_cast<size_t>(dim) != 0)
+    return throw_type(env, "shiftedColumnSums: expected x: Float32Array [n, dim], dim, threads");
+  const size_t d = static_cast<size_t>(dim), n = x.length / d;
+  void* data;
+  napi_value buffer, result;
+  napi_create_arraybuffer(env, 2 * d * sizeof(double), &data, &buffer);
+  double* sums = static_cast<double*>(data);
+  std::fill(sums, sums + 2 * d, 0.0);
+  constexpr size_t kColumns = 64;  // columns per unit: a cache line of floats per row and thread
+  parallel((d + kColumns - 1) / kColumns, thread_count(env, argv[2]), [&](size_t u) {
+    graft::shifted_column_sums(x.data, n, d, u * kColumns, std::min(d, (u + 1) * kColumns), sums, sums + d);
+  });
+  napi_create_typedarray(env, napi_float64_array, 2 * d, buffer, 0, &result);
+  return result;
+}
+
 napi_value isa(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_string_utf8(env, graft::isa_name(), NAPI_AUTO_LENGTH, &result);
@@ -166,7 +337,9 @@ napi_value init(napi_env env, napi_value exports) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"sumSquares", sum_squares}, {"scale", scale}, {"adam", adam}, {"isa", isa}};
+  } fns[] = {{"sumSquares", sum_squares}, {"scale", scale}, {"adam", adam},
+              {"isa", isa}, {"softmaxRegression", softmax_regression}, {"standardize", standardize},
+              {"lbfgsTwoLoop", lbfgs_two_loop}, {"shiftedColumnSums", shifted_column_sums}};
   for (const auto& f : fns) {
     napi_value fn;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn);

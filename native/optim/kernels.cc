@@ -121,8 +121,6 @@ __attribute__((target("avx512f"))) void adam_avx512(float* p, const float* g, fl
   for (; i < n; i++) adam_one(p + i, g + i, m + i, v + i, s);
 }
 
-enum class Isa { kScalar, kAvx2, kAvx512 };
-
 Isa detect() {
   __builtin_cpu_init();
   // GRAFT_OPTIM_ISA=scalar|avx2 narrows the choice (tests compare the paths).
@@ -138,6 +136,8 @@ Isa detect() {
 const Isa kIsa = detect();
 
 }  // namespace
+
+Isa active_isa() { return kIsa; }
 
 double chunk_sum_squares(const float* x, size_t n) {
   switch (kIsa) {

@@ -37,6 +37,11 @@ constexpr size_t kAdamScalars = 8;
 //   p = p * decay - step_size * (m / (sqrt(v) / bc2_sqrt + eps))
 void adam(float* p, const float* g, float* m, float* v, size_t n, const AdamScalars& s);
 
+// The instruction sets graft's optimizer and solver kernels choose from, once, by the CPU's features;
+// GRAFT_OPTIM_ISA=scalar|avx2 narrows the choice (tests compare the paths).
+enum class Isa { kScalar, kAvx2, kAvx512 };
+Isa active_isa();
+
 // The instruction set the kernels use here: "avx512", "avx2" or "scalar".
 const char* isa_name();
 

@@ -1,9 +1,11 @@
 /** In-memory feature matrices: row selection, standardisation statistics, and a shuffling batch source. */
+import { availableParallelism } from 'node:os';
 import { GraftError } from '../errors.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
 import type { Standardizer } from '../heads/dense.js';
 import type { FeatureSet } from './extract.js';
 import type { Batch, DataSource } from '../train/types.js';
+import { optimAddon } from '../train/optim-addon.js';
 
 export interface FeatureMatrix {
   /** Row-major [rows × dim]. */
@@ -64,16 +66,8 @@ export function fitStandardizer(m: FeatureMatrix): Standardizer {
   const n = rowsOf(m);
   const { data, dim } = m;
   const shift = new Float64Array(dim);
-  const sum = new Float64Array(dim);
-  const sq = new Float64Array(dim);
   if (n > 0) for (let c = 0; c < dim; c++) shift[c] = data[c]!;
-  for (let r = 0, o = 0; r < n; r++) {
-    for (let c = 0; c < dim; c++, o++) {
-      const d = data[o]! - shift[c]!;
-      sum[c]! += d;
-      sq[c]! += d * d;
-    }
-  }
+  const { sum, sq } = shiftedColumnSums(data.subarray(0, n * dim), dim, shift);
   const rows = Math.max(1, n);
   const mean = Float32Array.from(shift, (k, c) => k + sum[c]! / rows);
   const std = Float32Array.from(sq, (s, c) => {
@@ -81,6 +75,32 @@ export function fitStandardizer(m: FeatureMatrix): Standardizer {
     return sd < 1e-7 ? 1 : sd;
   });
   return { mean, std };
+}
+
+/**
+ * Per column c: Σ_rows (x[r, c] − shift[c]) and Σ_rows (x[r, c] − shift[c])² in float64, rows in order; the
+ * optimizer addon's pass (columns split among threads, the same operations in the same order) where it is built.
+ */
+function shiftedColumnSums(
+  data: Float32Array,
+  dim: number,
+  shift: Float64Array,
+): { sum: Float64Array; sq: Float64Array } {
+  const addon = optimAddon();
+  if (addon && data.length > 0) {
+    const both = addon.shiftedColumnSums(data, dim, Math.min(4, availableParallelism()));
+    return { sum: both.subarray(0, dim), sq: both.subarray(dim) };
+  }
+  const sum = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  for (let o = 0; o < data.length;) {
+    for (let c = 0; c < dim; c++, o++) {
+      const d = data[o]! - shift[c]!;
+      sum[c]! += d;
+      sq[c]! += d * d;
+    }
+  }
+  return { sum, sq };
 }
 
 /** Mini-batches of a feature matrix, reshuffled each epoch from (seed, epoch) so a resumed run sees the same order. */

@@ -8,6 +8,8 @@ import type { SessionOptions } from '../runtime/session.js';
 import { EarlyStopping, fit, type Callback, type History, type OptimizerSpec } from '../train/index.js';
 import { minimizeLbfgs } from '../train/lbfgs.js';
 import { HeadModel } from './head-model.js';
+import { fusesLinearObjective, linearSoftmaxObjective } from './linear-objective.js';
+import { optimAddon } from '../train/optim-addon.js';
 
 /** 'auto': L-BFGS for linear heads (full batch, like scikit-learn), Adam otherwise. */
 export type HeadOptimizer = 'auto' | 'lbfgs' | 'adam' | 'adamw' | 'sgd';
@@ -120,12 +122,26 @@ async function trainHeadLbfgs(
   numClasses: number,
   o: HeadTrainingOptions,
 ): Promise<TrainedHead> {
-  const head = await createHeadModel(train, numClasses, o, true);
+  const fused = fusesLinearObjective(o.head) && optimAddon() !== undefined;
+  // the one-pass objective reads its own standardised rows; the graph's path keeps the batch in the graph's feeds
+  const head = await createHeadModel(train, numClasses, o, !fused);
+  const objective =
+    (fused &&
+      linearSoftmaxObjective(head.params, {
+        features: train.data,
+        dim: train.dim,
+        labels: train.labels,
+        numClasses,
+        standardize: head.options.standardize,
+        labelSmoothing: o.labelSmoothing,
+        threads: o.session?.threads,
+      })) ||
+    (() => head.fullBatchGradients());
   const n = train.labels.length;
   const weights = new Set([...head.params.keys()].filter((k) => k.endsWith('/weight')));
   let r: Awaited<ReturnType<typeof minimizeLbfgs>>;
   try {
-    r = await minimizeLbfgs(head.params, () => head.fullBatchGradients(), {
+    r = await minimizeLbfgs(head.params, objective, {
       maxIter: Math.max(100, o.epochs),
       l2: o.weightDecay > 0 ? o.weightDecay : 1 / n,
       penalized: weights,

@@ -6,8 +6,8 @@
  * no contraction there), and a sum of squares adds its terms in one fixed order (kernels.h): per chunk of 65,536
  * elements, eight float64 lanes (element i in lane i mod 8) combined pairwise, the chunks then added in order.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { optimAddon } from '../optim-addon.js';
 
 /** Floats per tensor in an Adam call's scalars (their order: see `adamScalars`). */
 export const ADAM_SCALARS = 8;
@@ -134,23 +134,9 @@ export const typescriptKernels: OptimizerKernels = {
   },
 };
 
-interface OptimAddon {
-  sumSquares(tensors: readonly Float32Array[], threads: number): Float64Array;
-  scale(tensors: readonly Float32Array[], factor: number, threads: number): void;
-  adam(
-    p: readonly Float32Array[],
-    g: readonly Float32Array[],
-    m: readonly Float32Array[],
-    v: readonly Float32Array[],
-    scalars: Float32Array,
-    threads: number,
-  ): void;
-  isa(): string;
-}
-
 /** The addon's kernels on `threads` threads, or undefined when the addon is not built or GRAFT_NATIVE=0. */
 export function nativeKernels(threads = Math.min(4, availableParallelism())): OptimizerKernels | undefined {
-  const addon = loadAddon();
+  const addon = optimAddon();
   if (!addon) return undefined;
   return {
     name: `native-${addon.isa()}`,
@@ -158,22 +144,6 @@ export function nativeKernels(threads = Math.min(4, availableParallelism())): Op
     scale: (tensors, factor) => addon.scale(tensors, factor, threads),
     adam: (p, g, m, v, scalars) => addon.adam(p, g, m, v, scalars, threads),
   };
-}
-
-let addon: OptimAddon | null | undefined;
-
-function loadAddon(): OptimAddon | undefined {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env['GRAFT_NATIVE'] !== '0') {
-      try {
-        addon = createRequire(import.meta.url)('../../../build/Release/graft_optim.node') as OptimAddon;
-      } catch {
-        // not built: the TypeScript kernels serve
-      }
-    }
-  }
-  return addon ?? undefined;
 }
 
 let active: OptimizerKernels | undefined;

@@ -1,0 +1,73 @@
+/**
+ * graft's optimizer addon (native/optim → build/Release/graft_optim.node): the optimizers' SIMD loops and the
+ * linear softmax objective full-batch solvers evaluate. Loaded once; absent when not built or GRAFT_NATIVE=0,
+ * and then every caller has a path of its own (TypeScript kernels, ONNX Runtime graphs).
+ */
+import { createRequire } from 'node:module';
+
+export interface OptimAddon {
+  sumSquares(tensors: readonly Float32Array[], threads: number): Float64Array;
+  scale(tensors: readonly Float32Array[], factor: number, threads: number): void;
+  adam(
+    p: readonly Float32Array[],
+    g: readonly Float32Array[],
+    m: readonly Float32Array[],
+    v: readonly Float32Array[],
+    scalars: Float32Array,
+    threads: number,
+  ): void;
+  isa(): string;
+  /**
+   * Mean cross-entropy of softmax(x · weightᵀ + bias) against `labels` smoothed by `smoothing`, over all n rows of
+   * x [n, d]; writes the mean's gradients into gradWeight [k, d] and gradBias [k]. Throws RangeError for a label
+   * outside [0, k).
+   */
+  softmaxRegression(
+    x: Float32Array,
+    labels: Int32Array,
+    weight: Float32Array,
+    bias: Float32Array,
+    gradWeight: Float32Array,
+    gradBias: Float32Array,
+    smoothing: number,
+    threads: number,
+  ): number;
+  /** out = (x - mean) / std row by row, one float32 subtraction and division per value. */
+  standardize(
+    x: Float32Array,
+    mean: Float32Array,
+    std: Float32Array,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  /**
+   * Per column j of x [n, dim]: the sum of x[i, j] − x[0, j] over the rows in order, in float64, then the sum of
+   * their squares ([2 · dim]; src/features/matrix.ts fitStandardizer's pass, bit for bit).
+   */
+  shiftedColumnSums(x: Float32Array, dim: number, threads: number): Float64Array;
+  /** L-BFGS's two-loop recursion in place on q (src/train/lbfgs.ts: twoLoopTs, bit for bit). */
+  lbfgsTwoLoop(
+    q: Float64Array,
+    s: readonly Float64Array[],
+    y: readonly Float64Array[],
+    sy: Float64Array,
+    gamma: number,
+  ): void;
+}
+
+let addon: OptimAddon | null | undefined;
+
+/** The addon, or undefined when it is not built or GRAFT_NATIVE=0. */
+export function optimAddon(): OptimAddon | undefined {
+  if (addon === undefined) {
+    addon = null;
+    if (process.env['GRAFT_NATIVE'] !== '0') {
+      try {
+        addon = createRequire(import.meta.url)('../../build/Release/graft_optim.node') as OptimAddon;
+      } catch {
+        // not built: callers take their own path
+      }
+    }
+  }
+  return addon ?? undefined;
+}
