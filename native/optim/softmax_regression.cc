@@ -126,8 +126,8 @@ __attribute__((target("avx2,fma"))) void axpy_tile_avx2(float* g, size_t stride,
   if (c < k) axpy_block_avx2<1>(g + c * stride, stride, coef + c * kTile, s);
 }
 
-// One row's logits z[c] (strided by kTile) → its loss term; z becomes softmax − target.
-double softmax_row(float* z, size_t k, const float* bias, int32_t label, double smoothing) {
+// One row's logits z[c] (strided by kTile) → its loss term; z becomes softmax − target. e: scratch of k doubles.
+double softmax_row(float* z, size_t k, const float* bias, int32_t label, double smoothing, double* e) {
   const double off_target = smoothing / static_cast<double>(k);
   double top = -INFINITY, logit_sum = 0;
   for (size_t c = 0; c < k; c++) {
@@ -137,12 +137,11 @@ double softmax_row(float* z, size_t k, const float* bias, int32_t label, double 
     logit_sum += zc;
   }
   double denom = 0;
-  for (size_t c = 0; c < k; c++) denom += std::exp(z[c * kTile] - top);
-  const double log_z = top + std::log(denom);
-  const double loss = log_z - (1 - smoothing) * z[label * kTile] - off_target * logit_sum;
+  for (size_t c = 0; c < k; c++) denom += (e[c] = std::exp(z[c * kTile] - top));
+  const double loss = top + std::log(denom) - (1 - smoothing) * z[label * kTile] - off_target * logit_sum;
   for (size_t c = 0; c < k; c++) {
     const double target = off_target + (c == static_cast<size_t>(label) ? 1 - smoothing : 0);
-    z[c * kTile] = static_cast<float>(std::exp(z[c * kTile] - log_z) - target);
+    z[c * kTile] = static_cast<float>(e[c] / denom - target);
   }
   return loss;
 }
@@ -157,6 +156,7 @@ bool softmax_regression_rows(const LinearSoftmaxProblem& p, size_t begin, size_t
   const size_t k = p.k, d = p.d;
   // per tile of the group: logits, then softmax − target, as [k][kTile]
   std::vector<float> coef(kGroup * k * kTile);
+  std::vector<double> exps(k);
   for (size_t start = begin; start < end; start += kGroup * kTile) {
     const size_t rows = std::min(kGroup * kTile, end - start);
     const size_t tiles = (rows + kTile - 1) / kTile;
@@ -176,7 +176,7 @@ bool softmax_regression_rows(const LinearSoftmaxProblem& p, size_t begin, size_t
       }
       const int32_t label = p.labels[start + i];
       if (label < 0 || static_cast<size_t>(label) >= k) return false;
-      *loss += softmax_row(z, k, p.bias, label, p.smoothing);
+      *loss += softmax_row(z, k, p.bias, label, p.smoothing, exps.data());
     }
     for (size_t from = 0; from < d; from += kSlice)
       for (size_t t = 0; t < tiles; t++)
