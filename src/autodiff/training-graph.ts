@@ -6,6 +6,7 @@ import { cloneModel, opsetOf, type Model, type Node } from '../onnx/ir.js';
 import { removeDeadNodes } from '../onnx/topo.js';
 import { constantValues, Emitter, type FloatDType } from './emitter.js';
 import { foldFrozenBatchNorm } from './fold-bn.js';
+import { foldZeroPadIntoConv } from './fold-pad.js';
 import { fusedRules, parseFused } from './fused.js';
 import { findGeluPatterns } from './gelu-pattern.js';
 import { gradientPath } from './reachability.js';
@@ -33,6 +34,11 @@ export interface TrainingGraphOptions {
    * it before differentiating (fold-bn.ts) — same function and params, far fewer activation-sized passes.
    */
   foldBatchNorm?: boolean;
+  /**
+   * Default true: fold a zero Pad of the spatial axes into the Conv it feeds (fold-pad.ts) — same function, and the
+   * padded copy of an activation is no longer kept from the forward pass to the backward.
+   */
+  foldPad?: boolean;
   /**
    * Default false: run depthwise 2-D Convs whose weight is trained as graft's native ops (domain graft.native,
    * rules/depthwise-native.ts) — forward, dX and dW. The graph then runs only in a SegmentedSession
@@ -68,10 +74,9 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
       throw new GraftError('BAD_OPTION', `param '${p}' must be float32 or float64, got ${dt}`, { param: p });
     }
   }
-  if (options.foldBatchNorm !== false) {
-    const keep = new Set([options.loss, ...(options.extraOutputs ?? [])]);
-    foldFrozenBatchNorm(g, opsetOf(m), new Set(params), keep);
-  }
+  const keep = new Set([options.loss, ...(options.extraOutputs ?? [])]);
+  if (options.foldBatchNorm !== false) foldFrozenBatchNorm(g, opsetOf(m), new Set(params), keep);
+  if (options.foldPad !== false) foldZeroPadIntoConv(g, opsetOf(m), keep);
   const shapes = new ShapeEnv(g, opsetOf(m));
   const forwardInitializers = new Set(g.initializers.keys());
   const produced = new Set(g.nodes.flatMap((n) => n.outputs));

@@ -38,6 +38,8 @@ export interface SessionOptions {
   memoryPattern?: boolean;
   /** ONNX Runtime's CPU memory arena (default true); false allocates every intermediate value afresh. */
   memoryArena?: boolean;
+  /** ONNX Runtime graph transformers to skip, by name (its optimization.disable_specified_optimizers). */
+  disabledOptimizers?: readonly string[];
   /**
    * Run ONNX Runtime on a worker thread (default false). Its `run` otherwise blocks this thread's event loop
    * for the whole forward pass; on a worker, the caller keeps serving I/O meanwhile (inputs are copied over).
@@ -50,14 +52,17 @@ export interface SessionOptions {
   recycle?: (buffers: ArrayBuffer[]) => void;
 }
 
-/** ONNX Runtime's session config entries for SessionOptions.spinWait. */
-function spinningConfig(
-  spin: SessionOptions['spinWait'],
-): Pick<ort.InferenceSession.SessionOptions, 'extra'> {
-  if (spin === undefined) return {};
-  const allow = spin === false ? '0' : '1';
-  const stopAfterRun = spin === 'within-runs' ? { force_spinning_stop: '1' } : {};
-  return { extra: { session: { intra_op: { allow_spinning: allow }, ...stopAfterRun } } };
+/** ONNX Runtime's session config entries for SessionOptions.spinWait and disabledOptimizers. */
+function configEntries(options: SessionOptions): Pick<ort.InferenceSession.SessionOptions, 'extra'> {
+  const extra: Record<string, Record<string, unknown>> = {};
+  if (options.spinWait !== undefined) {
+    const allow = options.spinWait === false ? '0' : '1';
+    const stopAfterRun = options.spinWait === 'within-runs' ? { force_spinning_stop: '1' } : {};
+    extra['session'] = { intra_op: { allow_spinning: allow }, ...stopAfterRun };
+  }
+  if (options.disabledOptimizers?.length)
+    extra['optimization'] = { disable_specified_optimizers: options.disabledOptimizers.join(';') };
+  return Object.keys(extra).length ? { extra } : {};
 }
 
 /** ONNX Runtime's session options for graft's. */
@@ -69,7 +74,7 @@ export function ortSessionOptions(options: SessionOptions): ort.InferenceSession
     executionProviders: options.executionProviders ?? ['cpu'],
     enableMemPattern: options.memoryPattern ?? true,
     enableCpuMemArena: options.memoryArena ?? true,
-    ...spinningConfig(options.spinWait),
+    ...configEntries(options),
   };
 }
 

@@ -1,12 +1,20 @@
 /**
  * Session's memory options reach ONNX Runtime, and a session without the memory pattern or the arena computes
- * exactly what one with them computes, run after run (the pattern takes over from the second run on).
+ * exactly what one with them computes, run after run (the pattern takes over from the second run on); training
+ * sessions keep the Identity nodes that name their gradient outputs through ONNX Runtime's optimizations.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel } from '../../src/onnx/ir.js';
-import { ortSessionOptions, Session } from '../../src/runtime/session.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildTrainingGraph } from '../../src/autodiff/index.js';
+import { TRAINING_SESSION } from '../../src/learner/trainable-graph.js';
+import { decodeModel, encodeModel } from '../../src/onnx/io.js';
+import { ortSessionOptions, Session, type SessionOptions } from '../../src/runtime/session.js';
 import { float32 } from '../../src/tensor.js';
 
 /** y = softmax(relu(x W1) W2), x [batch, 8]: intermediate values the arena or the pattern places. */
@@ -65,5 +73,34 @@ describe('Session memory options', () => {
       await plain.release();
       await lean.release();
     }
+  });
+});
+
+/** How many of a training graph's gradient outputs an Identity still produces after ONNX Runtime optimised it. */
+async function identityGradientOutputs(options: SessionOptions): Promise<number> {
+  const m = model();
+  const loss = new GraphBuilder(m.graph).op('ReduceSum', ['y'], {}, { outputs: ['loss'] });
+  m.graph.outputs = [{ name: loss, dtype: 'float32', shape: [] }];
+  const training = buildTrainingGraph(m, { params: ['w1', 'w2'], loss });
+  const dir = mkdtempSync(join(tmpdir(), 'graft-optimized-'));
+  try {
+    const path = join(dir, 'optimized.onnx');
+    const s = await ort.InferenceSession.create(encodeModel(training.model), {
+      ...ortSessionOptions({ ...options, threads: 1 }),
+      optimizedModelFilePath: path,
+    });
+    await s.release();
+    const optimized = decodeModel(readFileSync(path));
+    const grads = new Set(Object.values(training.gradients));
+    return optimized.graph.nodes.filter((n) => n.opType === 'Identity' && grads.has(n.outputs[0]!)).length;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('Training sessions', () => {
+  it("keep the gradient outputs' Identity nodes, which ONNX Runtime otherwise removes", async () => {
+    assert.equal(await identityGradientOutputs(TRAINING_SESSION), 2);
+    assert.equal(await identityGradientOutputs({ ...TRAINING_SESSION, disabledOptimizers: [] }), 0);
   });
 });
