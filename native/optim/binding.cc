@@ -48,16 +48,22 @@ napi_value throw_type(napi_env env, const char* message) {
   return nullptr;
 }
 
-bool float32s(napi_env env, napi_value v, Span* out) {
+// A typed array of type `expected`: its data and length; false (with no exception pending) for anything else.
+template <typename T>
+bool typed_array(napi_env env, napi_value v, napi_typedarray_type expected, T** data, size_t* length) {
   bool is = false;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
   napi_typedarray_type type;
   napi_value buffer;
   size_t offset;
-  void* data;
-  if (napi_get_typedarray_info(env, v, &type, &out->length, &data, &buffer, &offset) != napi_ok) return false;
-  out->data = static_cast<float*>(data);
-  return type == napi_float32_array;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
+  *data = static_cast<T*>(raw);
+  return type == expected;
+}
+
+bool float32s(napi_env env, napi_value v, Span* out) {
+  return typed_array(env, v, napi_float32_array, &out->data, &out->length);
 }
 
 // An array of Float32Arrays; false (with no exception pending) when `v` is not one.
@@ -166,18 +172,6 @@ napi_value adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-bool int32s(napi_env env, napi_value v, const int32_t** data, size_t* length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
-  *data = static_cast<const int32_t*>(raw);
-  return type == napi_int32_array;
-}
-
 // Units of rows whose partial sums are added in unit order: at most 32, of at least 256 rows, and at most
 // 16 M partial floats in all; the split depends on the problem alone, so the sums do not depend on `threads`.
 size_t row_units(size_t n, size_t partial_floats) {
@@ -194,7 +188,7 @@ napi_value softmax_regression(napi_env env, napi_callback_info info) {
   const int32_t* labels = nullptr;
   size_t n = 0;
   double smoothing = 0;
-  if (argc < 8 || !float32s(env, argv[0], &x) || !int32s(env, argv[1], &labels, &n) ||
+  if (argc < 8 || !float32s(env, argv[0], &x) || !typed_array(env, argv[1], napi_int32_array, &labels, &n) ||
       !float32s(env, argv[2], &w) || !float32s(env, argv[3], &b) || !float32s(env, argv[4], &gw) ||
       !float32s(env, argv[5], &gb) || napi_get_value_double(env, argv[6], &smoothing) != napi_ok)
     return throw_type(env,
@@ -256,18 +250,6 @@ napi_value standardize(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-bool float64s(napi_env env, napi_value v, double** data, size_t* length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* raw;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok) return false;
-  *data = static_cast<double*>(raw);
-  return type == napi_float64_array;
-}
-
 // An array of Float64Arrays, each of length n.
 bool float64_rows(napi_env env, napi_value v, size_t n, std::vector<const double*>* out) {
   bool is_array = false;
@@ -279,7 +261,7 @@ bool float64_rows(napi_env env, napi_value v, size_t n, std::vector<const double
     napi_value e;
     double* data;
     size_t length;
-    if (napi_get_element(env, v, i, &e) != napi_ok || !float64s(env, e, &data, &length) || length != n)
+    if (napi_get_element(env, v, i, &e) != napi_ok || !typed_array(env, e, napi_float64_array, &data, &length) || length != n)
       return false;
     (*out)[i] = data;
   }
@@ -294,8 +276,8 @@ napi_value lbfgs_two_loop(napi_env env, napi_callback_info info) {
   size_t n = 0, m = 0;
   double gamma = 1;
   std::vector<const double*> s, y;
-  if (argc < 5 || !float64s(env, argv[0], &q, &n) || !float64_rows(env, argv[1], n, &s) ||
-      !float64_rows(env, argv[2], n, &y) || !float64s(env, argv[3], &sy, &m) ||
+  if (argc < 5 || !typed_array(env, argv[0], napi_float64_array, &q, &n) || !float64_rows(env, argv[1], n, &s) ||
+      !float64_rows(env, argv[2], n, &y) || !typed_array(env, argv[3], napi_float64_array, &sy, &m) ||
       napi_get_value_double(env, argv[4], &gamma) != napi_ok || s.size() != m || y.size() != m)
     return throw_type(env, "lbfgsTwoLoop: expected q: Float64Array, s, y: Float64Array[] (m pairs of q's length), "
                            "sy: Float64Array [m], gamma");
