@@ -1,8 +1,8 @@
 /**
  * Where a MobileNetV2 training step's time goes inside ONNX Runtime: builds the training graph of
  * bench/finetune-train-step.ts's case (b: blocks 14-16 + Conv_1 + head on 32x160x7x7, or c: the whole network at
- * 224x224; frozen BN), runs it in a raw InferenceSession with ONNX Runtime's profiler on (2 threads, no
- * spinning, as graft's training sessions), and prints the kernel time per op type and the slowest nodes, over
+ * 224x224; frozen BN), runs it in a raw InferenceSession with ONNX Runtime's profiler on (graft's training-session
+ * options, 2 threads), and prints the kernel time per op type and the slowest nodes, over
  * the runs after the warm-up.
  *
  * Usage: npx tsx bench/profile-train-step.ts [case=b] [runs=4] [top=15]
@@ -16,6 +16,8 @@ import { loadBackbone } from '../src/models/registry.js';
 import { getAttr } from '../src/onnx/ir.js';
 import { encodeModel } from '../src/onnx/io.js';
 import { BackboneTrainable } from '../src/strategies/finetune/backbone-trainable.js';
+import { TRAINING_SESSION } from '../src/learner/trainable-graph.js';
+import { ortSessionOptions } from '../src/runtime/session.js';
 
 const [c = 'b', runsArg = '4', topArg = '15'] = process.argv.slice(2);
 const B = 32;
@@ -56,13 +58,9 @@ for (const v of training.graph.inputs) {
     );
 }
 const session = await ort.InferenceSession.create(encodeModel(training), {
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-  executionProviders: ['cpu'],
+  ...ortSessionOptions({ ...TRAINING_SESSION, threads: 2 }),
   enableProfiling: true,
   profileFilePrefix: join(tmpdir(), `graft-profile-${c}-${process.pid}`),
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
 });
 const outputs = training.graph.outputs.map((o) => o.name);
 const runs = Number(runsArg);
