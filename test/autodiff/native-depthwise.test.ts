@@ -11,7 +11,7 @@ import { attr, GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel, emptyGraph, type Attribute, type Node } from '../../src/onnx/ir.js';
 import { resolveNativeDepthwise } from '../../src/autodiff/rules/depthwise-native.js';
 import { convAddon, NATIVE_DOMAIN, runNativeNode } from '../../src/runtime/native-ops.js';
-import { createRunner, SegmentedSession } from '../../src/runtime/segmented-session.js';
+import { createRunner, SegmentedSession, stageSessionOptions } from '../../src/runtime/segmented-session.js';
 import { Session } from '../../src/runtime/session.js';
 import type { Tensor } from '../../src/tensor.js';
 import { checkGradients, rng } from './fd.js';
@@ -246,4 +246,13 @@ test("'auto' runs natively only when every trained depthwise Conv has small plan
   assert.equal(resolveNativeDepthwise('auto', model, []), false, 'nothing depthwise is trained');
   for (const mode of [true, false, 'small-planes'] as const)
     assert.equal(resolveNativeDepthwise(mode, model, ['w1', 'w2']), mode);
+});
+
+test("a segmented graph's ONNX Runtime stages run without the arena where freed memory is kept", () => {
+  const kept = stageSessionOptions({ threads: 2 }, true);
+  assert.equal(kept.memoryArena, false);
+  assert.equal(kept.threads, 2);
+  assert.equal(stageSessionOptions({ threads: 2 }, false).memoryArena, true);
+  assert.equal(stageSessionOptions({ memoryArena: true }, true).memoryArena, true);
+  assert.equal(stageSessionOptions({ memoryArena: false }, false).memoryArena, false);
 });
