@@ -4,8 +4,9 @@
  * native nodes between them, which the addon runs on the same number of threads. A value crosses from one
  * stage to a later one as a tensor held here, and is dropped after the last stage that reads it, so forward
  * activations are released as the backward pass consumes them. Native outputs that are not graph outputs are
- * written into arrays kept from run to run: fresh memory costs a page fault per 4 KB page on first touch,
- * which on a loaded VM costs more than the convolution itself.
+ * written into arrays this session keeps: fresh memory costs a page fault per 4 KB page on first touch, which on
+ * a loaded VM costs more than the convolution itself. An array is free again once its value is dropped, and goes
+ * to the next native output of its length (a backward pass's input gradients share a handful of arrays).
  *
  * The stages' sessions run without ONNX Runtime's arena where graft's allocator setting keeps freed memory
  * (heap.ts): each arena keeps its own session's peak for good, and a training graph cut around 50 depthwise
@@ -68,8 +69,13 @@ function runsOf(nodes: readonly Node[]): Node[][] {
 }
 
 export class SegmentedSession {
-  /** Native outputs' arrays by value name, reused by the next run. */
-  private readonly buffers = new Map<string, Float32Array>();
+  /**
+   * Arrays for native outputs, by length: an array goes back here when its value is dropped (after its last
+   * reader), so a later native output of the same size reuses it, within the run or in the next one.
+   */
+  private readonly free = new Map<number, Float32Array[]>();
+  /** The arrays this session hands out (graph outputs, which the caller keeps, are not among them). */
+  private readonly owned = new WeakSet<Float32Array>();
 
   private constructor(
     private readonly stages: readonly Stage[],
@@ -163,23 +169,38 @@ export class SegmentedSession {
         );
         outs.forEach((t, i) => n.outputs[i] && values.set(n.outputs[i]!, t));
       }
-      for (const v of stage.drop) values.delete(v);
+      for (const v of stage.drop) {
+        this.recycle(values.get(v));
+        values.delete(v);
+      }
     }
     const result: Record<string, Tensor> = {};
     for (const name of outputNames ?? this.graph.outputs.map((o) => o.name)) result[name] = read(name);
+    // native outputs nothing read (but not what goes back to the caller)
+    const returned = new Set(Object.values(result).map((t) => t.data));
+    for (const t of values.values()) if (!returned.has(t.data)) this.recycle(t);
     return result;
   }
 
-  /** The kept array for a native output (a fresh one for graph outputs, which the caller keeps). */
+  /** An array for a native output: a fresh one for graph outputs (the caller keeps them), else a free one. */
   private buffer(name: string, length: number): Float32Array {
     if (this.graph.outputs.some((o) => o.name === name)) return new Float32Array(length);
-    let b = this.buffers.get(name);
-    if (b?.length !== length) this.buffers.set(name, (b = new Float32Array(length)));
+    const b = this.free.get(length)?.pop() ?? new Float32Array(length);
+    this.owned.add(b);
     return b;
   }
 
+  /** Takes back the array of a value no one reads any more, if it is one of this session's. */
+  private recycle(t: Tensor | undefined): void {
+    if (!(t?.data instanceof Float32Array) || !this.owned.has(t.data)) return;
+    this.owned.delete(t.data);
+    const list = this.free.get(t.data.length);
+    if (list) list.push(t.data);
+    else this.free.set(t.data.length, [t.data]);
+  }
+
   async release(): Promise<void> {
-    this.buffers.clear();
+    this.free.clear();
     await releaseAll(this.stages);
   }
 }

@@ -143,40 +143,45 @@ for (const g of geometries) {
   });
 }
 
+/** expand 1x1 -> Clip(0, 6) -> depthwise 3x3 stride 2 (Keras same) -> Clip -> project 1x1 -> mean, and feeds. */
+function mobileNetBlock(seed = 8) {
+  const b = new GraphBuilder(emptyGraph());
+  b.input('x', 'float32', ['N', 4, 9, 9]);
+  const u = rng(7);
+  const init = (name: string, shape: number[]) =>
+    b.initializer(name, {
+      dtype: 'float32',
+      shape,
+      data: Float32Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => u() - 0.5),
+    });
+  init('we', [12, 4, 1, 1]);
+  init('wd', [12, 1, 3, 3]);
+  init('bd', [12]);
+  init('wp', [6, 12, 1, 1]);
+  const six = b.constant('six', { dtype: 'float32', shape: [], data: Float32Array.of(6) });
+  const zero = b.constant('zero', { dtype: 'float32', shape: [], data: Float32Array.of(0) });
+  const e = b.op('Clip', [b.op('Conv', ['x', 'we']), zero, six]);
+  const d = b.op('Conv', [e, 'wd', 'bd'], {
+    group: attr.int(12),
+    strides: attr.ints([2, 2]),
+    pads: attr.ints([0, 0, 1, 1]),
+  });
+  const p = b.op('Conv', [b.op('Clip', [d, zero, six]), 'wp']);
+  const loss = b.op('ReduceMean', [b.op('Mul', [p, p])], { keepdims: attr.int(0) });
+  b.output(loss, 'float32', []);
+  const model = createModel(b.graph);
+  const params = ['we', 'wd', 'bd', 'wp'];
+  const x = random([3, 4, 9, 9], seed);
+  const feeds: Record<string, Tensor> = { x: { ...x, data: (x.data as Float32Array).map((v) => 4 * v) } };
+  for (const name of params) feeds[name] = model.graph.initializers.get(name)!;
+  return { model, params, loss, feeds };
+}
+
 test(
   'a MobileNetV2-style block trains to the same gradients natively and in pure ONNX',
   { skip },
   async () => {
-    // expand 1x1 -> Clip(0, 6) -> depthwise 3x3 stride 2 (Keras same) -> Clip -> project 1x1 -> mean.
-    const b = new GraphBuilder(emptyGraph());
-    b.input('x', 'float32', ['N', 4, 9, 9]);
-    const u = rng(7);
-    const init = (name: string, shape: number[]) =>
-      b.initializer(name, {
-        dtype: 'float32',
-        shape,
-        data: Float32Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => u() - 0.5),
-      });
-    init('we', [12, 4, 1, 1]);
-    init('wd', [12, 1, 3, 3]);
-    init('bd', [12]);
-    init('wp', [6, 12, 1, 1]);
-    const six = b.constant('six', { dtype: 'float32', shape: [], data: Float32Array.of(6) });
-    const zero = b.constant('zero', { dtype: 'float32', shape: [], data: Float32Array.of(0) });
-    const e = b.op('Clip', [b.op('Conv', ['x', 'we']), zero, six]);
-    const d = b.op('Conv', [e, 'wd', 'bd'], {
-      group: attr.int(12),
-      strides: attr.ints([2, 2]),
-      pads: attr.ints([0, 0, 1, 1]),
-    });
-    const p = b.op('Conv', [b.op('Clip', [d, zero, six]), 'wp']);
-    const loss = b.op('ReduceMean', [b.op('Mul', [p, p])], { keepdims: attr.int(0) });
-    b.output(loss, 'float32', []);
-    const model = createModel(b.graph);
-    const params = ['we', 'wd', 'bd', 'wp'];
-    const x = random([3, 4, 9, 9], 8);
-    const feeds: Record<string, Tensor> = { x: { ...x, data: (x.data as Float32Array).map((v) => 4 * v) } };
-    for (const name of params) feeds[name] = model.graph.initializers.get(name)!;
+    const { model, params, loss, feeds } = mobileNetBlock();
     const grads = async (nativeDepthwise: boolean) => {
       const tg = buildTrainingGraph(model, { params, loss, nativeDepthwise });
       const runner = await createRunner(tg.model, { threads: 2 });
@@ -256,3 +261,30 @@ test("a segmented graph's ONNX Runtime stages run without the arena where freed 
   assert.equal(stageSessionOptions({ memoryArena: true }, true).memoryArena, true);
   assert.equal(stageSessionOptions({ memoryArena: false }, false).memoryArena, false);
 });
+
+test(
+  'a segmented session reuses its native arrays from run to run without mixing runs up',
+  { skip },
+  async () => {
+    const { model, params, loss, feeds } = mobileNetBlock(8);
+    const other = mobileNetBlock(9).feeds;
+    const tg = buildTrainingGraph(model, { params, loss, nativeDepthwise: true });
+    const grads = Object.values(tg.gradients);
+    const runner = await createRunner(tg.model, { threads: 2 });
+    try {
+      const first = await runner.run(feeds);
+      const kept = grads.map((name) => Array.from(first[name]!.data as Float32Array));
+      const second = await runner.run(other);
+      grads.forEach((name, i) =>
+        assert.deepEqual(Array.from(first[name]!.data as Float32Array), kept[i], name),
+      );
+      assert.notDeepEqual(Array.from(second[grads[0]!]!.data as Float32Array), kept[0]);
+      const third = await runner.run(feeds);
+      grads.forEach((name, i) =>
+        assert.deepEqual(Array.from(third[name]!.data as Float32Array), kept[i], name),
+      );
+    } finally {
+      await runner.release();
+    }
+  },
+);
