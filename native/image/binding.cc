@@ -8,7 +8,6 @@
 //   tables   Float32Array(768): normalised value of 8-bit level p in channel c at c * 256 + p
 //   out      Float32Array receiving outH * outW * 3 floats at element `offset`
 #include <fcntl.h>
-#include <malloc.h>
 #include <node_api.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -259,31 +258,12 @@ napi_value read_files(napi_env env, napi_callback_info info) {
   return queue(env, "graft.readFiles", read_execute, read_complete, job, &job->deferred, &job->work);
 }
 
-// keepLargeAllocations(bytes): glibc serves allocations up to `bytes` from its heap instead of fresh
-// mmaps, and keeps up to 4x that of freed memory rather than returning it to the system. A server that
-// allocates a few hundred KB per request (decoded tensors) otherwise page-faults every one of them in.
-napi_value keep_large_allocations(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int64_t bytes = 0;
-  if (argc < 1 || napi_get_value_int64(env, argv[0], &bytes) != napi_ok || bytes <= 0 || bytes > (1LL << 30))
-    return throw_type(env, "keepLargeAllocations: bytes must be in (0, 2^30]");
-  const bool ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes)) == 1 &&
-                  mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<int64_t>(bytes * 4, 1LL << 30))) == 1;
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
-}
-
 napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "preprocess", NAPI_AUTO_LENGTH, preprocess, nullptr, &fn);
   napi_set_named_property(env, exports, "preprocess", fn);
   napi_create_function(env, "readFiles", NAPI_AUTO_LENGTH, read_files, nullptr, &fn);
   napi_set_named_property(env, exports, "readFiles", fn);
-  napi_create_function(env, "keepLargeAllocations", NAPI_AUTO_LENGTH, keep_large_allocations, nullptr, &fn);
-  napi_set_named_property(env, exports, "keepLargeAllocations", fn);
   return exports;
 }
 

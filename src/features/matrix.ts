@@ -1,11 +1,10 @@
 /** In-memory feature matrices: row selection, standardisation statistics, and a shuffling batch source. */
-import { availableParallelism } from 'node:os';
 import { GraftError } from '../errors.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
 import type { Standardizer } from '../heads/dense.js';
 import type { FeatureSet } from './extract.js';
 import type { Batch, DataSource } from '../train/types.js';
-import { optimAddon } from '../train/optim-addon.js';
+import { addonThreads, optimAddon } from '../train/optim-addon.js';
 
 export interface FeatureMatrix {
   /** Row-major [rows × dim]. */
@@ -88,7 +87,7 @@ function shiftedColumnSums(
 ): { sum: Float64Array; sq: Float64Array } {
   const addon = optimAddon();
   if (addon && data.length > 0) {
-    const both = addon.shiftedColumnSums(data, dim, Math.min(4, availableParallelism()));
+    const both = addon.shiftedColumnSums(data, dim, addonThreads());
     return { sum: both.subarray(0, dim), sq: both.subarray(dim) };
   }
   const sum = new Float64Array(dim);

@@ -5,11 +5,10 @@
  * one pass reads each row once for both, and the rows are standardised once, up front, with the float32 Sub and
  * Div the exported head applies. Without the addon (not built, GRAFT_NATIVE=0) heads keep the graph's path.
  */
-import { availableParallelism } from 'node:os';
 import type { CrossEntropyOptions } from '../autodiff/index.js';
 import { GraftError } from '../errors.js';
 import type { Objective } from '../train/lbfgs.js';
-import { optimAddon } from '../train/optim-addon.js';
+import { addonThreads, optimAddon } from '../train/optim-addon.js';
 import type { DenseHeadSpec, Standardizer } from './dense.js';
 
 export interface LinearObjectiveInput {
@@ -46,7 +45,7 @@ export function linearSoftmaxObjective(
 ): Objective | undefined {
   const addon = optimAddon();
   if (!addon) return undefined;
-  const threads = input.threads ?? Math.min(4, availableParallelism());
+  const threads = input.threads ?? addonThreads();
   const { dim, numClasses, labels } = input;
   let x = input.features;
   if (input.standardize) {

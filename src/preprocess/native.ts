@@ -3,7 +3,7 @@
  * and libdeflate): decode + resample + normalise in one libuv thread-pool job, and whole-file reads. Optional:
  * when it is not built (or GRAFT_NATIVE=0), every image takes the sharp path.
  */
-import { createRequire } from 'node:module';
+import { loadAddon } from '../runtime/addons.js';
 
 export interface NativeImageAddon {
   preprocess(
@@ -17,34 +17,14 @@ export interface NativeImageAddon {
   ): Promise<void>;
   /** Whole files read in one thread-pool job; null where a file cannot be read. */
   readFiles(paths: readonly string[]): Promise<(Uint8Array | null)[]>;
-  /** glibc keeps allocations up to `bytes` in its heap (no fresh mmap and page faults per buffer). */
-  keepLargeAllocations(bytes: number): boolean;
 }
-
-let loaded: NativeImageAddon | null | undefined;
-let loadError: string | undefined;
 
 /** The addon, or undefined when it is not built or disabled with GRAFT_NATIVE=0. */
 export function nativeImageAddon(): NativeImageAddon | undefined {
-  if (loaded === undefined) {
-    if (process.env['GRAFT_NATIVE'] === '0') {
-      loaded = null;
-      loadError = 'disabled by GRAFT_NATIVE=0';
-    } else {
-      try {
-        const require = createRequire(import.meta.url);
-        loaded = require('../../build/Release/graft_image.node') as NativeImageAddon;
-      } catch (e) {
-        loaded = null;
-        loadError = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      }
-    }
-  }
-  return loaded ?? undefined;
+  return loadAddon<NativeImageAddon>('graft_image').addon;
 }
 
 /** Why the addon is not in use (undefined when it is). */
 export function nativeImageUnavailable(): string | undefined {
-  nativeImageAddon();
-  return loadError;
+  return loadAddon<NativeImageAddon>('graft_image').unavailable;
 }

@@ -8,8 +8,8 @@
  * Process-wide and one-way: GRAFT_RETAIN_HEAP=0 leaves the allocator as it is (for an embedding process whose
  * other memory should go back to the kernel); without the addon (not built, or not glibc) nothing changes.
  */
-import { createRequire } from 'node:module';
 import { GraftError } from '../errors.js';
+import { loadAddon } from './addons.js';
 
 interface HeapAddon {
   retainFreedMemory(): boolean;
@@ -27,14 +27,8 @@ export function retainFreedMemory(): boolean {
         `GRAFT_RETAIN_HEAP=${v}: use 1 (keep freed memory, the default) or 0`,
       );
     state = false;
-    if (v !== '0') {
-      try {
-        const addon = createRequire(import.meta.url)('../../build/Release/graft_heap.node') as HeapAddon;
-        state = addon.retainFreedMemory();
-      } catch {
-        // not built: the allocator keeps its defaults
-      }
-    }
+    // not built: the allocator keeps its defaults
+    if (v !== '0') state = loadAddon<HeapAddon>('graft_heap', false).addon?.retainFreedMemory() ?? false;
   }
   return state;
 }

@@ -10,7 +10,7 @@
  *   DepthwiseConvGradWeight(x, dy) -> dw              w's shape [C, 1, kh, kw]
  */
 import type { NativeDepthwise } from '../autodiff/types.js';
-import { createRequire } from 'node:module';
+import { loadAddon } from './addons.js';
 import { GraftError } from '../errors.js';
 import { getAttr, type Node } from '../onnx/ir.js';
 import type { Tensor } from '../tensor.js';
@@ -43,21 +43,10 @@ interface ConvAddon {
   isa(): string;
 }
 
-let addon: ConvAddon | null | undefined;
-
-/** The convolution addon, or undefined when it is not built or GRAFT_NATIVE=0. */
+/** The convolution addon, or undefined when it is not built or GRAFT_NATIVE=0 (depthwise convolutions then stay
+ * in ONNX Runtime). */
 export function convAddon(): ConvAddon | undefined {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env['GRAFT_NATIVE'] !== '0') {
-      try {
-        addon = createRequire(import.meta.url)('../../build/Release/graft_conv.node') as ConvAddon;
-      } catch {
-        // not built: training graphs keep depthwise convolutions in ONNX Runtime
-      }
-    }
-  }
-  return addon ?? undefined;
+  return loadAddon<ConvAddon>('graft_conv').addon;
 }
 
 /**

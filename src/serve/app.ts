@@ -6,7 +6,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraftError } from '../errors.js';
-import { nativeImageAddon } from '../preprocess/native.js';
+import { retainFreedMemory } from '../runtime/heap.js';
 import { Batcher } from './batcher.js';
 import { errorAnswer, notFound, type Answer } from './http-errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -65,8 +65,8 @@ function instrument(app: FastifyInstance, metrics: ServerMetrics): void {
 export async function createServer(modelDir: string, serveOptions: ServeOptions = {}): Promise<GraftServer> {
   const options = resolveServeOptions(serveOptions);
   // Every request allocates buffers of a few hundred KB (its body, decoding scratch; input tensors come from
-  // the model's BufferPool): kept in the heap rather than mmapped fresh, that saves page faults per image.
-  nativeImageAddon()?.keepLargeAllocations(32 << 20);
+  // the model's BufferPool): freed memory kept in the heap saves page faults per image (GRAFT_RETAIN_HEAP).
+  retainFreedMemory();
   const model = await loadServedModel(modelDir, {
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.modelId ? { modelId: options.modelId } : {}),

@@ -3,7 +3,8 @@
  * linear softmax objective full-batch solvers evaluate. Loaded once; absent when not built or GRAFT_NATIVE=0,
  * and then every caller has a path of its own (TypeScript kernels, ONNX Runtime graphs).
  */
-import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { loadAddon } from '../runtime/addons.js';
 
 export interface OptimAddon {
   sumSquares(tensors: readonly Float32Array[], threads: number): Float64Array;
@@ -55,19 +56,12 @@ export interface OptimAddon {
   ): void;
 }
 
-let addon: OptimAddon | null | undefined;
-
 /** The addon, or undefined when it is not built or GRAFT_NATIVE=0. */
 export function optimAddon(): OptimAddon | undefined {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env['GRAFT_NATIVE'] !== '0') {
-      try {
-        addon = createRequire(import.meta.url)('../../build/Release/graft_optim.node') as OptimAddon;
-      } catch {
-        // not built: callers take their own path
-      }
-    }
-  }
-  return addon ?? undefined;
+  return loadAddon<OptimAddon>('graft_optim').addon;
+}
+
+/** Threads the addon's callers use unless told otherwise: the cores, at most 4. */
+export function addonThreads(): number {
+  return Math.min(4, availableParallelism());
 }

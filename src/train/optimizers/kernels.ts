@@ -6,8 +6,7 @@
  * no contraction there), and a sum of squares adds its terms in one fixed order (kernels.h): per chunk of 65,536
  * elements, eight float64 lanes (element i in lane i mod 8) combined pairwise, the chunks then added in order.
  */
-import { availableParallelism } from 'node:os';
-import { optimAddon } from '../optim-addon.js';
+import { addonThreads, optimAddon } from '../optim-addon.js';
 
 /** Floats per tensor in an Adam call's scalars (their order: see `adamScalars`). */
 export const ADAM_SCALARS = 8;
@@ -135,7 +134,7 @@ export const typescriptKernels: OptimizerKernels = {
 };
 
 /** The addon's kernels on `threads` threads, or undefined when the addon is not built or GRAFT_NATIVE=0. */
-export function nativeKernels(threads = Math.min(4, availableParallelism())): OptimizerKernels | undefined {
+export function nativeKernels(threads = addonThreads()): OptimizerKernels | undefined {
   const addon = optimAddon();
   if (!addon) return undefined;
   return {
