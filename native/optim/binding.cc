@@ -7,6 +7,9 @@
 //   scale(tensors: Float32Array[], factor: number, threads): void    x *= Math.fround(factor)
 //   adam(p, g, m, v: Float32Array[], scalars: Float32Array, threads): void
 //        scalars holds kAdamScalars floats per tensor (kernels.h: AdamScalars, in declaration order)
+//   sgd(p, g, buf: Float32Array[], scalars: Float32Array, threads): void
+//        buf: the momentum buffers, or [] for plain SGD; scalars holds kSgdScalars floats per tensor
+//        (kernels.h: SgdScalars, in declaration order)
 //   isa(): string                                                     "avx512" | "avx2" | "scalar"
 //   softmaxRegression(x, labels: Int32Array, weight, bias, gradWeight, gradBias, smoothing, threads): number
 //        a linear softmax classifier's mean cross-entropy on all rows, its gradients written into gradWeight
@@ -94,6 +97,16 @@ std::vector<Unit> units(const std::vector<Span>& tensors) {
   return out;
 }
 
+// Threads for an elementwise pass over `u`: at most `requested`, and one per kElementsPerThread elements, as
+// starting a thread costs more than a pass over fewer (a small head's parameters take one thread).
+constexpr size_t kElementsPerThread = 4 * kBlock;
+int elementwise_threads(const std::vector<Unit>& u, int requested) {
+  size_t total = 0;
+  for (const Unit& unit : u) total += unit.length;
+  return static_cast<int>(std::clamp<size_t>((total + kElementsPerThread - 1) / kElementsPerThread, 1,
+                                             static_cast<size_t>(requested)));
+}
+
 // Runs f(unit index) for every unit on `threads` threads; each thread takes the next unit in turn.
 template <typename F>
 void parallel(size_t count, int threads, const F& f) {
@@ -116,7 +129,7 @@ napi_value sum_squares(napi_env env, napi_callback_info info) {
   if (argc < 2 || !spans(env, argv[0], &x)) return throw_type(env, "sumSquares: expected Float32Array[], threads");
   const std::vector<Unit> u = units(x);
   std::vector<double> chunk(u.size());
-  parallel(u.size(), thread_count(env, argv[1]), [&](size_t i) {
+  parallel(u.size(), elementwise_threads(u, thread_count(env, argv[1])), [&](size_t i) {
     chunk[i] = graft::chunk_sum_squares(x[u[i].tensor].data + u[i].offset, u[i].length);
   });
   void* data;
@@ -139,7 +152,7 @@ napi_value scale(napi_env env, napi_callback_info info) {
     return throw_type(env, "scale: expected Float32Array[], factor, threads");
   const float f = static_cast<float>(factor);
   const std::vector<Unit> u = units(x);
-  parallel(u.size(), thread_count(env, argv[2]),
+  parallel(u.size(), elementwise_threads(u, thread_count(env, argv[2])),
            [&](size_t i) { graft::scale(x[u[i].tensor].data + u[i].offset, u[i].length, f); });
   return nullptr;
 }
@@ -165,9 +178,38 @@ napi_value adam(napi_env env, napi_callback_info info) {
     s[t] = {k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]};
   }
   const std::vector<Unit> u = units(p);
-  parallel(u.size(), thread_count(env, argv[5]), [&](size_t i) {
+  parallel(u.size(), elementwise_threads(u, thread_count(env, argv[5])), [&](size_t i) {
     const size_t t = u[i].tensor, o = u[i].offset;
     graft::adam(p[t].data + o, g[t].data + o, m[t].data + o, v[t].data + o, u[i].length, s[t]);
+  });
+  return nullptr;
+}
+
+napi_value sgd(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  std::vector<Span> p, g, buf;
+  Span scalars{};
+  if (argc < 5 || !spans(env, argv[0], &p) || !spans(env, argv[1], &g) || !spans(env, argv[2], &buf) ||
+      !float32s(env, argv[3], &scalars))
+    return throw_type(env, "sgd: expected p, g, buf: Float32Array[], scalars: Float32Array, threads");
+  const size_t n = p.size();
+  const bool momentum = !buf.empty();
+  if (g.size() != n || (momentum && buf.size() != n) || scalars.length != n * graft::kSgdScalars)
+    return throw_type(env, "sgd: p, g, buf (when given) and scalars must describe the same tensors");
+  for (size_t t = 0; t < n; t++)
+    if (g[t].length != p[t].length || (momentum && buf[t].length != p[t].length))
+      return throw_type(env, "sgd: p, g and buf must have equal lengths per tensor");
+  std::vector<graft::SgdScalars> s(n);
+  for (size_t t = 0; t < n; t++) {
+    const float* k = scalars.data + t * graft::kSgdScalars;
+    s[t] = {k[0], k[1], k[2], k[3], k[4]};
+  }
+  const std::vector<Unit> u = units(p);
+  parallel(u.size(), elementwise_threads(u, thread_count(env, argv[4])), [&](size_t i) {
+    const size_t t = u[i].tensor, o = u[i].offset;
+    graft::sgd(p[t].data + o, g[t].data + o, momentum ? buf[t].data + o : nullptr, u[i].length, s[t]);
   });
   return nullptr;
 }
@@ -319,7 +361,7 @@ napi_value init(napi_env env, napi_value exports) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"sumSquares", sum_squares}, {"scale", scale}, {"adam", adam},
+  } fns[] = {{"sumSquares", sum_squares}, {"scale", scale}, {"adam", adam}, {"sgd", sgd},
               {"isa", isa}, {"softmaxRegression", softmax_regression}, {"standardize", standardize},
               {"lbfgsTwoLoop", lbfgs_two_loop}, {"shiftedColumnSums", shifted_column_sums}};
   for (const auto& f : fns) {

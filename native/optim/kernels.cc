@@ -25,6 +25,17 @@ inline void adam_one(float* p, const float* g, float* m, float* v, const AdamSca
   *p = pi * s.decay - s.step_size * (mi / denom);
 }
 
+inline void sgd_one(float* p, const float* g, float* buf, const SgdScalars& s) {
+  const float d = *g + s.weight_decay * *p;
+  if (!buf) {
+    *p = *p - s.lr * d;
+    return;
+  }
+  const float b = s.momentum * *buf + s.keep * d;
+  *buf = b;
+  *p = *p - s.lr * (s.nesterov != 0 ? d + s.momentum * b : b);
+}
+
 double sum_squares_scalar(const float* x, size_t n) {
   double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < n; i++) lanes[i & 7] += static_cast<double>(x[i]) * x[i];
@@ -37,6 +48,10 @@ void scale_scalar(float* x, size_t n, float f) {
 
 void adam_scalar(float* p, const float* g, float* m, float* v, size_t n, const AdamScalars& s) {
   for (size_t i = 0; i < n; i++) adam_one(p + i, g + i, m + i, v + i, s);
+}
+
+void sgd_scalar(float* p, const float* g, float* buf, size_t n, const SgdScalars& s) {
+  for (size_t i = 0; i < n; i++) sgd_one(p + i, g + i, buf ? buf + i : nullptr, s);
 }
 
 __attribute__((target("avx2"))) double sum_squares_avx2(const float* x, size_t n) {
@@ -81,6 +96,25 @@ __attribute__((target("avx2"))) void adam_avx2(float* p, const float* g, float* 
   for (; i < n; i++) adam_one(p + i, g + i, m + i, v + i, s);
 }
 
+__attribute__((target("avx2"))) void sgd_avx2(float* p, const float* g, float* buf, size_t n, const SgdScalars& s) {
+  const __m256 lr = _mm256_set1_ps(s.lr), wd = _mm256_set1_ps(s.weight_decay);
+  const __m256 mu = _mm256_set1_ps(s.momentum), keep = _mm256_set1_ps(s.keep);
+  const bool nesterov = s.nesterov != 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 P = _mm256_loadu_ps(p + i);
+    const __m256 d = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(wd, P));
+    __m256 u = d;
+    if (buf) {
+      const __m256 b = _mm256_add_ps(_mm256_mul_ps(mu, _mm256_loadu_ps(buf + i)), _mm256_mul_ps(keep, d));
+      _mm256_storeu_ps(buf + i, b);
+      u = nesterov ? _mm256_add_ps(d, _mm256_mul_ps(mu, b)) : b;
+    }
+    _mm256_storeu_ps(p + i, _mm256_sub_ps(P, _mm256_mul_ps(lr, u)));
+  }
+  for (; i < n; i++) sgd_one(p + i, g + i, buf ? buf + i : nullptr, s);
+}
+
 __attribute__((target("avx512f"))) double sum_squares_avx512(const float* x, size_t n) {
   __m512d acc = _mm512_setzero_pd();
   size_t i = 0;
@@ -119,6 +153,25 @@ __attribute__((target("avx512f"))) void adam_avx512(float* p, const float* g, fl
     _mm512_storeu_ps(p + i, _mm512_sub_ps(_mm512_mul_ps(P, decay), _mm512_mul_ps(step, _mm512_div_ps(mi, denom))));
   }
   for (; i < n; i++) adam_one(p + i, g + i, m + i, v + i, s);
+}
+
+__attribute__((target("avx512f"))) void sgd_avx512(float* p, const float* g, float* buf, size_t n, const SgdScalars& s) {
+  const __m512 lr = _mm512_set1_ps(s.lr), wd = _mm512_set1_ps(s.weight_decay);
+  const __m512 mu = _mm512_set1_ps(s.momentum), keep = _mm512_set1_ps(s.keep);
+  const bool nesterov = s.nesterov != 0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 P = _mm512_loadu_ps(p + i);
+    const __m512 d = _mm512_add_ps(_mm512_loadu_ps(g + i), _mm512_mul_ps(wd, P));
+    __m512 u = d;
+    if (buf) {
+      const __m512 b = _mm512_add_ps(_mm512_mul_ps(mu, _mm512_loadu_ps(buf + i)), _mm512_mul_ps(keep, d));
+      _mm512_storeu_ps(buf + i, b);
+      u = nesterov ? _mm512_add_ps(d, _mm512_mul_ps(mu, b)) : b;
+    }
+    _mm512_storeu_ps(p + i, _mm512_sub_ps(P, _mm512_mul_ps(lr, u)));
+  }
+  for (; i < n; i++) sgd_one(p + i, g + i, buf ? buf + i : nullptr, s);
 }
 
 Isa detect() {
@@ -160,6 +213,14 @@ void adam(float* p, const float* g, float* m, float* v, size_t n, const AdamScal
     case Isa::kAvx512: return adam_avx512(p, g, m, v, n, s);
     case Isa::kAvx2: return adam_avx2(p, g, m, v, n, s);
     default: return adam_scalar(p, g, m, v, n, s);
+  }
+}
+
+void sgd(float* p, const float* g, float* buf, size_t n, const SgdScalars& s) {
+  switch (kIsa) {
+    case Isa::kAvx512: return sgd_avx512(p, g, buf, n, s);
+    case Isa::kAvx2: return sgd_avx2(p, g, buf, n, s);
+    default: return sgd_scalar(p, g, buf, n, s);
   }
 }
 

@@ -17,6 +17,13 @@ export interface OptimAddon {
     scalars: Float32Array,
     threads: number,
   ): void;
+  sgd(
+    p: readonly Float32Array[],
+    g: readonly Float32Array[],
+    buf: readonly Float32Array[],
+    scalars: Float32Array,
+    threads: number,
+  ): void;
   isa(): string;
   /**
    * Mean cross-entropy of softmax(x · weightᵀ + bias) against `labels` smoothed by `smoothing`, over all n rows of

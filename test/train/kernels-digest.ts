@@ -9,6 +9,8 @@ import {
   ADAM_SCALARS,
   adamScalars,
   nativeKernels,
+  SGD_SCALARS,
+  sgdScalars,
   type OptimizerKernels,
 } from '../../src/train/optimizers/kernels.js';
 
@@ -26,7 +28,10 @@ export function tensor(n: number, seed: number): Float32Array {
   });
 }
 
-/** Runs sumSquares, scale and three Adam/AdamW steps with `k` and hashes every result's bits. */
+/**
+ * Runs sumSquares, scale, three Adam/AdamW steps and three steps of each kind of SGD (plain, momentum with
+ * dampening, Nesterov) with `k`, and hashes every result's bits.
+ */
 export function kernelsDigest(k: OptimizerKernels): string {
   const hash = createHash('sha256');
   const add = (x: Float32Array | Float64Array) =>
@@ -51,6 +56,28 @@ export function kernelsDigest(k: OptimizerKernels): string {
       k.adam(p, g, m, v, s);
     }
     [...p, ...m, ...v].forEach(add);
+  }
+  for (const kind of ['plain', 'momentum', 'nesterov'] as const) {
+    const p = LENGTHS.map((n, i) => tensor(n, 300 + i));
+    const buf = kind === 'plain' ? [] : LENGTHS.map((n) => new Float32Array(n));
+    for (let t = 1; t <= 3; t++) {
+      const s = new Float32Array(LENGTHS.length * SGD_SCALARS);
+      LENGTHS.forEach((_, i) =>
+        sgdScalars(
+          {
+            lr: 0.01 * (i + 1),
+            weightDecay: 1e-3 * i,
+            momentum: kind === 'plain' ? 0 : 0.9,
+            keep: t === 1 || kind === 'nesterov' ? 1 : 0.7,
+            nesterov: kind === 'nesterov',
+          },
+          s,
+          i,
+        ),
+      );
+      k.sgd(p, g, buf, s);
+    }
+    [...p, ...buf].forEach(add);
   }
   return hash.digest('hex');
 }

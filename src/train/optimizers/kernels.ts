@@ -1,6 +1,6 @@
 /**
  * The optimizers' inner loops over float32 parameters — sums of squares for gradient clipping, in-place scaling,
- * the Adam/AdamW update — in two interchangeable implementations: SIMD C++ in graft's optimizer addon
+ * the Adam/AdamW update, the SGD update — in two interchangeable implementations: SIMD C++ in graft's optimizer addon
  * (native/optim, built with the image addon; several threads), and TypeScript when the addon is absent or
  * GRAFT_NATIVE=0. Both give bit-identical results: every float operation rounds to float32 (Math.fround here,
  * no contraction there), and a sum of squares adds its terms in one fixed order (kernels.h): per chunk of 65,536
@@ -23,6 +23,16 @@ export interface OptimizerKernels {
     g: readonly Float32Array[],
     m: readonly Float32Array[],
     v: readonly Float32Array[],
+    scalars: Float32Array,
+  ): void;
+  /**
+   * One SGD step over every tensor, in place on p and buf (the momentum buffers; [] for plain SGD); `scalars`
+   * from `sgdScalars`, per tensor.
+   */
+  sgd(
+    p: readonly Float32Array[],
+    g: readonly Float32Array[],
+    buf: readonly Float32Array[],
     scalars: Float32Array,
   ): void;
 }
@@ -55,6 +65,24 @@ export function adamScalars(c: AdamStepConstants, scalars: Float32Array, at: num
     ],
     at * ADAM_SCALARS,
   );
+}
+
+/** Floats per tensor in an SGD call's scalars (their order: see `sgdScalars`). */
+export const SGD_SCALARS = 5;
+
+export interface SgdStepConstants {
+  lr: number;
+  /** Coupled: added to the gradient as weightDecay · p. */
+  weightDecay: number;
+  momentum: number;
+  /** 1 − dampening; 1 on a parameter's first step, whose buffer starts as the gradient itself. */
+  keep: number;
+  nesterov: boolean;
+}
+
+/** Writes one tensor's SGD constants, rounded to float32, at `scalars[at * SGD_SCALARS ...]`. */
+export function sgdScalars(c: SgdStepConstants, scalars: Float32Array, at: number): void {
+  scalars.set([c.lr, c.weightDecay, c.momentum, c.keep, c.nesterov ? 1 : 0], at * SGD_SCALARS);
 }
 
 const CHUNK = 1 << 16;
@@ -120,6 +148,24 @@ function adamTs(
   }
 }
 
+/**
+ * d = g + wd·p; plain: p −= lr·d; momentum: b = mu·buf + keep·d, buf = b, p −= lr·(nesterov ? d + mu·b : b).
+ * Every operation rounds to float32, as the addon's loop does (kernels.h: sgd).
+ */
+function sgdTs(p: Float32Array, g: Float32Array, buf: Float32Array | undefined, k: Float32Array, at: number) {
+  const o = at * SGD_SCALARS;
+  const [lr, wd, mu, keep, nesterov] = [k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, k[o + 4]! !== 0];
+  if (!buf) {
+    for (let i = 0; i < p.length; i++) p[i] = p[i]! - f(lr * f(g[i]! + f(wd * p[i]!)));
+    return;
+  }
+  for (let i = 0; i < p.length; i++) {
+    const d = f(g[i]! + f(wd * p[i]!));
+    const b = (buf[i] = f(f(mu * buf[i]!) + f(keep * d)));
+    p[i] = p[i]! - f(lr * (nesterov ? f(d + f(mu * b)) : b));
+  }
+}
+
 /** The TypeScript implementation (always available; the reference the addon is tested against). */
 export const typescriptKernels: OptimizerKernels = {
   name: 'typescript',
@@ -130,6 +176,9 @@ export const typescriptKernels: OptimizerKernels = {
   },
   adam(p, g, m, v, scalars) {
     p.forEach((_, t) => adamTs(p[t]!, g[t]!, m[t]!, v[t]!, scalars, t));
+  },
+  sgd(p, g, buf, scalars) {
+    p.forEach((_, t) => sgdTs(p[t]!, g[t]!, buf[t], scalars, t));
   },
 };
 
@@ -142,6 +191,7 @@ export function nativeKernels(threads = addonThreads()): OptimizerKernels | unde
     sumSquares: (tensors) => addon.sumSquares(tensors, threads),
     scale: (tensors, factor) => addon.scale(tensors, factor, threads),
     adam: (p, g, m, v, scalars) => addon.adam(p, g, m, v, scalars, threads),
+    sgd: (p, g, buf, scalars) => addon.sgd(p, g, buf, scalars, threads),
   };
 }
 

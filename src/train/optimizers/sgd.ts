@@ -1,6 +1,10 @@
-/** SGD with momentum, dampening, Nesterov and coupled (L2) weight decay — torch.optim.SGD semantics. */
+/**
+ * SGD with momentum, dampening, Nesterov and coupled (L2) weight decay — torch.optim.SGD semantics, every
+ * operation in float32 (kernels.ts: the addon's SIMD loop, or the TypeScript one, with identical results).
+ */
 import { check } from '../../errors.js';
-import { Optimizer, type BaseOptimizerOptions, type ParamHyper, type ParamUpdate } from './optimizer.js';
+import { optimizerKernels, SGD_SCALARS, sgdScalars } from './kernels.js';
+import { Optimizer, type BaseOptimizerOptions, type ParamUpdate } from './optimizer.js';
 
 export interface SgdOptions extends BaseOptimizerOptions {
   momentum?: number;
@@ -28,44 +32,30 @@ export class SGD extends Optimizer {
   }
 
   protected apply(updates: readonly ParamUpdate[]): void {
-    for (const u of updates) this.update(u.name, u.p, u.g, u.h);
-  }
-
-  private update(name: string, p: Float32Array, g: Float32Array, h: ParamHyper): void {
-    const lr = this.lr * h.lrScale;
-    const wd = h.weightDecay;
-    const mu = this.momentum;
-    if (mu === 0) {
-      for (let i = 0; i < p.length; i++)
-        p[i] = p[i]! - lr * (wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!);
-      return;
-    }
-    let buf = this.slots.get(name)?.get('momentum_buffer');
-    // First step: the buffer starts as the (decayed) gradient itself — mu * 0 + 1 * d, undampened.
-    const keep = buf ? 1 - this.dampening : 1;
-    if (!buf) this.setSlot(name, 'momentum_buffer', (buf = new Float32Array(p.length)));
-    momentumStep(p, g, buf, lr, wd, mu, keep, this.nesterov);
-  }
-}
-
-/**
- * One momentum update over a parameter. A free function on locals: the per-element conditions are
- * loop-invariant, which V8 handles well (reading them from `this` in the loop cost 2x).
- */
-function momentumStep(
-  p: Float32Array,
-  g: Float32Array,
-  buf: Float32Array,
-  lr: number,
-  wd: number,
-  mu: number,
-  keep: number,
-  nesterov: boolean,
-): void {
-  for (let i = 0; i < p.length; i++) {
-    const d = wd !== 0 ? Math.fround(g[i]! + wd * p[i]!) : g[i]!;
-    const b = Math.fround(mu * buf[i]!) + keep * d;
-    buf[i] = b;
-    p[i] = p[i]! - lr * (nesterov ? Math.fround(d + mu * b) : b);
+    const momentum = this.momentum !== 0;
+    const buffers: Float32Array[] = [];
+    const scalars = new Float32Array(updates.length * SGD_SCALARS);
+    updates.forEach(({ name, p, h }, k) => {
+      // A parameter's first step: its buffer starts as the (decayed) gradient itself, undampened.
+      let keep = 1;
+      if (momentum) {
+        let buf = this.slots.get(name)?.get('momentum_buffer');
+        if (buf) keep = 1 - this.dampening;
+        else this.setSlot(name, 'momentum_buffer', (buf = new Float32Array(p.length)));
+        buffers.push(buf);
+      }
+      const { momentum: mu, nesterov } = this;
+      sgdScalars(
+        { lr: this.lr * h.lrScale, weightDecay: h.weightDecay, momentum: mu, keep, nesterov },
+        scalars,
+        k,
+      );
+    });
+    optimizerKernels().sgd(
+      updates.map((u) => u.p),
+      updates.map((u) => u.g),
+      buffers,
+      scalars,
+    );
   }
 }
