@@ -240,7 +240,13 @@ napi_value softmax_regression(napi_env env, napi_callback_info info) {
   const size_t d = k ? w.length / k : 0;
   if (k < 1 || n < 1 || w.length != k * d || x.length != n * d || gw.length != w.length || gb.length != k)
     return throw_type(env, "softmaxRegression: shapes disagree (x [n, d], weight [k, d], bias [k])");
-  const graft::LinearSoftmaxProblem p{x.data, labels, n, d, k, w.data, b.data, smoothing};
+  graft::LinearSoftmaxProblem p{x.data, labels, n, d, k, w.data, b.data, smoothing};
+  std::vector<float> weight_t;
+  if (graft::active_isa() == graft::Isa::kAvx512) {
+    weight_t.resize(d * graft::padded_classes(k));
+    graft::transpose_weight(w.data, k, d, weight_t.data());
+    p.weight_t = weight_t.data();
+  }
   const size_t partial = k * d + k;
   const size_t count = row_units(n, partial);
   const size_t rows = (n + count - 1) / count;

@@ -1,4 +1,6 @@
-// The linear softmax objective over groups of 16 rows. A group's logits are summed over slices of 256 columns, so
+// The linear softmax objective, two ways. With AVX-512 (the weight given transposed): tiles of 12 rows, each
+// row's logits for 16 classes in one vector, built from broadcasts of its features; then the softmax; then the
+// gradient's rows [d, 16 classes] accumulate the tile's 12 rows. Otherwise: groups of 16 rows. A group's logits are summed over slices of 256 columns, so
 // one slice of every class's weights (10 classes: 10 KB) and of the group's rows (16 KB) stay in L1 while they
 // meet; then the softmax; then the weight gradient over the same slices. Within a slice, 4 rows × C classes of
 // accumulators (registers) make each loaded vector serve several products.
@@ -146,10 +148,107 @@ double softmax_row(float* z, size_t k, const float* bias, int32_t label, double 
   return loss;
 }
 
+constexpr size_t kClassBlock = 16;  // classes per AVX-512 vector
+constexpr size_t kRows512 = 12;     // rows per AVX-512 tile
+
+// Logits of one tile for one block of 16 classes over columns [from, to), added to z (rows of kp floats).
+__attribute__((target("avx512f"))) inline void logits_avx512(const float* const* x, const float* wt, size_t kp,
+                                                            size_t from, size_t to, float* z) {
+  __m512 acc[kRows512];
+#pragma GCC unroll 12
+  for (size_t r = 0; r < kRows512; r++) acc[r] = _mm512_loadu_ps(z + r * kp);
+  for (size_t j = from; j < to; j++) {
+    const __m512 wj = _mm512_loadu_ps(wt + j * kp);
+#pragma GCC unroll 12
+    for (size_t r = 0; r < kRows512; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r][j]), wj, acc[r]);
+  }
+#pragma GCC unroll 12
+  for (size_t r = 0; r < kRows512; r++) _mm512_storeu_ps(z + r * kp, acc[r]);
+}
+
+// gt[j] += Σ_r x[r][j] · coef[r] for columns [from, to) and one block of 16 classes (coef: rows of kp floats).
+__attribute__((target("avx512f"))) inline void gradient_avx512(const float* const* x, const float* coef,
+                                                              size_t kp, size_t from, size_t to, float* gt) {
+  __m512 c[kRows512];
+#pragma GCC unroll 12
+  for (size_t r = 0; r < kRows512; r++) c[r] = _mm512_loadu_ps(coef + r * kp);
+  for (size_t j = from; j < to; j++) {
+    __m512 even = _mm512_loadu_ps(gt + j * kp), odd = _mm512_setzero_ps();
+#pragma GCC unroll 6
+    for (size_t r = 0; r < kRows512; r += 2) {
+      even = _mm512_fmadd_ps(_mm512_set1_ps(x[r][j]), c[r], even);
+      odd = _mm512_fmadd_ps(_mm512_set1_ps(x[r + 1][j]), c[r + 1], odd);
+    }
+    _mm512_storeu_ps(gt + j * kp, _mm512_add_ps(even, odd));
+  }
+}
+
+// Rows [begin, end) from the transposed weight (kp columns), in groups of kGroup tiles of kRows512 rows: the
+// logits over slices of kSlice columns (a slice of the weight, 16 KB per block of classes, stays in L1 while
+// the group's tiles meet it), the softmax per row, then the gradient rows gt [d, kp] over the same slices.
+__attribute__((target("avx512f"))) bool rows_avx512(const LinearSoftmaxProblem& p, size_t begin, size_t end,
+                                                   float* gt, float* grad_bias, double* loss) {
+  const size_t k = p.k, d = p.d, kp = padded_classes(k);
+  constexpr size_t kGroupRows = kGroup * kRows512;
+  std::vector<float> z(kGroupRows * kp);  // the group's logits, then softmax − target, per row [kp]
+  std::vector<float> strided(k * kTile);
+  std::vector<double> exps(k);
+  for (size_t start = begin; start < end; start += kGroupRows) {
+    const size_t rows = std::min(kGroupRows, end - start);
+    const size_t tiles = (rows + kRows512 - 1) / kRows512;
+    // a short tile repeats the group's last row, with zero coefficients
+    const float* x[kGroupRows];
+    for (size_t r = 0; r < tiles * kRows512; r++) x[r] = p.x + (start + std::min(r, rows - 1)) * d;
+    std::fill(z.begin(), z.end(), 0.0f);
+    for (size_t from = 0; from < d; from += kSlice)
+      for (size_t t = 0; t < tiles; t++)
+        for (size_t b = 0; b < kp; b += kClassBlock)
+          logits_avx512(x + t * kRows512, p.weight_t + b, kp, from, std::min(d, from + kSlice),
+                        z.data() + t * kRows512 * kp + b);
+    for (size_t r = 0; r < tiles * kRows512; r++) {
+      float* zr = z.data() + r * kp;
+      if (r >= rows) {
+        std::fill(zr, zr + kp, 0.0f);
+        continue;
+      }
+      const int32_t label = p.labels[start + r];
+      if (label < 0 || static_cast<size_t>(label) >= k) return false;
+      for (size_t c = 0; c < k; c++) strided[c * kTile] = zr[c];
+      *loss += softmax_row(strided.data(), k, p.bias, label, p.smoothing, exps.data());
+      for (size_t c = 0; c < k; c++) {
+        zr[c] = strided[c * kTile];
+        grad_bias[c] += zr[c];
+      }
+    }
+    for (size_t from = 0; from < d; from += kSlice)
+      for (size_t t = 0; t < tiles; t++)
+        for (size_t b = 0; b < kp; b += kClassBlock)
+          gradient_avx512(x + t * kRows512, z.data() + t * kRows512 * kp + b, kp, from,
+                          std::min(d, from + kSlice), gt + b);
+  }
+  return true;
+}
+
 }  // namespace
+
+size_t padded_classes(size_t k) { return (k + kClassBlock - 1) / kClassBlock * kClassBlock; }
+
+void transpose_weight(const float* weight, size_t k, size_t d, float* out) {
+  const size_t kp = padded_classes(k);
+  for (size_t j = 0; j < d; j++)
+    for (size_t c = 0; c < kp; c++) out[j * kp + c] = c < k ? weight[c * d + j] : 0.0f;
+}
 
 bool softmax_regression_rows(const LinearSoftmaxProblem& p, size_t begin, size_t end, float* grad_weight,
                              float* grad_bias, double* loss) {
+  if (p.weight_t && active_isa() == Isa::kAvx512) {
+    const size_t kp = padded_classes(p.k);
+    std::vector<float> gt(p.d * kp, 0.0f);
+    if (!rows_avx512(p, begin, end, gt.data(), grad_bias, loss)) return false;
+    for (size_t c = 0; c < p.k; c++)
+      for (size_t j = 0; j < p.d; j++) grad_weight[c * p.d + j] += gt[j * kp + c];
+    return true;
+  }
   const bool simd = active_isa() != Isa::kScalar && __builtin_cpu_supports("fma");
   const DotTile dot = simd ? dot_tile_avx2 : dot_tile_scalar;
   const AxpyTile axpy = simd ? axpy_tile_avx2 : axpy_tile_scalar;

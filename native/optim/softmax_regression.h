@@ -18,7 +18,16 @@ struct LinearSoftmaxProblem {
   const float* weight;  // [k, d] (nn.Linear's layout)
   const float* bias;    // [k]
   double smoothing;     // the target is (1 - smoothing) · onehot + smoothing / k
+  // The weight transposed to [d, padded_classes(k)], the padding zero (transpose_weight), or null. Where the CPU
+  // has AVX-512, the rows are evaluated from it: one vector holds a row's logits for 16 classes.
+  const float* weight_t = nullptr;
 };
+
+// Classes rounded up to whole vectors of 16: the width of LinearSoftmaxProblem::weight_t.
+size_t padded_classes(size_t k);
+
+// out [d, padded_classes(k)] = weight [k, d] transposed, the padding zero.
+void transpose_weight(const float* weight, size_t k, size_t d, float* out);
 
 // Rows [begin, end): adds Σ_rows cross-entropy to *loss and Σ_rows (softmax − target) ⊗ [x, 1] to grad_weight
 // [k, d] and grad_bias [k]. Logits and softmax are per row in double; products and sums of the gradient in
