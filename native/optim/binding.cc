@@ -242,7 +242,7 @@ napi_value softmax_regression(napi_env env, napi_callback_info info) {
     return throw_type(env, "softmaxRegression: shapes disagree (x [n, d], weight [k, d], bias [k])");
   graft::LinearSoftmaxProblem p{x.data, labels, n, d, k, w.data, b.data, smoothing};
   std::vector<float> weight_t;
-  if (graft::active_isa() == graft::Isa::kAvx512) {
+  if (graft::prefers_transposed_weight(k)) {
     weight_t.resize(d * graft::padded_classes(k));
     graft::transpose_weight(w.data, k, d, weight_t.data());
     p.weight_t = weight_t.data();

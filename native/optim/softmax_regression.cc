@@ -233,6 +233,10 @@ __attribute__((target("avx512f"))) bool rows_avx512(const LinearSoftmaxProblem& 
 
 size_t padded_classes(size_t k) { return (k + kClassBlock - 1) / kClassBlock * kClassBlock; }
 
+bool prefers_transposed_weight(size_t k) {
+  return active_isa() == Isa::kAvx512 && 10 * k >= 6 * padded_classes(k);
+}
+
 void transpose_weight(const float* weight, size_t k, size_t d, float* out) {
   const size_t kp = padded_classes(k);
   for (size_t j = 0; j < d; j++)

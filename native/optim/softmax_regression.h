@@ -26,6 +26,10 @@ struct LinearSoftmaxProblem {
 // Classes rounded up to whole vectors of 16: the width of LinearSoftmaxProblem::weight_t.
 size_t padded_classes(size_t k);
 
+// Whether rows are best evaluated from the transposed weight: the CPU has AVX-512 and classes fill at least 60% of
+// the padded vectors' lanes (10 classes of 16 do; 2 or 3 classes run faster one row-slice at a time with AVX2).
+bool prefers_transposed_weight(size_t k);
+
 // out [d, padded_classes(k)] = weight [k, d] transposed, the padding zero.
 void transpose_weight(const float* weight, size_t k, size_t d, float* out);
 

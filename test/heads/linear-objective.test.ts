@@ -1,7 +1,8 @@
 /**
  * The linear head's one-pass objective (the optimizer addon's softmaxRegression, linearSoftmaxObjective): loss and
  * gradients against a float64 evaluation of the definition and against ONNX Runtime running graft's training graph,
- * on shapes that leave short row tiles, column tails and every class-block width; sums that do not depend on the
+ * on shapes that leave short row tiles, column tails and every class-block width (10, 11 and 20 classes take the
+ * transposed-weight path where the CPU has AVX-512, one and two vectors of classes); sums that do not depend on the
  * thread count; each instruction-set path; labels outside the classes refused; and L-BFGS fits that use it.
  */
 import assert from 'node:assert/strict';
@@ -31,6 +32,8 @@ describe('linear softmax objective (optimizer addon)', { skip }, () => {
     [64, 16, 3],
     [301, 300, 5],
     [50, 9, 11],
+    [37, 300, 10],
+    [100, 70, 20],
   ] as const)
     for (const smoothing of [0, 0.1])
       it(`matches the float64 definition: ${n} × ${d}, ${k} classes, smoothing ${smoothing}`, () => {
