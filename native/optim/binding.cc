@@ -263,14 +263,17 @@ napi_value softmax_regression(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "softmaxRegression: a label is outside [0, classes)");
     return nullptr;
   }
+  // The units' partial sums added in unit order, element by element; the loop over elements inside, so it runs in
+  // vectors (the same additions in the same order as one element at a time).
   const float rows_f = static_cast<float>(n);
   parallel((partial + kBlock - 1) / kBlock, thread_count(env, argv[7]), [&](size_t block) {
     const size_t from = block * kBlock, to = std::min(partial, from + kBlock);
-    for (size_t i = from; i < to; i++) {
-      float s = sums[i];
-      for (size_t u = 1; u < count; u++) s += sums[u * partial + i];
-      (i < k * d ? gw.data[i] : gb.data[i - k * d]) = s / rows_f;
+    float* total = sums.data();
+    for (size_t u = 1; u < count; u++) {
+      const float* part = sums.data() + u * partial;
+      for (size_t i = from; i < to; i++) total[i] += part[i];
     }
+    for (size_t i = from; i < to; i++) (i < k * d ? gw.data[i] : gb.data[i - k * d]) = total[i] / rows_f;
   });
   double loss = 0;
   for (double l : losses) loss += l;
