@@ -1,7 +1,8 @@
 // Optimizer kernels over float32 parameters: sums of squares (for gradient-norm clipping), in-place scaling,
-// the Adam/AdamW update and the SGD update (with or without momentum). Every float operation rounds as one IEEE single-precision operation (the build
-// turns floating-point contraction off), so the SIMD paths, the scalar path and graft's TypeScript fallback
-// (src/train/optimizers/kernels.ts) give bit-identical results; the sums of squares fix their order (below).
+// the Adam/AdamW update and the SGD update (with or without momentum). Every float operation rounds as one IEEE
+// single-precision operation (the build turns floating-point contraction off), so the SIMD paths, the scalar path
+// and graft's TypeScript fallback (src/train/optimizers/kernels.ts) give bit-identical results; the sums of squares
+// fix their order (below).
 #pragma once
 
 #include <cstddef>

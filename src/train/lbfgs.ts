@@ -98,7 +98,7 @@ const maxAbs = (v: Float64Array): number => {
   return m;
 };
 
-/** The tensors of `names`, in order, into `into`. */
+/** The tensors' values, one after another, into `into`. */
 function flatten(tensors: readonly Float32Array[], into: Float64Array): void {
   let p = 0;
   for (const t of tensors) for (let i = 0; i < t.length; i++) into[p++] = t[i]!;

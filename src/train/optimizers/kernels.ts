@@ -1,6 +1,6 @@
 /**
  * The optimizers' inner loops over float32 parameters — sums of squares for gradient clipping, in-place scaling,
- * the Adam/AdamW update, the SGD update — in two interchangeable implementations: SIMD C++ in graft's optimizer addon
+ * the Adam/AdamW and SGD updates — in two interchangeable implementations: SIMD C++ in graft's optimizer addon
  * (native/optim, built with the image addon; several threads), and TypeScript when the addon is absent or
  * GRAFT_NATIVE=0. Both give bit-identical results: every float operation rounds to float32 (Math.fround here,
  * no contraction there), and a sum of squares adds its terms in one fixed order (kernels.h): per chunk of 65,536
