@@ -7,8 +7,11 @@ import { availableParallelism } from 'node:os';
 import { loadAddon } from '../runtime/addons.js';
 
 export interface OptimAddon {
+  /** Per-tensor sums of squares, in float64. */
   sumSquares(tensors: readonly Float32Array[], threads: number): Float64Array;
+  /** x *= Math.fround(factor), in place. */
   scale(tensors: readonly Float32Array[], factor: number, threads: number): void;
+  /** One Adam step over every tensor, in place on p, m and v; `scalars` from `adamScalars`, per tensor. */
   adam(
     p: readonly Float32Array[],
     g: readonly Float32Array[],
@@ -17,6 +20,10 @@ export interface OptimAddon {
     scalars: Float32Array,
     threads: number,
   ): void;
+  /**
+   * One SGD step over every tensor, in place on p and buf (the momentum buffers; [] for plain SGD); `scalars`
+   * from `sgdScalars`, per tensor.
+   */
   sgd(
     p: readonly Float32Array[],
     g: readonly Float32Array[],

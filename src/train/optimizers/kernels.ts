@@ -6,35 +6,21 @@
  * no contraction there), and a sum of squares adds its terms in one fixed order (kernels.h): per chunk of 65,536
  * elements, eight float64 lanes (element i in lane i mod 8) combined pairwise, the chunks then added in order.
  */
-import { addonThreads, optimAddon } from '../optim-addon.js';
+import { addonThreads, optimAddon, type OptimAddon } from '../optim-addon.js';
 
 /** Floats per tensor in an Adam call's scalars (their order: see `adamScalars`). */
 export const ADAM_SCALARS = 8;
 
-export interface OptimizerKernels {
+/** An addon call without its trailing thread count: the kernels' view fixes the threads when it is made. */
+type WithoutThreads<F> = F extends (...args: [...infer A, number]) => infer R ? (...args: A) => R : never;
+
+type KernelCalls = {
+  [K in keyof Pick<OptimAddon, 'sumSquares' | 'scale' | 'adam' | 'sgd'>]: WithoutThreads<OptimAddon[K]>;
+};
+
+/** The optimizer addon's loops (kernels.h), or their TypeScript counterparts. */
+export interface OptimizerKernels extends KernelCalls {
   readonly name: string;
-  /** Per-tensor sums of squares, in float64. */
-  sumSquares(tensors: readonly Float32Array[]): Float64Array;
-  /** x *= Math.fround(factor), in place. */
-  scale(tensors: readonly Float32Array[], factor: number): void;
-  /** One Adam step over every tensor, in place on p, m and v; `scalars` from `adamScalars`, per tensor. */
-  adam(
-    p: readonly Float32Array[],
-    g: readonly Float32Array[],
-    m: readonly Float32Array[],
-    v: readonly Float32Array[],
-    scalars: Float32Array,
-  ): void;
-  /**
-   * One SGD step over every tensor, in place on p and buf (the momentum buffers; [] for plain SGD); `scalars`
-   * from `sgdScalars`, per tensor.
-   */
-  sgd(
-    p: readonly Float32Array[],
-    g: readonly Float32Array[],
-    buf: readonly Float32Array[],
-    scalars: Float32Array,
-  ): void;
 }
 
 export interface AdamStepConstants {
