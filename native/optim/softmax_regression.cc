@@ -1,9 +1,13 @@
-// The linear softmax objective, two ways. With AVX-512 (the weight given transposed): tiles of 12 rows, each
-// row's logits for 16 classes in one vector, built from broadcasts of its features; then the softmax; then the
-// gradient's rows [d, 16 classes] accumulate the tile's 12 rows. Otherwise: groups of 16 rows. A group's logits are summed over slices of 256 columns, so
-// one slice of every class's weights (10 classes: 10 KB) and of the group's rows (16 KB) stay in L1 while they
-// meet; then the softmax; then the weight gradient over the same slices. Within a slice, 4 rows × C classes of
-// accumulators (registers) make each loaded vector serve several products.
+// The linear softmax objective, three ways. With AVX-512, classes in vector lanes where they fill them (the weight
+// given transposed; 16 or 32 classes): tiles of 12 rows, each row's logits for 16 classes in one vector, built from
+// broadcasts of its features; then the softmax; then the gradient's rows [d, 16 classes] accumulate the tile's 12
+// rows. Otherwise with AVX-512, columns in lanes: groups of 48 rows; the logits of 4 rows × 5 classes at a time as
+// 20 vectors of column products, summed across lanes at the end of each slice of 512 columns; then the softmax;
+// then the weight gradient 32 columns × up to 10 classes at a time in registers, over the group's rows (now in
+// cache). Otherwise (AVX2): groups of 16 rows. A group's logits are summed over slices of 256 columns, so one slice
+// of every class's weights (10 classes: 10 KB) and of the group's rows (16 KB) stay in L1 while they meet; then the
+// softmax; then the weight gradient over the same slices. Within a slice, 4 rows × C classes of accumulators
+// (registers) make each loaded vector serve several products.
 #include "softmax_regression.h"
 
 #include <immintrin.h>
@@ -229,12 +233,161 @@ __attribute__((target("avx512f"))) bool rows_avx512(const LinearSoftmaxProblem& 
   return true;
 }
 
+
+// ---- AVX-512, columns in lanes ----
+
+constexpr size_t kColRows = 4;      // rows per logits tile
+constexpr size_t kColClasses = 5;   // classes per logits block
+constexpr size_t kColGroup = 48;    // rows per group: their logits, softmax and gradient in turn
+constexpr size_t kColSlice = 512;   // columns per logits slice
+constexpr size_t kGradClasses = 10; // classes per gradient block
+
+__attribute__((target("avx512f"))) inline __mmask16 lanes_below(size_t count) {
+  return count >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+// acc[r][c] += x[r][j..j+16) · w[c][j..j+16), lanes outside m zero.
+template <int R, int C>
+__attribute__((target("avx512f"), always_inline)) inline void logits_step(const float* const* x, const float* w,
+                                                                         size_t d, size_t j, __mmask16 m,
+                                                                         __m512 (&acc)[R][C]) {
+  __m512 xv[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) xv[r] = _mm512_maskz_loadu_ps(m, x[r] + j);
+#pragma GCC unroll 8
+  for (int c = 0; c < C; c++) {
+    const __m512 wv = _mm512_maskz_loadu_ps(m, w + c * d + j);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) acc[r][c] = _mm512_fmadd_ps(xv[r], wv, acc[r][c]);
+  }
+}
+
+// z[r · k + c] += Σ_{j ∈ [from, to)} x[r][j] · w[c][j] for R rows and C classes (w offset to the block's first).
+template <int R, int C>
+__attribute__((target("avx512f"))) void logits_block(const float* const* x, const float* w, size_t d, size_t from,
+                                                    size_t to, float* z, size_t k) {
+  __m512 acc[R][C];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+  size_t j = from;
+  for (; j + 16 <= to; j += 16) logits_step<R, C>(x, w, d, j, static_cast<__mmask16>(0xffff), acc);
+  if (j < to) logits_step<R, C>(x, w, d, j, lanes_below(to - j), acc);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) z[r * k + c] += _mm512_reduce_add_ps(acc[r][c]);
+}
+
+// Every class's logits for R rows, kColClasses classes at a time.
+template <int R>
+__attribute__((target("avx512f"))) void logits_rows(const float* const* x, const float* w, size_t d, size_t k,
+                                                   size_t from, size_t to, float* z) {
+  size_t c = 0;
+  for (; c + kColClasses <= k; c += kColClasses) logits_block<R, kColClasses>(x, w + c * d, d, from, to, z + c, k);
+  switch (k - c) {
+    case 4: logits_block<R, 4>(x, w + c * d, d, from, to, z + c, k); break;
+    case 3: logits_block<R, 3>(x, w + c * d, d, from, to, z + c, k); break;
+    case 2: logits_block<R, 2>(x, w + c * d, d, from, to, z + c, k); break;
+    case 1: logits_block<R, 1>(x, w + c * d, d, from, to, z + c, k); break;
+    default: break;
+  }
+}
+
+// g[c][j] += Σ_r coef[r · k + c] · x[r][j] for C classes (g and coef offset to the block's first), 32 columns at a
+// time held in registers over all the rows.
+template <int C>
+__attribute__((target("avx512f"))) void gradient_block(const float* const* x, size_t rows, const float* coef,
+                                                      size_t k, float* g, size_t d) {
+  for (size_t j = 0; j < d; j += 32) {
+    const __mmask16 m0 = lanes_below(d - j), m1 = d - j > 16 ? lanes_below(d - j - 16) : 0;
+    __m512 a0[C], a1[C];
+#pragma GCC unroll 10
+    for (int c = 0; c < C; c++) {
+      a0[c] = _mm512_maskz_loadu_ps(m0, g + c * d + j);
+      a1[c] = _mm512_maskz_loadu_ps(m1, g + c * d + j + 16);
+    }
+    for (size_t r = 0; r < rows; r++) {
+      const __m512 x0 = _mm512_maskz_loadu_ps(m0, x[r] + j), x1 = _mm512_maskz_loadu_ps(m1, x[r] + j + 16);
+      const float* cr = coef + r * k;
+#pragma GCC unroll 10
+      for (int c = 0; c < C; c++) {
+        const __m512 cc = _mm512_set1_ps(cr[c]);
+        a0[c] = _mm512_fmadd_ps(cc, x0, a0[c]);
+        a1[c] = _mm512_fmadd_ps(cc, x1, a1[c]);
+      }
+    }
+#pragma GCC unroll 10
+    for (int c = 0; c < C; c++) {
+      _mm512_mask_storeu_ps(g + c * d + j, m0, a0[c]);
+      _mm512_mask_storeu_ps(g + c * d + j + 16, m1, a1[c]);
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void gradient_rows(const float* const* x, size_t rows, const float* coef, size_t k,
+                                                     float* g, size_t d) {
+  size_t c = 0;
+  for (; c + kGradClasses <= k; c += kGradClasses)
+    gradient_block<kGradClasses>(x, rows, coef + c, k, g + c * d, d);
+  const float* cf = coef + c;
+  float* gc = g + c * d;
+  switch (k - c) {
+    case 9: gradient_block<9>(x, rows, cf, k, gc, d); break;
+    case 8: gradient_block<8>(x, rows, cf, k, gc, d); break;
+    case 7: gradient_block<7>(x, rows, cf, k, gc, d); break;
+    case 6: gradient_block<6>(x, rows, cf, k, gc, d); break;
+    case 5: gradient_block<5>(x, rows, cf, k, gc, d); break;
+    case 4: gradient_block<4>(x, rows, cf, k, gc, d); break;
+    case 3: gradient_block<3>(x, rows, cf, k, gc, d); break;
+    case 2: gradient_block<2>(x, rows, cf, k, gc, d); break;
+    case 1: gradient_block<1>(x, rows, cf, k, gc, d); break;
+    default: break;
+  }
+}
+
+// Rows [begin, end) with columns in lanes, kColGroup rows at a time: logits, softmax per row, weight gradient.
+__attribute__((target("avx512f"))) bool rows_columns_avx512(const LinearSoftmaxProblem& p, size_t begin, size_t end,
+                                                           float* grad_weight, float* grad_bias, double* loss) {
+  const size_t k = p.k, d = p.d;
+  std::vector<float> z(kColGroup * k);  // the group's logits, then softmax − target, per row [k]
+  std::vector<float> strided(k * kTile);
+  std::vector<double> exps(k);
+  for (size_t start = begin; start < end; start += kColGroup) {
+    const size_t rows = std::min(kColGroup, end - start);
+    const float* x[kColGroup];
+    for (size_t r = 0; r < rows; r++) x[r] = p.x + (start + r) * d;
+    std::fill(z.begin(), z.begin() + rows * k, 0.0f);
+    for (size_t from = 0; from < d; from += kColSlice) {
+      const size_t to = std::min(d, from + kColSlice);
+      size_t r = 0;
+      for (; r + kColRows <= rows; r += kColRows)
+        logits_rows<kColRows>(x + r, p.weight, d, k, from, to, z.data() + r * k);
+      for (; r < rows; r++) logits_rows<1>(x + r, p.weight, d, k, from, to, z.data() + r * k);
+    }
+    for (size_t r = 0; r < rows; r++) {
+      float* zr = z.data() + r * k;
+      const int32_t label = p.labels[start + r];
+      if (label < 0 || static_cast<size_t>(label) >= k) return false;
+      for (size_t c = 0; c < k; c++) strided[c * kTile] = zr[c];
+      *loss += softmax_row(strided.data(), k, p.bias, label, p.smoothing, exps.data());
+      for (size_t c = 0; c < k; c++) {
+        zr[c] = strided[c * kTile];
+        grad_bias[c] += zr[c];
+      }
+    }
+    gradient_rows(x, rows, z.data(), k, grad_weight, d);
+  }
+  return true;
+}
+
 }  // namespace
 
 size_t padded_classes(size_t k) { return (k + kClassBlock - 1) / kClassBlock * kClassBlock; }
 
 bool prefers_transposed_weight(size_t k) {
-  return active_isa() == Isa::kAvx512 && 10 * k >= 6 * padded_classes(k);
+  return active_isa() == Isa::kAvx512 && 10 * k >= 9 * padded_classes(k);
 }
 
 void transpose_weight(const float* weight, size_t k, size_t d, float* out) {
@@ -253,6 +406,7 @@ bool softmax_regression_rows(const LinearSoftmaxProblem& p, size_t begin, size_t
       for (size_t j = 0; j < p.d; j++) grad_weight[c * p.d + j] += gt[j * kp + c];
     return true;
   }
+  if (active_isa() == Isa::kAvx512) return rows_columns_avx512(p, begin, end, grad_weight, grad_bias, loss);
   const bool simd = active_isa() != Isa::kScalar && __builtin_cpu_supports("fma");
   const DotTile dot = simd ? dot_tile_avx2 : dot_tile_scalar;
   const AxpyTile axpy = simd ? axpy_tile_avx2 : axpy_tile_scalar;

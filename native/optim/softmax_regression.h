@@ -26,8 +26,8 @@ struct LinearSoftmaxProblem {
 // Classes rounded up to whole vectors of 16: the width of LinearSoftmaxProblem::weight_t.
 size_t padded_classes(size_t k);
 
-// Whether rows are best evaluated from the transposed weight: the CPU has AVX-512 and classes fill at least 60% of
-// the padded vectors' lanes (10 classes of 16 do; 2 or 3 classes run faster one row-slice at a time with AVX2).
+// Whether rows are best evaluated from the transposed weight: the CPU has AVX-512 and classes fill at least 90% of
+// the padded vectors' lanes (16 or 32 classes do; 10 classes of 16, or 2, run faster with columns in the lanes).
 bool prefers_transposed_weight(size_t k);
 
 // out [d, padded_classes(k)] = weight [k, d] transposed, the padding zero.

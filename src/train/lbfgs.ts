@@ -92,46 +92,77 @@ const twoLoop: typeof twoLoopTs = (q, S, Y, sy, gamma) => {
  * made the solver's own work cost a fifth of a linear head's fit.
  */
 
-const maxAbs = (v: Float64Array): number => {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
-  return m;
-};
-
-/** The tensors' values, one after another, into `into`. */
-function flatten(tensors: readonly Float32Array[], into: Float64Array): void {
-  let p = 0;
-  for (const t of tensors) for (let i = 0; i < t.length; i++) into[p++] = t[i]!;
-}
-
-/** `from` into the tensors, in order (rounding to float32). */
+/** The tensors' values, one after another, into `into` (rounding to float32 in the tensors). */
 function unflatten(from: Float64Array, tensors: readonly Float32Array[]): void {
   let p = 0;
   for (const t of tensors) for (let i = 0; i < t.length; i++) t[i] = from[p++]!;
 }
 
-/** Adds ½·penal·at² to f and penal·at to g, per element; returns the new f. */
-function addPenalty(f: number, g: Float64Array, at: Float64Array, penal: Float64Array): number {
-  for (let i = 0; i < g.length; i++) {
-    if (penal[i]) {
-      f += 0.5 * penal[i]! * at[i]! * at[i]!;
-      g[i]! += penal[i]! * at[i]!;
+/**
+ * g = the tensors' values one after another, plus penal·at per element; returns f + Σ ½·penal·at² and the largest
+ * |g| (one pass where flattening, the penalty and the stopping test took three).
+ */
+function penalizedGradient(
+  f: number,
+  tensors: readonly Float32Array[],
+  g: Float64Array,
+  at: Float64Array,
+  penal: Float64Array,
+): { f: number; largest: number } {
+  let p = 0;
+  let largest = 0;
+  for (const t of tensors)
+    for (let i = 0; i < t.length; i++, p++) {
+      const a = at[p]!;
+      const c = penal[p]!;
+      const v = t[i]! + c * a;
+      f += 0.5 * c * a * a;
+      g[p] = v;
+      largest = Math.max(largest, Math.abs(v));
     }
+  return { f, largest };
+}
+
+/** d = −q; returns g·d (the slope along d). */
+function descent(d: Float64Array, q: Float64Array, g: Float64Array): number {
+  let slope = 0;
+  for (let j = 0; j < d.length; j++) {
+    const v = -q[j]!;
+    d[j] = v;
+    slope += g[j]! * v;
   }
-  return f;
+  return slope;
 }
 
-/** out = a + step · d. */
-function stepAlong(out: Float64Array, a: Float64Array, step: number, d: Float64Array): void {
-  for (let j = 0; j < out.length; j++) out[j] = a[j]! + step * d[j]!;
+/** d = −scale·g; returns g·d. */
+function steepest(d: Float64Array, scale: number, g: Float64Array): number {
+  let slope = 0;
+  for (let j = 0; j < d.length; j++) {
+    const v = -scale * g[j]!;
+    d[j] = v;
+    slope += g[j]! * v;
+  }
+  return slope;
 }
 
-/** out = scale · v. */
-function scaled(out: Float64Array, scale: number, v: Float64Array): void {
-  for (let j = 0; j < out.length; j++) out[j] = scale * v[j]!;
+/** out = a + step · d, written to the tensors too (as float32): the point the objective evaluates next. */
+function stepAlong(
+  out: Float64Array,
+  a: Float64Array,
+  step: number,
+  d: Float64Array,
+  tensors: readonly Float32Array[],
+): void {
+  let p = 0;
+  for (const t of tensors)
+    for (let i = 0; i < t.length; i++, p++) {
+      const v = a[p]! + step * d[p]!;
+      out[p] = v;
+      t[i] = v;
+    }
 }
 
-/** s = next − x, y = gNext − g. */
+/** s = next − x, y = gNext − g; returns s·y and y·y. */
 function differences(
   s: Float64Array,
   y: Float64Array,
@@ -139,11 +170,18 @@ function differences(
   x: Float64Array,
   gNext: Float64Array,
   g: Float64Array,
-): void {
+): { sy: number; yy: number } {
+  let sy = 0;
+  let yy = 0;
   for (let j = 0; j < s.length; j++) {
-    s[j] = next[j]! - x[j]!;
-    y[j] = gNext[j]! - g[j]!;
+    const sj = next[j]! - x[j]!;
+    const yj = gNext[j]! - g[j]!;
+    s[j] = sj;
+    y[j] = yj;
+    sy += sj * yj;
+    yy += yj * yj;
   }
+  return { sy, yy };
 }
 
 export async function minimizeLbfgs(
@@ -163,64 +201,65 @@ export async function minimizeLbfgs(
   });
   const x = new Float64Array(total);
   let evaluations = 0;
-  const evaluate = async (at: Float64Array): Promise<{ f: number; g: Float64Array }> => {
-    unflatten(at, tensors);
+  /** The objective at the point the tensors hold (`at`, rounded to float32), with the penalty. */
+  const evaluate = async (at: Float64Array): Promise<{ f: number; g: Float64Array; largest: number }> => {
     evaluations++;
     const { loss, gradients } = await objective();
     const g = new Float64Array(total);
-    flatten(
+    const r = penalizedGradient(
+      loss,
       names.map((n) => gradients.get(n)!),
       g,
+      at,
+      penal,
     );
-    return { f: addPenalty(loss, g, at, penal), g };
+    return { f: r.f, g, largest: r.largest };
   };
 
-  flatten(tensors, x);
-  let { f, g } = await evaluate(x);
+  let p = 0;
+  for (const t of tensors) for (let i = 0; i < t.length; i++) x[p++] = t[i]!;
+  let { f, g, largest } = await evaluate(x);
   // Curvature pairs, newest last, with y·s computed once per pair; the arrays of a pair that falls out
   // of the history are reused. Every pass below writes into buffers allocated once.
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   const ys: number[] = [];
+  let newestYy = 0;
   const spare: Float64Array[] = [];
   const fresh = (): Float64Array => spare.pop() ?? new Float64Array(total);
   const q = new Float64Array(total);
   const d = new Float64Array(total);
   const next = new Float64Array(total);
   let iter = 0;
-  for (; iter < o.maxIter && maxAbs(g) > o.gradTol; iter++) {
+  for (; iter < o.maxIter && largest > o.gradTol; iter++) {
     if (o.signal?.aborted) throw new GraftError('CANCELLED', 'training was cancelled', { iteration: iter });
     q.set(g);
-    const gamma = S.length
-      ? dot(S.at(-1)!, Y.at(-1)!) / dot(Y.at(-1)!, Y.at(-1)!)
-      : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    const gamma = S.length ? ys.at(-1)! / newestYy : 1 / Math.max(1, Math.sqrt(dot(g, g)));
     twoLoop(q, S, Y, Float64Array.from(ys), gamma);
-    scaled(d, -1, q);
-    let slope = dot(g, d);
+    let slope = descent(d, q, g);
     if (slope >= 0) {
       spare.push(...S, ...Y);
       S.length = 0;
       Y.length = 0;
       ys.length = 0;
-      scaled(d, -gamma, g);
-      slope = dot(g, d);
+      slope = steepest(d, gamma, g);
     }
     let step = 1;
-    stepAlong(next, x, step, d);
+    stepAlong(next, x, step, d, tensors);
     let trial = await evaluate(next);
     while (trial.f > f + 1e-4 * step * slope && step > 1e-10) {
       step *= 0.5;
-      stepAlong(next, x, step, d);
+      stepAlong(next, x, step, d, tensors);
       trial = await evaluate(next);
     }
     const s = fresh();
     const y = fresh();
-    differences(s, y, next, x, trial.g, g);
-    const sy = dot(s, y);
-    if (sy > 1e-10 * dot(y, y)) {
+    const { sy, yy } = differences(s, y, next, x, trial.g, g);
+    if (sy > 1e-10 * yy) {
       S.push(s);
       Y.push(y);
       ys.push(sy);
+      newestYy = yy;
       if (S.length > o.history) {
         spare.push(S.shift()!, Y.shift()!);
         ys.shift();
@@ -230,8 +269,9 @@ export async function minimizeLbfgs(
     x.set(next);
     f = trial.f;
     g = trial.g;
+    largest = trial.largest;
     if (improvement >= 0 && improvement <= 1e-12 * Math.max(1, Math.abs(f))) break;
   }
   unflatten(x, tensors);
-  return { iterations: iter, evaluations, loss: f, converged: maxAbs(g) <= o.gradTol };
+  return { iterations: iter, evaluations, loss: f, converged: largest <= o.gradTol };
 }

@@ -1,8 +1,9 @@
 /**
  * The linear head's one-pass objective (the optimizer addon's softmaxRegression, linearSoftmaxObjective): loss and
  * gradients against a float64 evaluation of the definition and against ONNX Runtime running graft's training graph,
- * on shapes that leave short row tiles, column tails and every class-block width (10, 11 and 20 classes take the
- * transposed-weight path where the CPU has AVX-512, one and two vectors of classes); sums that do not depend on the
+ * on shapes that leave short row tiles and groups, column tails, several column slices and every class-block width
+ * (with AVX-512, 16 and 32 classes take the transposed-weight path, one and two vectors of classes, and the others
+ * columns in lanes: logits blocks of 5 classes and 1–4, gradient blocks of 10 and 1–9); sums that do not depend on the
  * thread count; each instruction-set path; labels outside the classes refused; and L-BFGS fits that use it.
  */
 import assert from 'node:assert/strict';
@@ -34,6 +35,10 @@ describe('linear softmax objective (optimizer addon)', { skip }, () => {
     [50, 9, 11],
     [37, 300, 10],
     [100, 70, 20],
+    [33, 40, 9],
+    [40, 50, 16],
+    [20, 600, 4],
+    [30, 70, 32],
   ] as const)
     for (const smoothing of [0, 0.1])
       it(`matches the float64 definition: ${n} × ${d}, ${k} classes, smoothing ${smoothing}`, () => {
