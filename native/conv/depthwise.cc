@@ -2,8 +2,11 @@
 // channel (weight gradient), so no two threads write the same output.
 #include "depthwise.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -120,7 +123,7 @@ GRAFT_CLONES void fma_channels(float* __restrict acc, const float* __restrict w,
 
 // One image's planes [c][h][w] into dst[(r + pt) * wp + q + pl][c]; the border is left as it is. Blocks of 16
 // channels: each position's 16 values are written as one run while 16 planes are read in step.
-void to_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
+void to_channels_last_scalar(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
   const size_t plane = size_t(h) * w;
   for (int c0 = 0; c0 < c; c0 += 16) {
     const int cn = std::min(16, c - c0);
@@ -134,7 +137,7 @@ void to_channels_last(const float* src, int c, int h, int w, int pt, int pl, int
 }
 
 // The inverse: rows pt.. and columns pl.. of src[r * wp + q][c] back to planes [c][h][w].
-void from_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
+void from_channels_last_scalar(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
   const size_t plane = size_t(h) * w;
   for (int c0 = 0; c0 < c; c0 += 16) {
     const int cn = std::min(16, c - c0);
@@ -145,6 +148,109 @@ void from_channels_last(const float* src, int c, int h, int w, int pt, int pl, i
         for (int k = 0; k < cn; k++) d[k * plane] = s[k];
       }
   }
+}
+
+__attribute__((target("avx512f"))) inline __mmask16 first_lanes(int count) {
+  return count >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+// GCC 12's intrinsics header passes an undefined vector to the masked builtins behind _mm512_unpack*_ps, which
+// -Wmaybe-uninitialized reports once they are inlined here; every lane read is defined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// v[i][j] becomes v[j][i]: 16 vectors of 16 floats transposed in registers (pairs of floats, then of pairs, within
+// each 128-bit lane; then a 4 × 4 transpose of the lanes).
+__attribute__((target("avx512f"))) inline void transpose16(__m512 (&v)[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+  }
+  // s[g][m]: lane l holds column 4l + m of rows 4g .. 4g + 3
+  __m512 s[4][4];
+  for (int g = 0; g < 4; g++) {
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+    s[g][0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    s[g][1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    s[g][2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    s[g][3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int m = 0; m < 4; m++) {
+    const __m512 u0 = _mm512_shuffle_f32x4(s[0][m], s[1][m], 0x44), u1 = _mm512_shuffle_f32x4(s[0][m], s[1][m], 0xee);
+    const __m512 u2 = _mm512_shuffle_f32x4(s[2][m], s[3][m], 0x44), u3 = _mm512_shuffle_f32x4(s[2][m], s[3][m], 0xee);
+    v[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+    v[4 + m] = _mm512_shuffle_f32x4(u0, u2, 0xdd);
+    v[8 + m] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+    v[12 + m] = _mm512_shuffle_f32x4(u1, u3, 0xdd);
+  }
+}
+#pragma GCC diagnostic pop
+
+// to_channels_last_scalar with 16 channels × 16 positions at a time transposed in registers.
+__attribute__((target("avx512f"))) void to_channels_last_avx512(const float* src, int c, int h, int w, int pt, int pl,
+                                                               int wp, float* dst) {
+  const int plane = h * w;
+  for (int c0 = 0; c0 < c; c0 += 16) {
+    const int cn = std::min(16, c - c0);
+    for (int p0 = 0; p0 < plane; p0 += 16) {
+      const int count = std::min(16, plane - p0);
+      __m512 v[16];
+      for (int k = 0; k < 16; k++)
+        v[k] = k < cn ? _mm512_maskz_loadu_ps(first_lanes(count), src + size_t(c0 + k) * plane + p0)
+                      : _mm512_setzero_ps();
+      transpose16(v);
+      for (int i = 0; i < count; i++) {
+        const int r = (p0 + i) / w, q = (p0 + i) % w;
+        _mm512_mask_storeu_ps(dst + (size_t(r + pt) * wp + q + pl) * c + c0, first_lanes(cn), v[i]);
+      }
+    }
+  }
+}
+
+// from_channels_last_scalar, the same way.
+__attribute__((target("avx512f"))) void from_channels_last_avx512(const float* src, int c, int h, int w, int pt,
+                                                                 int pl, int wp, float* dst) {
+  const int plane = h * w;
+  for (int c0 = 0; c0 < c; c0 += 16) {
+    const int cn = std::min(16, c - c0);
+    for (int p0 = 0; p0 < plane; p0 += 16) {
+      const int count = std::min(16, plane - p0);
+      __m512 v[16];
+      for (int i = 0; i < 16; i++) {
+        const int r = (p0 + i) / w, q = (p0 + i) % w;
+        v[i] = i < count ? _mm512_maskz_loadu_ps(first_lanes(cn), src + (size_t(r + pt) * wp + q + pl) * c + c0)
+                         : _mm512_setzero_ps();
+      }
+      transpose16(v);
+      for (int k = 0; k < cn; k++) _mm512_mask_storeu_ps(dst + size_t(c0 + k) * plane + p0, first_lanes(count), v[k]);
+    }
+  }
+}
+
+// Whether the channels-last copies transpose in AVX-512 registers: where the CPU has it, unless
+// GRAFT_CONV_ISA=scalar asks for the plain loops (tests compare the two).
+bool vector_transposes() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    const char* isa = std::getenv("GRAFT_CONV_ISA");
+    return __builtin_cpu_supports("avx512f") && !(isa && std::strcmp(isa, "scalar") == 0);
+  }();
+  return yes;
+}
+
+void to_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
+  if (vector_transposes())
+    to_channels_last_avx512(src, c, h, w, pt, pl, wp, dst);
+  else
+    to_channels_last_scalar(src, c, h, w, pt, pl, wp, dst);
+}
+
+void from_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
+  if (vector_transposes())
+    from_channels_last_avx512(src, c, h, w, pt, pl, wp, dst);
+  else
+    from_channels_last_scalar(src, c, h, w, pt, pl, wp, dst);
 }
 
 // The kernel as [tap][channel].

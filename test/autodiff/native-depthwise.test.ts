@@ -6,6 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { buildTrainingGraph } from '../../src/autodiff/index.js';
 import { attr, GraphBuilder } from '../../src/onnx/builder.js';
 import { createModel, emptyGraph, type Attribute, type Node } from '../../src/onnx/ir.js';
@@ -15,6 +17,7 @@ import { createRunner, SegmentedSession, stageSessionOptions } from '../../src/r
 import { Session } from '../../src/runtime/session.js';
 import type { Tensor } from '../../src/tensor.js';
 import { checkGradients, rng } from './fd.js';
+import { channelsLastOutputs } from './native-depthwise-case.js';
 
 const built = convAddon() !== undefined;
 const skip = built ? false : 'the convolution addon is not built';
@@ -142,6 +145,25 @@ for (const g of geometries) {
     assert.ok(r.maxError < 1e-2, `max rel error ${r.maxError}`);
   });
 }
+
+test(
+  'native depthwise, channels-last path: plain and vector transposes give the same bits (GRAFT_CONV_ISA)',
+  { skip },
+  () => {
+    const script = fileURLToPath(new URL('./native-depthwise-case.ts', import.meta.url));
+    const run = (isa: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', script], {
+          encoding: 'utf8',
+          env: { ...process.env, GRAFT_CONV_ISA: isa },
+        }),
+      ) as ReturnType<typeof channelsLastOutputs>;
+    const plain = run('scalar');
+    assert.deepEqual(run(''), plain);
+    assert.deepEqual(channelsLastOutputs(), plain);
+    for (const values of Object.values(plain)) assert.ok(values.some((v) => v !== 0));
+  },
+);
 
 /** expand 1x1 -> Clip(0, 6) -> depthwise 3x3 stride 2 (Keras same) -> Clip -> project 1x1 -> mean, and feeds. */
 function mobileNetBlock(seed = 8) {
