@@ -187,43 +187,27 @@ __attribute__((target("avx512f"))) inline void transpose16(__m512 (&v)[16]) {
 }
 #pragma GCC diagnostic pop
 
-// to_channels_last_scalar with 16 channels × 16 positions at a time transposed in registers.
-__attribute__((target("avx512f"))) void to_channels_last_avx512(const float* src, int c, int h, int w, int pt, int pl,
-                                                               int wp, float* dst) {
+// The scalar copies above, 16 channels × 16 positions at a time transposed in registers: planes [c][h][w] to
+// positions [(r + pt) * wp + q + pl][c] (to_last), or back.
+__attribute__((target("avx512f"))) void channels_last_avx512(const float* src, int c, int h, int w, int pt, int pl,
+                                                            int wp, float* dst, bool to_last) {
   const int plane = h * w;
   for (int c0 = 0; c0 < c; c0 += 16) {
     const int cn = std::min(16, c - c0);
     for (int p0 = 0; p0 < plane; p0 += 16) {
       const int count = std::min(16, plane - p0);
+      // position p0 + i of the channels-last image, offset to channel c0
+      const auto position = [&](int i) { return (size_t((p0 + i) / w + pt) * wp + (p0 + i) % w + pl) * c + c0; };
+      const auto channel = [&](int k) { return size_t(c0 + k) * plane + p0; };
+      // rows of 16 lanes: channels' runs of positions (to_last) or positions' runs of channels
+      const int rows = to_last ? cn : count, lanes = to_last ? count : cn;
       __m512 v[16];
-      for (int k = 0; k < 16; k++)
-        v[k] = k < cn ? _mm512_maskz_loadu_ps(first_lanes(count), src + size_t(c0 + k) * plane + p0)
-                      : _mm512_setzero_ps();
+      for (int i = 0; i < 16; i++)
+        v[i] = i < rows ? _mm512_maskz_loadu_ps(first_lanes(lanes), src + (to_last ? channel(i) : position(i)))
+                        : _mm512_setzero_ps();
       transpose16(v);
-      for (int i = 0; i < count; i++) {
-        const int r = (p0 + i) / w, q = (p0 + i) % w;
-        _mm512_mask_storeu_ps(dst + (size_t(r + pt) * wp + q + pl) * c + c0, first_lanes(cn), v[i]);
-      }
-    }
-  }
-}
-
-// from_channels_last_scalar, the same way.
-__attribute__((target("avx512f"))) void from_channels_last_avx512(const float* src, int c, int h, int w, int pt,
-                                                                 int pl, int wp, float* dst) {
-  const int plane = h * w;
-  for (int c0 = 0; c0 < c; c0 += 16) {
-    const int cn = std::min(16, c - c0);
-    for (int p0 = 0; p0 < plane; p0 += 16) {
-      const int count = std::min(16, plane - p0);
-      __m512 v[16];
-      for (int i = 0; i < 16; i++) {
-        const int r = (p0 + i) / w, q = (p0 + i) % w;
-        v[i] = i < count ? _mm512_maskz_loadu_ps(first_lanes(cn), src + (size_t(r + pt) * wp + q + pl) * c + c0)
-                         : _mm512_setzero_ps();
-      }
-      transpose16(v);
-      for (int k = 0; k < cn; k++) _mm512_mask_storeu_ps(dst + size_t(c0 + k) * plane + p0, first_lanes(count), v[k]);
+      for (int i = 0; i < lanes; i++)
+        _mm512_mask_storeu_ps(dst + (to_last ? position(i) : channel(i)), first_lanes(rows), v[i]);
     }
   }
 }
@@ -241,14 +225,14 @@ bool vector_transposes() {
 
 void to_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
   if (vector_transposes())
-    to_channels_last_avx512(src, c, h, w, pt, pl, wp, dst);
+    channels_last_avx512(src, c, h, w, pt, pl, wp, dst, true);
   else
     to_channels_last_scalar(src, c, h, w, pt, pl, wp, dst);
 }
 
 void from_channels_last(const float* src, int c, int h, int w, int pt, int pl, int wp, float* dst) {
   if (vector_transposes())
-    from_channels_last_avx512(src, c, h, w, pt, pl, wp, dst);
+    channels_last_avx512(src, c, h, w, pt, pl, wp, dst, false);
   else
     from_channels_last_scalar(src, c, h, w, pt, pl, wp, dst);
 }

@@ -152,6 +152,19 @@ double softmax_row(float* z, size_t k, const float* bias, int32_t label, double 
   return loss;
 }
 
+// softmax_row for logits held contiguously (zr[c]); adds softmax − target to grad_bias. strided: scratch of
+// k · kTile floats.
+double softmax_contiguous(float* zr, size_t k, const LinearSoftmaxProblem& p, int32_t label, float* strided,
+                          double* exps, float* grad_bias) {
+  for (size_t c = 0; c < k; c++) strided[c * kTile] = zr[c];
+  const double loss = softmax_row(strided, k, p.bias, label, p.smoothing, exps);
+  for (size_t c = 0; c < k; c++) {
+    zr[c] = strided[c * kTile];
+    grad_bias[c] += zr[c];
+  }
+  return loss;
+}
+
 constexpr size_t kClassBlock = 16;  // classes per AVX-512 vector
 constexpr size_t kRows512 = 12;     // rows per AVX-512 tile
 
@@ -217,12 +230,7 @@ __attribute__((target("avx512f"))) bool rows_avx512(const LinearSoftmaxProblem& 
       }
       const int32_t label = p.labels[start + r];
       if (label < 0 || static_cast<size_t>(label) >= k) return false;
-      for (size_t c = 0; c < k; c++) strided[c * kTile] = zr[c];
-      *loss += softmax_row(strided.data(), k, p.bias, label, p.smoothing, exps.data());
-      for (size_t c = 0; c < k; c++) {
-        zr[c] = strided[c * kTile];
-        grad_bias[c] += zr[c];
-      }
+      *loss += softmax_contiguous(zr, k, p, label, strided.data(), exps.data(), grad_bias);
     }
     for (size_t from = 0; from < d; from += kSlice)
       for (size_t t = 0; t < tiles; t++)
@@ -370,12 +378,7 @@ __attribute__((target("avx512f"))) bool rows_columns_avx512(const LinearSoftmaxP
       float* zr = z.data() + r * k;
       const int32_t label = p.labels[start + r];
       if (label < 0 || static_cast<size_t>(label) >= k) return false;
-      for (size_t c = 0; c < k; c++) strided[c * kTile] = zr[c];
-      *loss += softmax_row(strided.data(), k, p.bias, label, p.smoothing, exps.data());
-      for (size_t c = 0; c < k; c++) {
-        zr[c] = strided[c * kTile];
-        grad_bias[c] += zr[c];
-      }
+      *loss += softmax_contiguous(zr, k, p, label, strided.data(), exps.data(), grad_bias);
     }
     gradient_rows(x, rows, z.data(), k, grad_weight, d);
   }
