@@ -125,9 +125,8 @@ async function trainHeadLbfgs(
   const fused = fusesLinearObjective(o.head) && optimAddon() !== undefined;
   // the one-pass objective reads its own standardised rows; the graph's path keeps the batch in the graph's feeds
   const head = await createHeadModel(train, numClasses, o, !fused);
-  const objective =
-    (fused &&
-      linearSoftmaxObjective(head.params, {
+  const onePass = fused
+    ? linearSoftmaxObjective(head.params, {
         features: train.data,
         dim: train.dim,
         labels: train.labels,
@@ -135,8 +134,9 @@ async function trainHeadLbfgs(
         standardize: head.options.standardize,
         labelSmoothing: o.labelSmoothing,
         threads: o.session?.threads,
-      })) ||
-    (() => head.fullBatchGradients());
+      })
+    : undefined;
+  const objective = onePass ?? (() => head.fullBatchGradients());
   const n = train.labels.length;
   const weights = new Set([...head.params.keys()].filter((k) => k.endsWith('/weight')));
   let r: Awaited<ReturnType<typeof minimizeLbfgs>>;
@@ -156,6 +156,8 @@ async function trainHeadLbfgs(
   } catch (e) {
     await head.release();
     throw e;
+  } finally {
+    onePass?.release();
   }
   const record = {
     epoch: 0,

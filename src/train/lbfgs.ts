@@ -202,10 +202,12 @@ export async function minimizeLbfgs(
   const x = new Float64Array(total);
   let evaluations = 0;
   /** The objective at the point the tensors hold (`at`, rounded to float32), with the penalty. */
+  // gradient arrays of points left behind (a rejected trial, the previous iterate), for the next evaluation
+  const spareGradients: Float64Array[] = [];
   const evaluate = async (at: Float64Array): Promise<{ f: number; g: Float64Array; largest: number }> => {
     evaluations++;
     const { loss, gradients } = await objective();
-    const g = new Float64Array(total);
+    const g = spareGradients.pop() ?? new Float64Array(total);
     const r = penalizedGradient(
       loss,
       names.map((n) => gradients.get(n)!),
@@ -250,6 +252,7 @@ export async function minimizeLbfgs(
     while (trial.f > f + 1e-4 * step * slope && step > 1e-10) {
       step *= 0.5;
       stepAlong(next, x, step, d, tensors);
+      spareGradients.push(trial.g);
       trial = await evaluate(next);
     }
     const s = fresh();
@@ -268,6 +271,7 @@ export async function minimizeLbfgs(
     const improvement = f - trial.f;
     x.set(next);
     f = trial.f;
+    spareGradients.push(g);
     g = trial.g;
     largest = trial.largest;
     if (improvement >= 0 && improvement <= 1e-12 * Math.max(1, Math.abs(f))) break;

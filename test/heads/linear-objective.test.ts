@@ -139,6 +139,39 @@ describe('linear softmax objective (optimizer addon)', { skip }, () => {
     await assert.rejects(objective(), (e: Error & { code?: string }) => e.code === 'BAD_INPUT');
   });
 
+  it('gives up its standardised rows on release: a later objective reuses them and gives its own results', async () => {
+    const big = linearCase(300, 40, 4, 21);
+    const small = linearCase(120, 40, 4, 22);
+    const objectiveOf = (c: typeof big) => {
+      const standardize = fitStandardizer({ data: c.x, dim: c.d, labels: c.labels });
+      const params = new Map([
+        ['dense0/weight', c.weight],
+        ['dense0/bias', c.bias],
+      ]);
+      return linearSoftmaxObjective(params, {
+        features: c.x,
+        dim: c.d,
+        labels: c.labels,
+        numClasses: c.k,
+        standardize,
+        threads: 2,
+      })!;
+    };
+    const fresh = objectiveOf(small);
+    const want = await fresh();
+    const wantWeight = Array.from(want.gradients.get('dense0/weight')!);
+    const first = objectiveOf(big);
+    await first();
+    first.release();
+    await assert.rejects(first(), (e: Error & { code?: string }) => e.code === 'RUNTIME_ERROR');
+    const reused = objectiveOf(small);
+    const got = await reused();
+    assert.equal(got.loss, want.loss);
+    assert.deepEqual(Array.from(got.gradients.get('dense0/weight')!), wantWeight);
+    reused.release();
+    fresh.release();
+  });
+
   it('fuses only plain linear heads: dropout, class weights and summed losses keep the graph', () => {
     assert.equal(fusesLinearObjective({ kind: 'linear' }), true);
     assert.equal(fusesLinearObjective({ kind: 'linear' }, { labelSmoothing: 0.1 }), true);
