@@ -92,7 +92,7 @@ const twoLoop: typeof twoLoopTs = (q, S, Y, sy, gamma) => {
  * made the solver's own work cost a fifth of a linear head's fit.
  */
 
-/** The tensors' values, one after another, into `into` (rounding to float32 in the tensors). */
+/** `from` into the tensors, in order (rounding to float32). */
 function unflatten(from: Float64Array, tensors: readonly Float32Array[]): void {
   let p = 0;
   for (const t of tensors) for (let i = 0; i < t.length; i++) t[i] = from[p++]!;
@@ -201,9 +201,9 @@ export async function minimizeLbfgs(
   });
   const x = new Float64Array(total);
   let evaluations = 0;
-  /** The objective at the point the tensors hold (`at`, rounded to float32), with the penalty. */
   // gradient arrays of points left behind (a rejected trial, the previous iterate), for the next evaluation
   const spareGradients: Float64Array[] = [];
+  /** The objective at the point the tensors hold (`at`, rounded to float32), with the penalty. */
   const evaluate = async (at: Float64Array): Promise<{ f: number; g: Float64Array; largest: number }> => {
     evaluations++;
     const { loss, gradients } = await objective();
