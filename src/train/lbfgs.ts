@@ -123,24 +123,13 @@ function penalizedGradient(
   return { f, largest };
 }
 
-/** d = −q; returns g·d (the slope along d). */
-function descent(d: Float64Array, q: Float64Array, g: Float64Array): number {
+/** d = −scale·v; returns g·d (the slope along d). */
+function direction(d: Float64Array, scale: number, v: Float64Array, g: Float64Array): number {
   let slope = 0;
   for (let j = 0; j < d.length; j++) {
-    const v = -q[j]!;
-    d[j] = v;
-    slope += g[j]! * v;
-  }
-  return slope;
-}
-
-/** d = −scale·g; returns g·d. */
-function steepest(d: Float64Array, scale: number, g: Float64Array): number {
-  let slope = 0;
-  for (let j = 0; j < d.length; j++) {
-    const v = -scale * g[j]!;
-    d[j] = v;
-    slope += g[j]! * v;
+    const dj = -scale * v[j]!;
+    d[j] = dj;
+    slope += g[j]! * dj;
   }
   return slope;
 }
@@ -238,13 +227,13 @@ export async function minimizeLbfgs(
     q.set(g);
     const gamma = S.length ? ys.at(-1)! / newestYy : 1 / Math.max(1, Math.sqrt(dot(g, g)));
     twoLoop(q, S, Y, Float64Array.from(ys), gamma);
-    let slope = descent(d, q, g);
+    let slope = direction(d, 1, q, g);
     if (slope >= 0) {
       spare.push(...S, ...Y);
       S.length = 0;
       Y.length = 0;
       ys.length = 0;
-      slope = steepest(d, gamma, g);
+      slope = direction(d, gamma, g, g);
     }
     let step = 1;
     stepAlong(next, x, step, d, tensors);
